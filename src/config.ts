@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { LOG_LEVELS } from './log.js';
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .optional();
+
+/** Every key of SPEC.md §2 with its default; the names are the environment variables'. */
+const schema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+    STORE: z.enum(['redis', 'memory', 'eventstoredb']).optional(),
+    EVENTSTORE_CONNECTION_STRING: z.string().optional(),
+    SERVER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -')
+      .default(
+        () =>
+          `${hostname()
+            .replace(/[^A-Za-z0-9._:-]/g, '-')
+            .slice(0, 100)}-${randomBytes(4).toString('hex')}`,
+      ),
+    KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -')
+      .default('sc'),
+    AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_JWKS_URL: z.url().optional(),
+    JWT_ISSUER: z.string().optional(),
+    JWT_AUDIENCE: z.string().optional(),
+    SECRET_KEY: z.string().optional(),
+    COMMAND_TIMEOUT_MS: int(1, 30000),
+    COMMAND_MAX_ATTEMPTS: int(1, 3),
+    COMMAND_CLAIM_IDLE_MS: int(100, 5000),
+    COMMAND_DEDUP_TTL_S: int(1, 86400),
+    MAX_EVENT_BYTES: int(256, 65536),
+    MAX_NOTIFICATION_BYTES: int(256, 16384),
+    CORS_ORIGINS: csv,
+    SSE_HEARTBEAT_MS: int(100, 15000),
+    SSE_RETRY_MS: int(1, 3000),
+    SSE_MAX_CONNECTIONS: int(1, 10000),
+    SSE_MAX_BUFFERED_BYTES: int(1024, 1048576),
+    NOTIFY_RETENTION: int(1, 100000),
+    DEPLOY_MAX_CONCURRENT: int(1, 10),
+    DEPLOY_MAX_QUEUED: int(0, 100),
+    DEPLOY_STAGE_TIMEOUT_MS: int(1, 600000),
+    DEPLOY_TIMEOUT_MS: int(1, 1800000),
+    DEPLOY_RESULTS_KEEP: int(1, 1000),
+    DEPLOY_RUNNER: z.enum(['simulated', 'script']).default('simulated'),
+    DEPLOY_SIM_STEP_MS: int(0, 500),
+    DEPLOY_SCRIPT_FILE: z.string().optional(),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    RPC_MAX_BATCH: int(1, 100),
+    RPC_MAX_BODY_BYTES: int(1024, 1048576),
+    COMMAND_BACKLOG_MAX: int(1, 10000),
+    COMMAND_HANDLER_DEADLINE_MS: int(100, 30000),
+    LEASE_TTL_MS: int(100, 10000),
+    PRESENCE_TTL_MS: int(100, 30000),
+    SERVER_TTL_MS: int(100, 15000),
+    SHUTDOWN_GRACE_MS: int(0, 10000),
+    TRAINER_SPEED: z.coerce.number().positive().finite().default(5),
+    STREAMCAST_FAULT: z
+      .string()
+      .regex(/^[a-z-]+:(0(\.\d+)?|1(\.0+)?)$/, 'must look like exit-after-append:0.05')
+      .optional(),
+  })
+  .strict();
+
+type Parsed = z.infer<typeof schema>;
+
+/** The validated configuration: SPEC.md §2's keys, defaults filled, `STORE` and `SECRET_KEY` resolved. */
+export type Config = Readonly<
+  Omit<Parsed, 'STORE' | 'SECRET_KEY'> & { STORE: NonNullable<Parsed['STORE']>; SECRET_KEY: Buffer }
+>;
+
+const KEYS = Object.keys(schema.shape) as (keyof Parsed)[];
+
+/**
+ * Reads the configuration once: `CONFIG_FILE` (flat YAML, same keys) under the environment, which
+ * wins. Throws `ConfigError` listing every problem, one line per key, each with the fix.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  if (env.CONFIG_FILE) Object.assign(raw, readConfigFile(env.CONFIG_FILE, problems));
+  for (const key of KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys)
+          problems.push(`${key}: unknown key in ${env.CONFIG_FILE} (see SPEC.md §2 for the keys)`);
+      } else problems.push(`${issue.path.join('.') || '(config)'}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const config = resolve(parsed.data, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  try {
+    const data: unknown = parseYaml(readFileSync(path, 'utf8'));
+    if (data === null || data === undefined) return {};
+    if (typeof data !== 'object' || Array.isArray(data)) {
+      problems.push(`CONFIG_FILE: ${path} must hold a flat YAML map of keys to values`);
+      return {};
+    }
+    return data as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`CONFIG_FILE: cannot read ${path}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+/** Cross-key rules, each reported with the fix. */
+function resolve(c: Parsed, problems: string[]): Config {
+  const production = c.NODE_ENV === 'production';
+  const store = c.STORE ?? (c.REDIS_URL ? 'redis' : 'memory');
+  if (store === 'redis' && !c.REDIS_URL)
+    problems.push('REDIS_URL: required with STORE=redis (e.g. redis://127.0.0.1:6379)');
+  if (store === 'memory' && production) {
+    problems.push('STORE: the in-memory store is refused with NODE_ENV=production; set REDIS_URL');
+  }
+  if (store === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
+    problems.push('EVENTSTORE_CONNECTION_STRING: required with STORE=eventstoredb');
+  }
+  if (c.AUTH_MODE === 'none' && production) {
+    problems.push('AUTH_MODE: "none" is refused with NODE_ENV=production; use AUTH_MODE=jwt');
+  }
+  if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL) {
+    problems.push('JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt');
+  }
+  if (c.STREAMCAST_FAULT && production) {
+    problems.push(
+      'STREAMCAST_FAULT: the test-only fault switch is refused with NODE_ENV=production; unset it',
+    );
+  }
+  if (c.DEPLOY_RUNNER === 'script' && !c.DEPLOY_SCRIPT_FILE) {
+    problems.push(
+      'DEPLOY_SCRIPT_FILE: required with DEPLOY_RUNNER=script (a YAML map of stage 1-6 to a shell command)',
+    );
+  }
+  let secretKey = randomBytes(32);
+  if (c.SECRET_KEY) {
+    const decoded = Buffer.from(c.SECRET_KEY, 'base64');
+    if (decoded.length !== 32) {
+      problems.push(
+        'SECRET_KEY: must be 32 bytes in base64; make one with: openssl rand -base64 32',
+      );
+    } else secretKey = decoded;
+  } else if (store !== 'memory') {
+    problems.push(
+      `SECRET_KEY: required with STORE=${store} (every instance must share it); make one with: openssl rand -base64 32`,
+    );
+  }
+  return { ...c, STORE: store, SECRET_KEY: secretKey };
+}

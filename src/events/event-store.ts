@@ -1,0 +1,156 @@
+import type {
+  EventMetadata,
+  ExpectedVersion,
+  Json,
+  NewEvent,
+  NotificationRecord,
+  RecordedEvent,
+  WrittenNotification,
+} from './envelope.js';
+
+/** The error recorded as a command's answer: JSON-RPC shaped, so a repeat gets the same answer. */
+export interface OutcomeError {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: Json;
+}
+
+/** What an idempotency key was used for, as recorded by the first append or `recordOutcome`. */
+export type Outcome =
+  | {
+      readonly kind: 'appended';
+      readonly streamId: string;
+      readonly firstVersion: number;
+      readonly lastVersion: number;
+      readonly globalPositions: readonly string[];
+      readonly result?: Json;
+    }
+  | { readonly kind: 'rejected'; readonly error: OutcomeError }
+  | { readonly kind: 'dead'; readonly error: OutcomeError; readonly attempts: number };
+
+/** The outcome of an append that wrote its events. */
+export type Appended = Extract<Outcome, { kind: 'appended' }>;
+
+/** Options of one append. Everything is validated before anything is written. */
+export interface AppendOptions {
+  /** Default `ANY`. A mismatch throws `ConcurrencyError` and writes nothing. */
+  readonly expectedVersion?: ExpectedVersion;
+  /**
+   * The command id or step key. Checked before any write: a key already used writes nothing and
+   * returns the first outcome (`duplicate: true`). Remembered `COMMAND_DEDUP_TTL_S`.
+   */
+  readonly idempotencyKey?: string;
+  /** Stored with the outcome under the idempotency key and handed back to a repeat. */
+  readonly result?: Json;
+  /** Metadata for every event of the append (an event's own `metadata` wins). */
+  readonly metadata?: Partial<Omit<EventMetadata, 'serverId'>>;
+  /** Written to the notifications stream in the same atomic step as the events. */
+  readonly notifications?: readonly NotificationRecord[];
+  /** Publish the idempotency key on this channel once the outcome is recorded (command replies). */
+  readonly replyChannel?: string;
+}
+
+/** What `append` returns: the events written, or the outcome recorded by the first use of the key. */
+export type AppendResult =
+  | (Appended & {
+      readonly duplicate: false;
+      readonly events: readonly RecordedEvent[];
+      readonly notifications: readonly WrittenNotification[];
+    })
+  | { readonly duplicate: true; readonly outcome: Outcome };
+
+/** Options of `recordOutcome`. */
+export interface RecordOutcomeOptions {
+  readonly replyChannel?: string;
+}
+
+/** Reads a page of one stream. */
+export interface ReadStreamOptions {
+  /** First version to return: default 1 forwards, the last version backwards. */
+  readonly fromVersion?: number;
+  readonly direction?: 'forward' | 'backward';
+  /** Default 100, at most 1000. */
+  readonly limit?: number;
+}
+
+/** A page of one stream. */
+export interface StreamPage {
+  readonly events: readonly RecordedEvent[];
+  /** Pass as `fromVersion` to read the next page in the same direction. */
+  readonly nextVersion: number;
+  /** No more events in this direction (now). */
+  readonly isEnd: boolean;
+}
+
+/** Reads a page of the global log. */
+export interface ReadAllOptions {
+  /** Exclusive; `START` (`"0"`) reads from the beginning. */
+  readonly after?: string;
+  /** Default 100, at most 1000. */
+  readonly limit?: number;
+  /** Only these event types (the page may then hold fewer than `limit` events). */
+  readonly types?: readonly string[];
+}
+
+/** A page of the global log. */
+export interface LogPage {
+  readonly events: readonly RecordedEvent[];
+  /** Pass as `after` to continue. */
+  readonly nextPosition: string;
+  readonly isEnd: boolean;
+}
+
+/** Follows the global log from a position. */
+export interface SubscribeAllOptions {
+  /** Exclusive start position; `START` for the beginning. */
+  readonly after?: string;
+  /** Most events handed to the handler at once (default 500). */
+  readonly batchSize?: number;
+}
+
+/** A running `subscribeAll`. */
+export interface Subscription {
+  /** The position of the last event handed to the handler (the `after` it started from at first). */
+  readonly position: string;
+  /** Stops reading; resolves once the handler is no longer running. Idempotent. */
+  close(): Promise<void>;
+  /** Resolves when closed; rejects with the handler's error if the handler threw (reading stops). */
+  readonly done: Promise<void>;
+}
+
+/** The position before the first event of the global log. */
+export const START = '0';
+
+/**
+ * The event store port. Adapters: Redis (Lua scripts), memory. Contract (test/contract/event-store):
+ * - `append` is atomic: the events, the global log entries, the notifications, the outcome of the
+ *   idempotency key and the reply are all written, or none is.
+ * - Versions in a stream are 1..n without gaps; global positions follow append order across streams.
+ * - Bad input throws `ValidationError` and writes nothing; a version mismatch throws
+ *   `ConcurrencyError` (with both versions) and writes nothing.
+ * - `subscribeAll` hands over every event after its start exactly once, in global order, catching
+ *   up and then following live with no gap or duplicate at the seam.
+ */
+export interface EventStore {
+  append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  /** Records a non-append outcome (a domain error) for a key, unless one is recorded already. */
+  recordOutcome(
+    idempotencyKey: string,
+    outcome: Exclude<Outcome, { kind: 'appended' }>,
+    options?: RecordOutcomeOptions,
+  ): Promise<{ readonly recorded: boolean; readonly outcome: Outcome }>;
+  /** The outcome recorded for a key, if it is still remembered. */
+  getOutcome(idempotencyKey: string): Promise<Outcome | undefined>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamPage>;
+  readAll(options?: ReadAllOptions): Promise<LogPage>;
+  subscribeAll(
+    options: SubscribeAllOptions,
+    handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
+  ): Subscription;
+  /** Closes the store's subscriptions; the Redis connection belongs to whoever made it. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+/**
+ * Events: the envelope, the `EventStore` port, and its adapters (Redis, memory). Everything that
+ * writes or reads events, the global log, outcomes of idempotency keys and notifications goes here.
+ */
+export * from './envelope.js';
+export * from './event-store.js';
+export { type Keys, keysFor } from './keys.js';
+export { MemoryEventStore, type StoredNotification } from './memory-event-store.js';
+export {
+  DEFAULT_STORE_SETTINGS,
+  MAX_EVENTS_PER_APPEND,
+  type StoreSettings,
+} from './prepare-append.js';
+export { RedisEventStore } from './redis-event-store.js';

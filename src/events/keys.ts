@@ -1,0 +1,48 @@
+/**
+ * Every Redis key streamcast uses, built in this one module (DESIGN.md §3). Each key carries the
+ * hash tag `{<prefix>}`, so every script touches a single slot and Redis Cluster can host it later.
+ */
+
+/** The key builder for one `KEY_PREFIX`. */
+export interface Keys {
+  /** The `{prefix}` hash tag every key starts with; `SCAN MATCH <tag>*` finds them all. */
+  readonly tag: string;
+  /** An entity stream; entry ids are `0-<version>`. */
+  stream(streamId: string): string;
+  /** The global log of every event; entry id = global position. */
+  readonly all: string;
+  /** Notifications for SSE delivery (MAXLEN ~ NOTIFY_RETENTION). */
+  readonly notify: string;
+  /** The notifications stream's epoch (DESIGN.md G5). */
+  readonly notifyEpoch: string;
+  /** The outcome recorded for an idempotency key (command id or step key). */
+  done(idempotencyKey: string): string;
+  /** Marks a command id as enqueued, so a client retry is not enqueued twice. */
+  sent(commandId: string): string;
+  /** The command stream, read by the consumer group `handlers`. */
+  readonly commands: string;
+  /** Dead-lettered commands. */
+  readonly deadCommands: string;
+  /** Pub/sub channel on which an instance hears that its commands were handled. */
+  reply(serverId: string): string;
+}
+
+/** Builds the keys for `prefix` (SPEC.md `KEY_PREFIX`, default `sc`). */
+export function keysFor(prefix: string): Keys {
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix)) {
+    throw new Error(`KEY_PREFIX "${prefix}" must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
+  }
+  const tag = `{${prefix}}`;
+  return {
+    tag,
+    stream: (streamId) => `${tag}:s:${streamId}`,
+    all: `${tag}:all`,
+    notify: `${tag}:notify`,
+    notifyEpoch: `${tag}:notify:epoch`,
+    done: (key) => `${tag}:done:${key}`,
+    sent: (commandId) => `${tag}:sent:${commandId}`,
+    commands: `${tag}:cmd`,
+    deadCommands: `${tag}:cmd:dead`,
+    reply: (serverId) => `${tag}:reply:${serverId}`,
+  };
+}

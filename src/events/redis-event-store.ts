@@ -1,0 +1,210 @@
+import type { Redis } from 'ioredis';
+import { ConcurrencyError, ValidationError } from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
+import type { NewEvent, RecordedEvent } from './envelope.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LogPage,
+  Outcome,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordOutcomeOptions,
+  StreamPage,
+  SubscribeAllOptions,
+  Subscription,
+} from './event-store.js';
+import type { Keys } from './keys.js';
+import { LuaScript } from './lua-script.js';
+import {
+  assertIdempotencyKey,
+  assertStreamId,
+  prepareAppend,
+  type StoreSettings,
+} from './prepare-append.js';
+import { decodeLogEntry, decodeStreamEntry, type StreamEntry } from './redis-entries.js';
+import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
+
+const appendScript = LuaScript.load('append-events-4.lua');
+const recordOutcomeScript = LuaScript.load('record-outcome-1.lua');
+
+/** Most log entries one `readAll` call scans when filtering by type. */
+const MAX_SCAN_PER_READ = 10_000;
+
+/** Redis-backed `EventStore`: one Lua script per append (DESIGN.md §1–§3, G1/G3/G5). */
+export class RedisEventStore implements EventStore {
+  private readonly followers = new Set<RedisLogFollower>();
+
+  /**
+   * @param redis a connected client; the store does not close it.
+   * @param keys the key builder of the `KEY_PREFIX`.
+   * @param settings limits and identity (SPEC.md §2).
+   * @param logger where subscription loops report Redis errors they retry.
+   */
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly settings: StoreSettings,
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const p = prepareAppend(this.settings, streamId, events, options);
+    const args: (string | number)[] = [
+      p.streamId,
+      p.expected.kind,
+      p.expected.version,
+      p.idempotencyKey,
+      this.settings.dedupTtlS,
+      p.resultJson,
+      p.replyChannel,
+      this.settings.notifyRetention,
+      this.settings.serverId,
+      p.events.length,
+    ];
+    for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);
+    args.push(p.notifications.length);
+    for (const n of p.notifications) args.push(n.method, n.params, n.target, n.targetIds, n.topic);
+    const keys = [
+      this.keys.stream(streamId),
+      this.keys.all,
+      this.keys.notify,
+      this.keys.done(p.idempotencyKey),
+    ];
+    const reply = (await appendScript.run(this.redis, keys, args)) as (string | number)[];
+    const status = reply[0];
+    if (status === 0) return { duplicate: true, outcome: JSON.parse(String(reply[1])) as Outcome };
+    if (status === -1)
+      throw new ConcurrencyError(streamId, options.expectedVersion ?? 'any', Number(reply[1]));
+    const first = Number(reply[1]);
+    const positions = reply.slice(3, 3 + p.events.length).map(String);
+    const notifications = [];
+    for (let i = 3 + p.events.length; i + 1 < reply.length; i += 2) {
+      notifications.push({ id: String(reply[i]), prevId: String(reply[i + 1]) });
+    }
+    const recorded: RecordedEvent[] = p.events.map((e, i) => ({
+      id: e.id,
+      type: e.type,
+      schemaVersion: e.schemaVersion,
+      streamId,
+      version: first + i,
+      globalPosition: positions[i]!,
+      data: JSON.parse(e.data),
+      metadata: JSON.parse(e.meta),
+    }));
+    return {
+      duplicate: false,
+      kind: 'appended',
+      streamId,
+      firstVersion: first,
+      lastVersion: Number(reply[2]),
+      globalPositions: positions,
+      ...(options.result !== undefined ? { result: options.result } : {}),
+      events: recorded,
+      notifications,
+    };
+  }
+
+  async recordOutcome(
+    idempotencyKey: string,
+    outcome: Exclude<Outcome, { kind: 'appended' }>,
+    options: RecordOutcomeOptions = {},
+  ): Promise<{ recorded: boolean; outcome: Outcome }> {
+    assertIdempotencyKey(idempotencyKey);
+    const json = JSON.stringify(outcome);
+    const reply = (await recordOutcomeScript.run(
+      this.redis,
+      [this.keys.done(idempotencyKey)],
+      [json, this.settings.dedupTtlS, options.replyChannel ?? '', idempotencyKey],
+    )) as (string | number)[];
+    if (reply[0] === 1) return { recorded: true, outcome };
+    return { recorded: false, outcome: JSON.parse(String(reply[1])) as Outcome };
+  }
+
+  async getOutcome(idempotencyKey: string): Promise<Outcome | undefined> {
+    assertIdempotencyKey(idempotencyKey);
+    const json = await this.redis.get(this.keys.done(idempotencyKey));
+    return json === null ? undefined : (JSON.parse(json) as Outcome);
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StreamPage> {
+    assertStreamId(streamId);
+    const limit = pageLimit(options.limit);
+    const backward = options.direction === 'backward';
+    const from = options.fromVersion;
+    if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) {
+      throw new ValidationError('fromVersion must be an integer >= 0', [
+        { path: 'fromVersion', message: 'must be an integer >= 0' },
+      ]);
+    }
+    const key = this.keys.stream(streamId);
+    const entries = (
+      backward
+        ? await this.redis.xrevrange(
+            key,
+            from === undefined ? '+' : `0-${from}`,
+            '-',
+            'COUNT',
+            limit + 1,
+          )
+        : await this.redis.xrange(key, `0-${Math.max(from ?? 1, 1)}`, '+', 'COUNT', limit + 1)
+    ) as StreamEntry[];
+    const events = entries.slice(0, limit).map((e) => decodeStreamEntry(streamId, e));
+    const isEnd = entries.length <= limit;
+    const last = events.at(-1);
+    const start = backward ? (from ?? 0) : Math.max(from ?? 1, 1);
+    const nextVersion = last ? (backward ? last.version - 1 : last.version + 1) : start;
+    return { events, nextVersion: Math.max(nextVersion, 0), isEnd };
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<LogPage> {
+    const limit = pageLimit(options.limit);
+    let after = RedisLogFollower.checkPosition(options.after);
+    const types = options.types ? new Set(options.types) : undefined;
+    const events: RecordedEvent[] = [];
+    let scanned = 0;
+    for (;;) {
+      const count = types ? Math.min(1000, MAX_SCAN_PER_READ - scanned) : limit - events.length + 1;
+      const entries = (await this.redis.xrange(
+        this.keys.all,
+        `(${after}`,
+        '+',
+        'COUNT',
+        count,
+      )) as StreamEntry[];
+      for (const entry of entries) {
+        if (events.length === limit) return { events, nextPosition: after, isEnd: false };
+        after = entry[0];
+        scanned += 1;
+        const event = decodeLogEntry(entry);
+        if (!types || types.has(event.type)) events.push(event);
+      }
+      if (entries.length < count) return { events, nextPosition: after, isEnd: true };
+      if (scanned >= MAX_SCAN_PER_READ || events.length === limit) {
+        return { events, nextPosition: after, isEnd: false };
+      }
+    }
+  }
+
+  subscribeAll(
+    options: SubscribeAllOptions,
+    handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
+  ): Subscription {
+    const follower = new RedisLogFollower(this.redis, this.keys.all, options, handler, this.logger);
+    this.followers.add(follower);
+    follower.done.then(
+      () => this.followers.delete(follower),
+      () => this.followers.delete(follower),
+    );
+    return follower;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.followers].map((f) => f.close()));
+  }
+}

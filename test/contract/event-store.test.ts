@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import {
+  DEFAULT_STORE_SETTINGS,
+  keysFor,
+  MemoryEventStore,
+  RedisEventStore,
+  type StoreSettings,
+} from '../../src/index.js';
+import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+import { describeEventStoreContract } from './event-store.contract.js';
+
+const settings: StoreSettings = { ...DEFAULT_STORE_SETTINGS, serverId: 'test-server' };
+
+function once(emitter: EventEmitter, channel: string): Promise<string> {
+  return new Promise((resolve) => emitter.once(channel, resolve));
+}
+
+describeEventStoreContract('memory', async () => {
+  const store = new MemoryEventStore(settings);
+  return {
+    store,
+    footprint: async () => Object.values(store.stats()).reduce((a, b) => a + b, 0),
+    nextReply: async (channel) => ({ message: once(store.replies, channel) }),
+    cleanup: () => store.close(),
+  };
+});
+
+describeWithRedis('Redis event store', () => {
+  let redis: Redis;
+  let subscriber: Redis;
+  const heard = new EventEmitter();
+  before(async () => {
+    redis = testClient();
+    subscriber = testClient();
+    subscriber.on('message', (channel, message) => heard.emit(channel, message));
+  });
+  after(() => {
+    redis.disconnect();
+    subscriber.disconnect();
+  });
+
+  const make = async (prefix = uniquePrefix('es')) => {
+    const keys = keysFor(prefix);
+    const store = new RedisEventStore(redis, keys, settings);
+    return { prefix, keys, store };
+  };
+
+  describeEventStoreContract('redis', async () => {
+    const { prefix, store } = await make();
+    return {
+      store,
+      footprint: async () => (await keysUnder(redis, prefix)).length,
+      nextReply: async (channel) => {
+        await subscriber.subscribe(channel);
+        return { message: once(heard, channel).finally(() => subscriber.unsubscribe(channel)) };
+      },
+      cleanup: async () => {
+        await store.close();
+        const left = await keysUnder(redis, prefix);
+        if (left.length > 0) await redis.del(...left);
+      },
+    };
+  });
+
+  describe('Redis layout (DESIGN.md §3)', () => {
+    it('keeps every key under the prefix hash tag, with entity entry ids 0-<version>', async () => {
+      const { prefix, keys, store } = await make();
+      await store.append(
+        'trainer-ash',
+        [
+          { type: 'A', data: { a: 1 } },
+          { type: 'B', data: null },
+        ],
+        {
+          idempotencyKey: 'cmd-1',
+          notifications: [
+            {
+              method: 'position.update',
+              params: { x: 1 },
+              target: 'broadcast',
+              targetIds: [],
+              topic: 'trainer.ash',
+            },
+          ],
+        },
+      );
+      expect(await keysUnder(redis, prefix)).to.deep.equal(
+        [keys.stream('trainer-ash'), keys.all, keys.notify, keys.done('cmd-1')].sort(),
+      );
+      const entries = await redis.xrange(keys.stream('trainer-ash'), '-', '+');
+      expect(entries.map(([id]) => id)).to.deep.equal(['0-1', '0-2']);
+      const [entry] = (await redis.xrange(keys.notify, '-', '+')) as [string, string[]][];
+      expect(entry?.[1]).to.deep.equal([
+        'method',
+        'position.update',
+        'params',
+        '{"x":1}',
+        'target',
+        'broadcast',
+        'targetIds',
+        '',
+        'topic',
+        'trainer.ash',
+        'serverId',
+        'test-server',
+      ]);
+      await redis.del(...(await keysUnder(redis, prefix)));
+    });
+
+    it('remembers an idempotency key for COMMAND_DEDUP_TTL_S', async () => {
+      const prefix = uniquePrefix('ttl');
+      const keys = keysFor(prefix);
+      const store = new RedisEventStore(redis, keys, { ...settings, dedupTtlS: 1234 });
+      await store.append('trainer-a', [{ type: 'A', data: {} }], { idempotencyKey: 'k-1' });
+      await store.recordOutcome('k-2', {
+        kind: 'rejected',
+        error: { code: -32010, message: 'no' },
+      });
+      const ttls = await Promise.all([redis.ttl(keys.done('k-1')), redis.ttl(keys.done('k-2'))]);
+      for (const ttl of ttls) expect(ttl).to.be.within(1230, 1234);
+      await redis.del(...(await keysUnder(redis, prefix)));
+    });
+
+    it('trims notifications to about NOTIFY_RETENTION', async () => {
+      const prefix = uniquePrefix('trim');
+      const keys = keysFor(prefix);
+      const store = new RedisEventStore(redis, keys, { ...settings, notifyRetention: 100 });
+      const notification = {
+        method: 'm.x',
+        params: {},
+        target: 'broadcast',
+        targetIds: [],
+      } as const;
+      for (let i = 0; i < 20; i++) {
+        await store.append('trainer-a', [{ type: 'A', data: {} }], {
+          notifications: Array.from({ length: 50 }, () => notification),
+        });
+      }
+      const length = await redis.xlen(keys.notify);
+      expect(length).to.be.within(100, 300); // approximate MAXLEN trims whole macro nodes
+      await redis.del(...(await keysUnder(redis, prefix)));
+    });
+
+    it('reloads its scripts after SCRIPT FLUSH (a restarted Redis)', async () => {
+      const { prefix, store } = await make();
+      await store.append('trainer-a', [{ type: 'A', data: {} }]);
+      await redis.script('FLUSH');
+      const again = await store.append('trainer-a', [{ type: 'A', data: {} }]);
+      expect(again.duplicate ? 0 : again.lastVersion).to.equal(2);
+      await redis.del(...(await keysUnder(redis, prefix)));
+    });
+  });
+});

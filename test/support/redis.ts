@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+/** The test Redis URL, or undefined (with the reason printed once) when tests must skip. */
+export function testRedisUrl(): string | undefined {
+  return process.env.TEST_REDIS_URL;
+}
+
+/** Why Redis tests are skipped, if they are. */
+export function redisMissingReason(): string {
+  return process.env.STREAMCAST_TEST_REDIS_MISSING ?? 'TEST_REDIS_URL is not set';
+}
+
+/** A key prefix nobody else uses, so tests share one Redis without flushing it. */
+export function uniquePrefix(label = 't'): string {
+  return `${label}-${randomBytes(5).toString('hex')}`;
+}
+
+/** A new client on the test Redis. */
+export function testClient(): Redis {
+  const url = testRedisUrl();
+  if (!url) throw new Error(redisMissingReason());
+  return new Redis(url, { maxRetriesPerRequest: 3 });
+}
+
+/** Every key under a prefix's hash tag (SCAN, never KEYS). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+/**
+ * Declares a suite that needs Redis: it fails under CI when Redis is missing (the global fixture
+ * throws first), and locally skips with the printed reason.
+ */
+export function describeWithRedis(title: string, body: (this: Mocha.Suite) => void): void {
+  describe(title, function () {
+    before(function () {
+      if (!testRedisUrl()) {
+        process.stdout.write(`    skipped "${title}": ${redisMissingReason()}\n`);
+        this.skip();
+      }
+    });
+    body.call(this);
+  });
+}
