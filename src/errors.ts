@@ -78,3 +78,56 @@ export class ConfigError extends StreamcastError {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 }
+
+/** The caller is not authenticated (missing or bad credentials). */
+export class UnauthenticatedError extends StreamcastError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+/** The caller is authenticated but may not do this. */
+export class ForbiddenError extends StreamcastError {
+  readonly code = 'FORBIDDEN';
+}
+
+/** Too much work is waiting (command backlog, deployment queue); try again after `retryAfterMs`. */
+export class OverloadedError extends StreamcastError {
+  readonly code = 'OVERLOADED';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A command was not handled within the wait; its outcome is unknown (ask `command.status`). */
+export class CommandTimeoutError extends StreamcastError {
+  readonly code = 'COMMAND_TIMEOUT';
+  constructor(readonly commandId: string) {
+    super(`command ${commandId} was not handled in time; its outcome is unknown: ask command.status`);
+  }
+}
+
+/** A command was dead-lettered after its attempts. */
+export class DeadLetteredError extends StreamcastError {
+  readonly code = 'DEAD_LETTERED';
+  constructor(
+    readonly commandId: string,
+    readonly attempts: number,
+    readonly lastError: string,
+  ) {
+    super(`command ${commandId} failed ${attempts} times and was dead-lettered: ${lastError}`);
+  }
+}
+
+/** A read model did not reach the asked position in time. */
+export class ReadModelLagError extends StreamcastError {
+  readonly code = 'READ_MODEL_LAG';
+  constructor(
+    readonly projection: string,
+    readonly minPosition: string,
+    readonly position: string,
+  ) {
+    super(`projection ${projection} is at ${position}, not yet at ${minPosition}: try again shortly`);
+  }
+}
