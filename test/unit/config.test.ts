@@ -1,0 +1,83 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/index.js';
+
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  return expect.fail('expected a ConfigError');
+}
+
+const key = Buffer.alloc(32, 7).toString('base64');
+
+describe('config', () => {
+  it('fills the defaults of SPEC.md §2 and picks the memory store without REDIS_URL', () => {
+    const c = loadConfig({});
+    expect(c).to.include({
+      PORT: 8080,
+      STORE: 'memory',
+      KEY_PREFIX: 'sc',
+      AUTH_MODE: 'none',
+      COMMAND_TIMEOUT_MS: 30000,
+      COMMAND_MAX_ATTEMPTS: 3,
+      COMMAND_DEDUP_TTL_S: 86400,
+      MAX_EVENT_BYTES: 65536,
+      MAX_NOTIFICATION_BYTES: 16384,
+      NOTIFY_RETENTION: 100000,
+      SSE_MAX_CONNECTIONS: 10000,
+      DEPLOY_RUNNER: 'simulated',
+      TRAINER_SPEED: 5,
+      LOG_LEVEL: 'info',
+    });
+    expect(c.SERVER_ID).to.match(/^[A-Za-z0-9._:-]+-[0-9a-f]{8}$/);
+    expect(c.SECRET_KEY).to.have.length(32);
+  });
+
+  it('picks Redis when REDIS_URL is set and then requires a 32-byte SECRET_KEY', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://localhost:6379' })).to.deep.equal([
+      'SECRET_KEY: required with STORE=redis (every instance must share it); make one with: openssl rand -base64 32',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'redis://x', SECRET_KEY: 'c2hvcnQ=' })[0]).to.match(/^SECRET_KEY: must be 32 bytes/);
+    const c = loadConfig({ REDIS_URL: 'redis://localhost:6379', SECRET_KEY: key });
+    expect(c.STORE).to.equal('redis');
+    expect(c.SECRET_KEY.equals(Buffer.alloc(32, 7))).to.equal(true);
+  });
+
+  it('reports every problem at once, one line per key', () => {
+    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', COMMAND_MAX_ATTEMPTS: '0', REDIS_URL: 'http://x' });
+    expect(problems.map((p) => p.split(':')[0])).to.have.members(['PORT', 'LOG_LEVEL', 'COMMAND_MAX_ATTEMPTS', 'REDIS_URL']);
+  });
+
+  it('refuses development shortcuts in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', STREAMCAST_FAULT: 'exit-after-append:0.05' });
+    expect(problems.join('\n')).to.include('STORE: the in-memory store is refused');
+    expect(problems.join('\n')).to.include('AUTH_MODE: "none" is refused');
+    expect(problems.join('\n')).to.include('STREAMCAST_FAULT: the test-only fault switch is refused');
+  });
+
+  it('needs a JWT key source with AUTH_MODE=jwt', () => {
+    expect(problemsOf({ AUTH_MODE: 'jwt' })).to.deep.equal(['JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt']);
+  });
+
+  it('reads CONFIG_FILE under the environment, which wins, and names unknown keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-config-'));
+    const file = join(dir, 'streamcast.yaml');
+    writeFileSync(file, 'PORT: 9000\nKEY_PREFIX: fromfile\nTRAINER_SPEED: 2.5\n');
+    const c = loadConfig({ CONFIG_FILE: file, KEY_PREFIX: 'fromenv' });
+    expect(c).to.include({ PORT: 9000, KEY_PREFIX: 'fromenv', TRAINER_SPEED: 2.5 });
+    writeFileSync(file, 'PORTT: 9000\n');
+    expect(problemsOf({ CONFIG_FILE: file })).to.deep.equal([`PORTT: unknown key in ${file} (see SPEC.md §2 for the keys)`]);
+    expect(problemsOf({ CONFIG_FILE: join(dir, 'missing.yaml') })[0]).to.match(/^CONFIG_FILE: cannot read/);
+  });
+
+  it('ignores empty variables and unrelated environment', () => {
+    const c = loadConfig({ PORT: '', HOME: '/root', PATH: '/bin' });
+    expect(c.PORT).to.equal(8080);
+  });
+});
