@@ -18,18 +18,34 @@ async function usedMemory(redis: Redis): Promise<number> {
 const server = await startRedisServer();
 const redis = new Redis(server.url);
 try {
-  const store = new RedisEventStore(redis, keysFor('sizing'), { ...DEFAULT_STORE_SETTINGS, serverId: 'sizing-host-1a2b3c4d' });
-  const payload = { trainerId: 'ash', position: { x: 12.5, y: -3.25 }, movement: { isMoving: true, direction: { x: 0.6, y: 0.8 }, speed: 5 } };
+  const store = new RedisEventStore(redis, keysFor('sizing'), {
+    ...DEFAULT_STORE_SETTINGS,
+    serverId: 'sizing-host-1a2b3c4d',
+  });
+  const payload = {
+    trainerId: 'ash',
+    position: { x: 12.5, y: -3.25 },
+    movement: { isMoving: true, direction: { x: 0.6, y: 0.8 }, speed: 5 },
+  };
   const dataBytes = Buffer.byteLength(JSON.stringify(payload));
   const base = await usedMemory(redis);
   for (let i = 0; i < EVENTS; i += 100) {
     await Promise.all(
-      Array.from({ length: 100 }, (_, j) => store.append(`trainer-t${(i + j) % STREAMS}`, [{ type: 'TrainerMoved', data: payload }])),
+      Array.from({ length: 100 }, (_, j) =>
+        store.append(`trainer-t${(i + j) % STREAMS}`, [{ type: 'TrainerMoved', data: payload }]),
+      ),
     );
   }
   const afterEvents = await usedMemory(redis);
   for (let i = 0; i < EVENTS; i += 100) {
-    await Promise.all(Array.from({ length: 100 }, () => store.recordOutcome(randomUUID(), { kind: 'rejected', error: { code: -32010, message: 'trainer is not moving' } })));
+    await Promise.all(
+      Array.from({ length: 100 }, () =>
+        store.recordOutcome(randomUUID(), {
+          kind: 'rejected',
+          error: { code: -32010, message: 'trainer is not moving' },
+        }),
+      ),
+    );
   }
   const afterKeys = await usedMemory(redis);
   const perEvent = Math.round((afterEvents - base) / EVENTS);

@@ -104,7 +104,9 @@ export class OverloadedError extends StreamcastError {
 export class CommandTimeoutError extends StreamcastError {
   readonly code = 'COMMAND_TIMEOUT';
   constructor(readonly commandId: string) {
-    super(`command ${commandId} was not handled in time; its outcome is unknown: ask command.status`);
+    super(
+      `command ${commandId} was not handled in time; its outcome is unknown: ask command.status`,
+    );
   }
 }
 
@@ -128,6 +130,8 @@ export class ReadModelLagError extends StreamcastError {
     readonly minPosition: string,
     readonly position: string,
   ) {
-    super(`projection ${projection} is at ${position}, not yet at ${minPosition}: try again shortly`);
+    super(
+      `projection ${projection} is at ${position}, not yet at ${minPosition}: try again shortly`,
+    );
   }
 }

@@ -1,8 +1,11 @@
 /**
  * streamcast as a library: the building blocks main.ts wires together, for embedding.
- * What exists so far: configuration, logging, typed errors, and the event store with its adapters.
+ * What exists so far: configuration, logging, typed errors, the event store and the command bus
+ * with their adapters.
  */
+export * from './commands/index.js';
 export { type Config, loadConfig } from './config.js';
+export { type RpcError, toRpcError } from './error-codes.js';
 export * from './errors.js';
 export * from './events/index.js';
 export { createLogger, type Logger, silentLogger } from './log.js';

@@ -42,14 +42,26 @@ function openBackend(config: Config, logger: Logger): Backend {
     return { store, checks: [], close: () => store.close() };
   }
   if (config.STORE === 'eventstoredb') {
-    throw new ConfigError(['STORE: eventstoredb is not available yet; use STORE=redis or leave STORE unset']);
+    throw new ConfigError([
+      'STORE: eventstoredb is not available yet; use STORE=redis or leave STORE unset',
+    ]);
   }
   const redis: Redis = connectRedis(config.REDIS_URL!, logger);
-  const store = new RedisEventStore(redis, keysFor(config.KEY_PREFIX), storeSettings(config), logger.child({ component: 'store' }));
-  logger.info('using the Redis event store', { component: 'store', store: 'redis', keyPrefix: config.KEY_PREFIX });
+  const store = new RedisEventStore(
+    redis,
+    keysFor(config.KEY_PREFIX),
+    storeSettings(config),
+    logger.child({ component: 'store' }),
+  );
+  logger.info('using the Redis event store', {
+    component: 'store',
+    store: 'redis',
+    keyPrefix: config.KEY_PREFIX,
+  });
   const redisReady: ReadinessCheck = {
     name: 'redis',
-    check: () => (redis.status === 'ready' ? { ok: true } : { ok: false, reason: `connection ${redis.status}` }),
+    check: () =>
+      redis.status === 'ready' ? { ok: true } : { ok: false, reason: `connection ${redis.status}` },
   };
   return {
     store,
@@ -75,12 +87,18 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   const app = createApp({
     health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, [
-      { name: 'shutdown', check: () => (shuttingDown ? { ok: false, reason: 'shutting down' } : { ok: true }) },
+      {
+        name: 'shutdown',
+        check: () => (shuttingDown ? { ok: false, reason: 'shutting down' } : { ok: true }),
+      },
       ...backend.checks,
     ]),
   });
   const server: Server = app.listen(config.PORT, () => {
-    logger.info(`streamcast listening on http://localhost:${config.PORT}`, { port: config.PORT, store: config.STORE });
+    logger.info(`streamcast listening on http://localhost:${config.PORT}`, {
+      port: config.PORT,
+      store: config.STORE,
+    });
   });
   server.on('error', (error) => {
     logger.error(`cannot listen on port ${config.PORT}: ${error.message}; set PORT to a free port`);

@@ -42,4 +42,7 @@ export interface Decider<C extends Command, E extends DomainEvent, S> {
 }
 
 /** Maps an event to the notifications it causes (pure). */
-export type NotificationMapper<E extends DomainEvent> = (event: E, context: EventContext) => readonly NotificationRecord[];
+export type NotificationMapper<E extends DomainEvent> = (
+  event: E,
+  context: EventContext,
+) => readonly NotificationRecord[];

@@ -16,11 +16,12 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Loads `lua/<file>` beside this module; the key count comes from the file name. */
-  static load(file: string): LuaScript {
+  /** Loads a script file (`new URL('./lua/x-2.lua', import.meta.url)`); the key count comes from its name. */
+  static load(url: URL): LuaScript {
+    const file = url.pathname.split('/').at(-1) ?? '';
     const match = /^(.+)-(\d+)\.lua$/.exec(file);
     if (!match) throw new Error(`Lua file ${file} must be named <name>-<numKeys>.lua`);
-    const source = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+    const source = readFileSync(url, 'utf8');
     return new LuaScript(match[1]!, source, Number(match[2]));
   }
 

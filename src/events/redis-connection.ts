@@ -28,7 +28,9 @@ export function connectRedis(url: string, logger: Logger): Redis {
     );
   });
   redis.on('ready', () => {
-    logger.info(down ? `Redis at ${where} is reachable again` : `connected to Redis at ${where}`, { component: 'redis' });
+    logger.info(down ? `Redis at ${where} is reachable again` : `connected to Redis at ${where}`, {
+      component: 'redis',
+    });
     down = false;
   });
   return redis;

@@ -26,8 +26,8 @@ import {
 import { decodeLogEntry, decodeStreamEntry, type StreamEntry } from './redis-entries.js';
 import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
 
-const appendScript = LuaScript.load('append-events-4.lua');
-const recordOutcomeScript = LuaScript.load('record-outcome-1.lua');
+const appendScript = LuaScript.load(new URL('./lua/append-events-4.lua', import.meta.url));
+const recordOutcomeScript = LuaScript.load(new URL('./lua/record-outcome-1.lua', import.meta.url));
 
 /** Most log entries one `readAll` call scans when filtering by type. */
 const MAX_SCAN_PER_READ = 10_000;

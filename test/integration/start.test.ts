@@ -25,7 +25,12 @@ describe('npm start (src/main.ts)', function () {
   });
 
   it('stops with one line per configuration problem', async () => {
-    app = await startApp({ PORT: '8080', LOG_LEVEL: 'loud', SSE_RETRY_MS: 'soon', NODE_ENV: 'production' });
+    app = await startApp({
+      PORT: '8080',
+      LOG_LEVEL: 'loud',
+      SSE_RETRY_MS: 'soon',
+      NODE_ENV: 'production',
+    });
     expect(await app.exited).to.equal(1);
     const out = app.output();
     expect(out).to.match(/LOG_LEVEL: /);
@@ -50,7 +55,11 @@ describe('npm start (src/main.ts)', function () {
 
   describeWithRedis('with REDIS_URL', () => {
     it('uses Redis and is ready', async () => {
-      app = await startApp({ REDIS_URL: testRedisUrl(), SECRET_KEY: secretKey, KEY_PREFIX: uniquePrefix('start') });
+      app = await startApp({
+        REDIS_URL: testRedisUrl(),
+        SECRET_KEY: secretKey,
+        KEY_PREFIX: uniquePrefix('start'),
+      });
       await app.waitForLine(/using the Redis event store/);
       await app.waitForLine(/connected to Redis/);
       expect((await fetch(`${app.url}/readyz`)).status).to.equal(200);

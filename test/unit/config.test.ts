@@ -43,26 +43,45 @@ describe('config', () => {
     expect(problemsOf({ REDIS_URL: 'redis://localhost:6379' })).to.deep.equal([
       'SECRET_KEY: required with STORE=redis (every instance must share it); make one with: openssl rand -base64 32',
     ]);
-    expect(problemsOf({ REDIS_URL: 'redis://x', SECRET_KEY: 'c2hvcnQ=' })[0]).to.match(/^SECRET_KEY: must be 32 bytes/);
+    expect(problemsOf({ REDIS_URL: 'redis://x', SECRET_KEY: 'c2hvcnQ=' })[0]).to.match(
+      /^SECRET_KEY: must be 32 bytes/,
+    );
     const c = loadConfig({ REDIS_URL: 'redis://localhost:6379', SECRET_KEY: key });
     expect(c.STORE).to.equal('redis');
     expect(c.SECRET_KEY.equals(Buffer.alloc(32, 7))).to.equal(true);
   });
 
   it('reports every problem at once, one line per key', () => {
-    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', COMMAND_MAX_ATTEMPTS: '0', REDIS_URL: 'http://x' });
-    expect(problems.map((p) => p.split(':')[0])).to.have.members(['PORT', 'LOG_LEVEL', 'COMMAND_MAX_ATTEMPTS', 'REDIS_URL']);
+    const problems = problemsOf({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      COMMAND_MAX_ATTEMPTS: '0',
+      REDIS_URL: 'http://x',
+    });
+    expect(problems.map((p) => p.split(':')[0])).to.have.members([
+      'PORT',
+      'LOG_LEVEL',
+      'COMMAND_MAX_ATTEMPTS',
+      'REDIS_URL',
+    ]);
   });
 
   it('refuses development shortcuts in production', () => {
-    const problems = problemsOf({ NODE_ENV: 'production', STREAMCAST_FAULT: 'exit-after-append:0.05' });
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      STREAMCAST_FAULT: 'exit-after-append:0.05',
+    });
     expect(problems.join('\n')).to.include('STORE: the in-memory store is refused');
     expect(problems.join('\n')).to.include('AUTH_MODE: "none" is refused');
-    expect(problems.join('\n')).to.include('STREAMCAST_FAULT: the test-only fault switch is refused');
+    expect(problems.join('\n')).to.include(
+      'STREAMCAST_FAULT: the test-only fault switch is refused',
+    );
   });
 
   it('needs a JWT key source with AUTH_MODE=jwt', () => {
-    expect(problemsOf({ AUTH_MODE: 'jwt' })).to.deep.equal(['JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt']);
+    expect(problemsOf({ AUTH_MODE: 'jwt' })).to.deep.equal([
+      'JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt',
+    ]);
   });
 
   it('reads CONFIG_FILE under the environment, which wins, and names unknown keys', () => {
@@ -72,8 +91,12 @@ describe('config', () => {
     const c = loadConfig({ CONFIG_FILE: file, KEY_PREFIX: 'fromenv' });
     expect(c).to.include({ PORT: 9000, KEY_PREFIX: 'fromenv', TRAINER_SPEED: 2.5 });
     writeFileSync(file, 'PORTT: 9000\n');
-    expect(problemsOf({ CONFIG_FILE: file })).to.deep.equal([`PORTT: unknown key in ${file} (see SPEC.md §2 for the keys)`]);
-    expect(problemsOf({ CONFIG_FILE: join(dir, 'missing.yaml') })[0]).to.match(/^CONFIG_FILE: cannot read/);
+    expect(problemsOf({ CONFIG_FILE: file })).to.deep.equal([
+      `PORTT: unknown key in ${file} (see SPEC.md §2 for the keys)`,
+    ]);
+    expect(problemsOf({ CONFIG_FILE: join(dir, 'missing.yaml') })[0]).to.match(
+      /^CONFIG_FILE: cannot read/,
+    );
   });
 
   it('ignores empty variables and unrelated environment', () => {

@@ -1,0 +1,128 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { Command, Decider, DomainEvent, NotificationMapper } from '../domain/decider.js';
+import { ConcurrencyError } from '../errors.js';
+import type { ExpectedVersion, Json } from '../events/envelope.js';
+import type { EventStore } from '../events/event-store.js';
+import type { CommandEnvelope, CommandHandler } from './command-bus.js';
+
+/** Namespace of deterministic event ids: uuid v5 of `<idempotency key>/<index>`. */
+const EVENT_ID_NAMESPACE = '6f1c7c52-4a55-4f0e-9d43-1b8f2c5e7a10';
+
+/** How a command type is handled by a decider. */
+export interface DeciderSpec<C extends Command, E extends DomainEvent, S> {
+  readonly decider: Decider<C, E, S>;
+  /** Turns the bus envelope into the typed command (validating its data). */
+  toCommand(envelope: CommandEnvelope): C;
+  /** The stream the command changes. */
+  streamId(command: C): string;
+  /** The version the client expects, if it said so (a mismatch is then the answer, not retried). */
+  expectedVersion?(command: C): ExpectedVersion | undefined;
+  /** Notifications of each event, written with it. */
+  readonly notify?: NotificationMapper<E>;
+  /** The answer recorded with the events (the store adds version and global position). */
+  result(command: C, events: readonly E[], state: S): Json;
+}
+
+/** Tuning of the runtime. */
+export interface DeciderRuntimeOptions {
+  /** Entities kept in memory (most recently used). */
+  readonly cacheSize?: number;
+  /** Reload-and-decide-again rounds on a conflict with another writer. */
+  readonly maxConflictRetries?: number;
+}
+
+interface Cached<S> {
+  state: S;
+  version: number;
+}
+
+/**
+ * The command-handling runtime for deciders: loads the entity (cached state plus a tail read,
+ * never a full replay per command), decides, appends with the expected version, deterministic
+ * event ids and the command id as idempotency key, and retries a conflict by reloading (bounded).
+ */
+export function deciderHandler<C extends Command, E extends DomainEvent, S>(
+  store: EventStore,
+  spec: DeciderSpec<C, E, S>,
+  options: DeciderRuntimeOptions = {},
+): CommandHandler {
+  const cache = new Map<string, Cached<S>>();
+  const cacheSize = options.cacheSize ?? 10_000;
+  const maxRetries = options.maxConflictRetries ?? 5;
+
+  const load = async (streamId: string): Promise<Cached<S>> => {
+    const entity = cache.get(streamId) ?? { state: spec.decider.initialState(), version: 0 };
+    cache.delete(streamId);
+    for (;;) {
+      const page = await store.readStream(streamId, {
+        fromVersion: entity.version + 1,
+        limit: 1000,
+      });
+      for (const event of page.events)
+        entity.state = spec.decider.evolve(entity.state, event as unknown as E);
+      entity.version = page.events.at(-1)?.version ?? entity.version;
+      if (page.isEnd) break;
+    }
+    return entity;
+  };
+
+  const remember = (streamId: string, entity: Cached<S>) => {
+    cache.set(streamId, entity);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+  };
+
+  return async (envelope) => {
+    const command = spec.toCommand(envelope);
+    const streamId = spec.streamId(command);
+    const clientExpected = spec.expectedVersion?.(command);
+    for (let round = 0; ; round++) {
+      const entity = await load(streamId);
+      const events = spec.decider.decide(command, entity.state);
+      if (events.length === 0) throw new Error(`${command.type} decided no events`);
+      const timestamp = command.metadata.timestamp;
+      let duplicate: boolean;
+      try {
+        const appended = await store.append(
+          streamId,
+          events.map((e, i) => ({
+            id: uuidv5(`${envelope.id}/${i}`, EVENT_ID_NAMESPACE),
+            type: e.type,
+            data: e.data,
+          })),
+          {
+            expectedVersion: clientExpected ?? entity.version,
+            idempotencyKey: envelope.id,
+            result: spec.result(command, events, entity.state),
+            metadata: {
+              commandId: envelope.id,
+              causationId: envelope.id,
+              correlationId: command.metadata.correlationId,
+              userId: command.metadata.userId,
+              timestamp,
+            },
+            notifications: spec.notify
+              ? events.flatMap((e, i) =>
+                  spec.notify!(e, { streamId, version: entity.version + 1 + i, timestamp }),
+                )
+              : [],
+            ...(envelope.metadata.replyTo ? { replyChannel: envelope.metadata.replyTo } : {}),
+          },
+        );
+        duplicate = appended.duplicate;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || clientExpected !== undefined) throw error;
+        if (round >= maxRetries)
+          throw new Error(
+            `${streamId} kept changing under ${command.type} (${round + 1} conflicts)`,
+          );
+        continue; // another writer won: reload from the store and decide again
+      }
+      if (duplicate) return; // handled before (a redelivery): the stream holds that run's events, not ours
+      remember(streamId, {
+        state: events.reduce((s, e) => spec.decider.evolve(s, e), entity.state),
+        version: entity.version + events.length,
+      });
+      return;
+    }
+  };
+}

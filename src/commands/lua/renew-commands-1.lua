@@ -1,0 +1,19 @@
+--[[
+  renew-commands-1: reset the idle time of entries this consumer is still handling, but only of
+  those it still owns (a blind XCLAIM would take back an entry another instance has reclaimed).
+
+  KEYS[1] command stream
+  ARGV[1] consumer group, ARGV[2] this consumer, ARGV[3..] entry ids
+
+  Returns the entry ids this consumer no longer owns.
+]]
+local lost = {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  else
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost

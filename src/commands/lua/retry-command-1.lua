@@ -1,0 +1,13 @@
+--[[
+  retry-command-1: count one more handler run of an entry this consumer owns (its delivery count
+  is the number of runs, COMMAND_MAX_ATTEMPTS caps it) and reset its idle time.
+
+  KEYS[1] command stream
+  ARGV[1] consumer group, ARGV[2] this consumer, ARGV[3] entry id
+
+  Returns the new delivery count, or 0 when this consumer no longer owns the entry.
+]]
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if not (p[1] and p[1][2] == ARGV[2]) then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3])
+return p[1][4] + 1

@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import { OverloadedError } from '../errors.js';
+import type { Outcome } from '../events/event-store.js';
+import type { Keys } from '../events/keys.js';
+import { LuaScript } from '../events/lua-script.js';
+import { assertIdempotencyKey } from '../events/prepare-append.js';
+import type {
+  CommandBus,
+  CommandEnvelope,
+  CommandHandler,
+  CommandStatus,
+  SendOptions,
+  SendResult,
+} from './command-bus.js';
+import { RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
+import { ReplyWaiter } from './reply-waiter.js';
+
+const enqueueScript = LuaScript.load(new URL('./lua/enqueue-command-3.lua', import.meta.url));
+
+/** The consumer group every instance's worker joins. */
+export const COMMAND_GROUP = 'handlers';
+
+/** Settings of the Redis command bus. */
+export interface RedisCommandBusOptions extends Omit<WorkerOptions, 'group' | 'consumer'> {
+  readonly serverId: string;
+  /** COMMAND_TIMEOUT_MS: default wait of `send`. */
+  readonly timeoutMs: number;
+  /** COMMAND_BACKLOG_MAX */
+  readonly backlogMax: number;
+  /** SHUTDOWN_GRACE_MS: how long `close` lets in-flight handlers finish. */
+  readonly graceMs: number;
+}
+
+/** The Redis `CommandBus`: stream `{sc}:cmd`, consumer group `handlers`, one consumer per instance. */
+export class RedisCommandBus implements CommandBus {
+  private readonly replies: ReplyWaiter;
+  private readonly workers = new Set<RedisCommandWorker>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly options: RedisCommandBusOptions,
+  ) {
+    this.replies = new ReplyWaiter(redis, keys, options.serverId, options.logger);
+  }
+
+  /** Subscribes to this instance's reply channel; call before the first `send`. */
+  async start(): Promise<void> {
+    await this.replies.start();
+  }
+
+  async send(command: CommandEnvelope, options: SendOptions = {}): Promise<SendResult> {
+    assertIdempotencyKey(command.id);
+    const wait = options.wait ?? true;
+    const envelope: CommandEnvelope = {
+      ...command,
+      metadata: { ...command.metadata, replyTo: this.replies.channel },
+    };
+    const waiting = wait
+      ? this.replies.wait(command.id, options.timeoutMs ?? this.options.timeoutMs)
+      : undefined;
+    let reply: (string | number)[];
+    try {
+      reply = (await enqueueScript.run(
+        this.redis,
+        [this.keys.sent(command.id), this.keys.done(command.id), this.keys.commands],
+        [
+          this.options.dedupTtlS,
+          this.options.backlogMax,
+          COMMAND_GROUP,
+          envelope.id,
+          envelope.type,
+          JSON.stringify(envelope.data),
+          JSON.stringify(envelope.metadata),
+        ],
+      )) as (string | number)[];
+    } catch (error) {
+      waiting?.cancel();
+      throw error;
+    }
+    if (reply[0] === 2) {
+      waiting?.cancel();
+      return { status: 'handled', outcome: JSON.parse(String(reply[1])) as Outcome };
+    }
+    if (reply[0] === -1) {
+      waiting?.cancel();
+      throw new OverloadedError(
+        `${reply[1]} commands are waiting (COMMAND_BACKLOG_MAX ${this.options.backlogMax}); retry later`,
+        1000,
+      );
+    }
+    if (!waiting) return { status: 'queued' };
+    return { status: 'handled', outcome: await waiting.outcome };
+  }
+
+  async serve(handlers: Readonly<Record<string, CommandHandler>>): Promise<RedisCommandWorker> {
+    const worker = new RedisCommandWorker(this.redis, this.keys, handlers, {
+      ...this.options,
+      group: COMMAND_GROUP,
+      consumer: this.options.serverId,
+    });
+    await worker.start();
+    this.workers.add(worker);
+    return worker;
+  }
+
+  async status(commandId: string): Promise<CommandStatus> {
+    assertIdempotencyKey(commandId);
+    const [done, sent] = await this.redis.mget(
+      this.keys.done(commandId),
+      this.keys.sent(commandId),
+    );
+    if (done) {
+      const outcome = JSON.parse(done) as Outcome;
+      return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
+    }
+    return { status: sent ? 'pending' : 'unknown' };
+  }
+
+  /** How many commands wait in the group (lag + pending) and how many are dead-lettered. */
+  async backlog(): Promise<{ pending: number; lag: number; dead: number }> {
+    const [groups, dead] = await Promise.all([
+      this.redis.xinfo('GROUPS', this.keys.commands).catch(() => [] as unknown[]),
+      this.redis.xlen(this.keys.deadCommands),
+    ]);
+    for (const g of groups as unknown[][]) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1];
+      if (info.name === COMMAND_GROUP)
+        return { pending: Number(info.pending ?? 0), lag: Number(info.lag ?? 0), dead };
+    }
+    return { pending: 0, lag: 0, dead };
+  }
+
+  /** Stops the workers (finishing or releasing in-flight commands), then stops waiting for replies. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.close(this.options.graceMs)));
+    await this.replies.close();
+  }
+}

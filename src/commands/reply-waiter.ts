@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis';
+import { CommandTimeoutError } from '../errors.js';
+import type { Outcome } from '../events/event-store.js';
+import type { Keys } from '../events/keys.js';
+import type { Logger } from '../log.js';
+
+const BACKSTOP_POLL_MS = 1000;
+
+interface Waiter {
+  resolve(outcome: Outcome): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Waits for commands' outcomes. The append script publishes each handled command id on this
+ * instance's reply channel; on a message the outcome is read from `{sc}:done:<id>`. A publish can
+ * be lost (the subscriber was reconnecting), so outstanding ids are re-checked when the subscriber
+ * reconnects and polled every second as a backstop: a lost publish costs a second, not the timeout.
+ */
+export class ReplyWaiter {
+  readonly channel: string;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly subscriber: Redis;
+  private readonly poll: NodeJS.Timeout;
+  private ready: Promise<unknown>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    serverId: string,
+    private readonly logger: Logger,
+  ) {
+    this.channel = keys.reply(serverId);
+    this.subscriber = redis.duplicate();
+    this.subscriber.on('error', () => {}); // the main connection reports outages
+    this.subscriber.on(
+      'message',
+      (_channel: string, commandId: string) => void this.check([commandId]),
+    );
+    this.subscriber.on('ready', () => void this.check([...this.waiters.keys()]));
+    this.ready = this.subscriber.subscribe(this.channel);
+    this.poll = setInterval(() => void this.check([...this.waiters.keys()]), BACKSTOP_POLL_MS);
+    this.poll.unref();
+  }
+
+  /** Resolves once subscribed, so no reply published after it can be missed. */
+  async start(): Promise<void> {
+    await this.ready;
+  }
+
+  /**
+   * Registers interest in `commandId` (call before enqueueing it): `outcome` resolves with its
+   * outcome or rejects with `CommandTimeoutError`; `cancel` stops this wait (others go on).
+   */
+  wait(
+    commandId: string,
+    timeoutMs: number,
+  ): { readonly outcome: Promise<Outcome>; cancel(): void } {
+    let waiter: Waiter | undefined;
+    const outcome = new Promise<Outcome>((resolve, reject) => {
+      const self: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.drop(commandId, self);
+          reject(new CommandTimeoutError(commandId));
+        }, timeoutMs),
+      };
+      waiter = self;
+      this.waiters.set(commandId, [...(this.waiters.get(commandId) ?? []), self]);
+    });
+    outcome.catch(() => {}); // the caller observes it; never an unhandled rejection
+    return { outcome, cancel: () => waiter && this.drop(commandId, waiter) };
+  }
+
+  private drop(commandId: string, waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    const rest = (this.waiters.get(commandId) ?? []).filter((w) => w !== waiter);
+    if (rest.length > 0) this.waiters.set(commandId, rest);
+    else this.waiters.delete(commandId);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poll);
+    for (const [id, list] of this.waiters) {
+      for (const waiter of list) {
+        clearTimeout(waiter.timer);
+        waiter.reject(new CommandTimeoutError(id));
+      }
+    }
+    this.waiters.clear();
+    this.subscriber.disconnect();
+  }
+
+  private async check(ids: readonly string[]): Promise<void> {
+    const wanted = ids.filter((id) => this.waiters.has(id));
+    if (wanted.length === 0) return;
+    let values: (string | null)[];
+    try {
+      values = await this.redis.mget(...wanted.map((id) => this.keys.done(id)));
+    } catch (error) {
+      this.logger.warn('reading command outcomes failed; the next poll retries', {
+        error: String(error),
+      });
+      return;
+    }
+    values.forEach((json, i) => {
+      const id = wanted[i]!;
+      if (json === null) return;
+      const outcome = JSON.parse(json) as Outcome;
+      for (const waiter of this.waiters.get(id) ?? []) {
+        this.drop(id, waiter);
+        waiter.resolve(outcome);
+      }
+    });
+  }
+}

@@ -1,0 +1,241 @@
+import { expect } from 'chai';
+import {
+  type CommandBus,
+  type CommandEnvelope,
+  type CommandHandler,
+  CommandTimeoutError,
+  DomainRuleError,
+  type EventStore,
+  OverloadedError,
+} from '../../src/index.js';
+
+/** What a contract run needs from an adapter. */
+export interface CommandBusFixture {
+  readonly bus: CommandBus;
+  readonly store: EventStore;
+  /** A second bus on the same backend with a small backlog limit and no worker. */
+  overloadedBus?(backlogMax: number): CommandBus;
+  cleanup(): Promise<void>;
+}
+
+/** Settings the fixtures must use, so the timing-dependent cases agree. */
+export const BUS_TEST_SETTINGS = { maxAttempts: 3, timeoutMs: 5000 } as const;
+
+let seq = 0;
+export function command(type: string, data: CommandEnvelope['data'] = {}): CommandEnvelope {
+  seq += 1;
+  return {
+    id: crypto.randomUUID(),
+    type,
+    data,
+    metadata: {
+      commandId: '',
+      userId: 'ash',
+      correlationId: `corr-${seq}`,
+      timestamp: new Date().toISOString(),
+    },
+  };
+}
+
+/** A handler that appends one event per command (the command id as idempotency key) and counts runs. */
+function appending(store: EventStore, runs: Map<string, number>): CommandHandler {
+  return async (c) => {
+    runs.set(c.id, (runs.get(c.id) ?? 0) + 1);
+    await store.append(
+      `trainer-${String((c.data as { trainer?: string }).trainer ?? 'ash')}`,
+      [{ type: 'Did', data: { commandId: c.id } }],
+      {
+        idempotencyKey: c.id,
+        result: { ok: c.id },
+        ...(c.metadata.replyTo ? { replyChannel: c.metadata.replyTo } : {}),
+      },
+    );
+  };
+}
+
+/** The CommandBus contract (DESIGN.md §4), run against every adapter. */
+export function describeCommandBusContract(
+  name: string,
+  makeFixture: () => Promise<CommandBusFixture>,
+): void {
+  describe(`CommandBus contract: ${name}`, function () {
+    this.timeout(20_000);
+    let fx: CommandBusFixture;
+    const runs = new Map<string, number>();
+    beforeEach(async () => {
+      runs.clear();
+      fx = await makeFixture();
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+    });
+
+    it('handles a command once and answers with its outcome', async () => {
+      await fx.bus.serve({ Do: appending(fx.store, runs) });
+      const c = command('Do');
+      const sent = await fx.bus.send(c);
+      expect(sent.status).to.equal('handled');
+      if (sent.status !== 'handled') return;
+      expect(sent.outcome).to.include({
+        kind: 'appended',
+        streamId: 'trainer-ash',
+        lastVersion: 1,
+      });
+      expect(sent.outcome.kind === 'appended' && sent.outcome.result).to.deep.equal({ ok: c.id });
+      expect(runs.get(c.id)).to.equal(1);
+      expect(await fx.bus.status(c.id)).to.deep.equal({ status: 'handled', outcome: sent.outcome });
+    });
+
+    it('answers a repeated command id from its recorded outcome without running it again', async () => {
+      await fx.bus.serve({ Do: appending(fx.store, runs) });
+      const c = command('Do');
+      const [a, b] = await Promise.all([fx.bus.send(c), fx.bus.send(c)]);
+      const again = await fx.bus.send(c);
+      expect(a).to.deep.equal(b);
+      expect(again).to.deep.equal(a);
+      expect(runs.get(c.id)).to.equal(1);
+      expect((await fx.store.readStream('trainer-ash')).events).to.have.length(1);
+    });
+
+    it('handles many commands, each exactly once', async () => {
+      await fx.bus.serve({ Do: appending(fx.store, runs) });
+      const commands = Array.from({ length: 200 }, (_, i) =>
+        command('Do', { trainer: `t${i % 10}` }),
+      );
+      const results = await Promise.all(commands.map((c) => fx.bus.send(c)));
+      expect(results.every((r) => r.status === 'handled')).to.equal(true);
+      expect([...runs.values()].every((n) => n === 1)).to.equal(true);
+      expect(runs.size).to.equal(200);
+      let total = 0;
+      for (let i = 0; i < 10; i++) {
+        const page = await fx.store.readStream(`trainer-t${i}`, { limit: 1000 });
+        expect(page.events.map((e) => e.version)).to.deep.equal(
+          Array.from({ length: 20 }, (_, v) => v + 1),
+        );
+        total += page.events.length;
+      }
+      expect(total).to.equal(200);
+    });
+
+    it('records a domain error as the answer, never retrying it', async () => {
+      await fx.bus.serve({
+        Stop: async (c) => {
+          runs.set(c.id, (runs.get(c.id) ?? 0) + 1);
+          throw new DomainRuleError('trainer-not-moving', 'the trainer is not moving');
+        },
+      });
+      const c = command('Stop');
+      const sent = await fx.bus.send(c);
+      expect(sent).to.deep.equal({
+        status: 'handled',
+        outcome: {
+          kind: 'rejected',
+          error: {
+            code: -32010,
+            message: 'the trainer is not moving',
+            data: { rule: 'trainer-not-moving' },
+          },
+        },
+      });
+      expect(await fx.bus.send(c)).to.deep.equal(sent);
+      expect(runs.get(c.id)).to.equal(1);
+    });
+
+    it('retries a transient failure and then succeeds', async () => {
+      const handler = appending(fx.store, runs);
+      await fx.bus.serve({
+        Flaky: async (c) => {
+          if ((runs.get(c.id) ?? 0) === 0) {
+            runs.set(c.id, 1);
+            throw new Error('connection reset');
+          }
+          await handler(c);
+        },
+      });
+      const c = command('Flaky');
+      const sent = await fx.bus.send(c);
+      expect(sent.status === 'handled' && sent.outcome.kind).to.equal('appended');
+      expect(runs.get(c.id)).to.equal(2);
+    });
+
+    it('dead-letters a command that always fails after its attempts, and the others flow on', async () => {
+      await fx.bus.serve({
+        Broken: async (c) => {
+          runs.set(c.id, (runs.get(c.id) ?? 0) + 1);
+          throw new Error('disk on fire');
+        },
+        Do: appending(fx.store, runs),
+      });
+      const bad = command('Broken');
+      const goods = Array.from({ length: 20 }, () => command('Do'));
+      const [deadResult, ...goodResults] = await Promise.all([
+        fx.bus.send(bad),
+        ...goods.map((c) => fx.bus.send(c)),
+      ]);
+      expect(
+        goodResults.every((r) => r.status === 'handled' && r.outcome.kind === 'appended'),
+      ).to.equal(true);
+      expect(deadResult?.status === 'handled' && deadResult.outcome).to.deep.include({
+        kind: 'dead',
+        attempts: BUS_TEST_SETTINGS.maxAttempts,
+      });
+      expect(runs.get(bad.id)).to.equal(BUS_TEST_SETTINGS.maxAttempts);
+      const status = await fx.bus.status(bad.id);
+      expect(status.status).to.equal('dead');
+      expect(
+        status.status === 'dead' && status.outcome.kind === 'dead' && status.outcome.error.code,
+      ).to.equal(-32031);
+    });
+
+    it('times out with CommandTimeoutError while the handler is still busy, and reports it later', async () => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const handler = appending(fx.store, runs);
+      await fx.bus.serve({
+        Slow: async (c) => {
+          await gate;
+          await handler(c);
+        },
+      });
+      const c = command('Slow');
+      try {
+        await fx.bus.send(c, { timeoutMs: 200 });
+        expect.fail('expected a timeout');
+      } catch (error) {
+        expect(error).to.be.instanceOf(CommandTimeoutError);
+        expect((error as CommandTimeoutError).commandId).to.equal(c.id);
+      }
+      expect((await fx.bus.status(c.id)).status).to.equal('pending');
+      release();
+      const later = await fx.bus.send(c);
+      expect(later.status === 'handled' && later.outcome.kind).to.equal('appended');
+      expect(runs.get(c.id)).to.equal(1);
+    });
+
+    it('queues without waiting, and knows nothing of unknown ids', async () => {
+      await fx.bus.serve({ Do: appending(fx.store, runs) });
+      const c = command('Do');
+      expect(await fx.bus.send(c, { wait: false })).to.deep.equal({ status: 'queued' });
+      const deadline = Date.now() + 5000;
+      while ((await fx.bus.status(c.id)).status !== 'handled' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect((await fx.bus.status(c.id)).status).to.equal('handled');
+      expect(await fx.bus.status(crypto.randomUUID())).to.deep.equal({ status: 'unknown' });
+    });
+
+    it('refuses new commands past COMMAND_BACKLOG_MAX', async () => {
+      if (!fx.overloadedBus) return;
+      const bus = fx.overloadedBus(3);
+      for (let i = 0; i < 3; i++) await bus.send(command('Do'), { wait: false });
+      try {
+        await bus.send(command('Do'), { wait: false });
+        expect.fail('expected OverloadedError');
+      } catch (error) {
+        expect(error).to.be.instanceOf(OverloadedError);
+        expect((error as OverloadedError).retryAfterMs).to.be.greaterThan(0);
+      }
+    });
+  });
+}
