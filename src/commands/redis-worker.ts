@@ -73,7 +73,7 @@ export function decodeCommand(fields: readonly string[]): CommandEnvelope {
 /**
  * The consumer-group worker loop of DESIGN.md §2 (G2) and §7: reads only what it is about to
  * handle, renews its in-progress entries with an ownership-checked script until their deadline,
- * reclaims others' stale entries with XAUTOCLAIM, retries transient failures with backoff, records
+ * reclaims others' stale entries (XPENDING IDLE + XCLAIM), retries transient failures with backoff, records
  * answers, dead-letters after COMMAND_MAX_ATTEMPTS runs, and trims the stream with MINID.
  */
 export class RedisCommandWorker implements Worker {
@@ -91,7 +91,7 @@ export class RedisCommandWorker implements Worker {
   private slotFreed: () => void = () => {};
   private loopDone: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
-  private claimCursor = '0-0';
+  private claimCursor = '0-0'; // XPENDING scan position, so skipped entries do not hide later ones
   private nextReclaimAt = 0;
 
   constructor(
@@ -171,33 +171,51 @@ export class RedisCommandWorker implements Worker {
     }
   }
 
-  /** XAUTOCLAIM entries idle past COMMAND_CLAIM_IDLE_MS (their owner died or stopped renewing). */
+  /**
+   * Reclaims entries idle past COMMAND_CLAIM_IDLE_MS: their owner died, hung past its deadline, or
+   * was shut down. Found with `XPENDING IDLE` (which names each owner and its delivery count) and
+   * taken with `XCLAIM <min-idle>`, which skips any entry someone renewed or claimed meanwhile.
+   * `XAUTOCLAIM` cannot tell whose an entry is: this instance would take back its own hung
+   * handlers, which other instances should get first. Its own hung ones it takes only when nobody
+   * else has for three claim periods, so a lone instance still dead-letters them in the end.
+   */
   private async reclaim(free: number): Promise<void> {
-    this.nextReclaimAt = Date.now() + Math.max(Math.floor(this.options.claimIdleMs / 2), 50);
-    const [cursor, entries] = (await this.redis.xautoclaim(
+    const idle = this.options.claimIdleMs;
+    this.nextReclaimAt = Date.now() + Math.max(Math.floor(idle / 2), 50);
+    const pending = (await this.redis.xpending(
+      this.keys.commands,
+      this.options.group,
+      'IDLE',
+      idle,
+      `(${this.claimCursor}`,
+      '+',
+      free * 4,
+    )) as [id: string, owner: string, idleMs: number, deliveries: number][];
+    this.claimCursor = pending.length < free * 4 ? '0-0' : pending.at(-1)![0];
+    const mine = (id: string, owner: string) =>
+      owner === this.options.consumer && this.inFlight.has(id);
+    const candidates = pending
+      .filter(([id, owner, idleMs]) => !mine(id, owner) || idleMs >= 3 * idle)
+      .slice(0, free);
+    if (candidates.length === 0) return;
+    const deliveries = new Map(candidates.map(([id, , , count]) => [id, count + 1]));
+    const claimed = (await this.redis.xclaim(
       this.keys.commands,
       this.options.group,
       this.options.consumer,
-      this.options.claimIdleMs,
-      this.claimCursor,
-      'COUNT',
-      free,
-    )) as [string, Entry[]];
-    this.claimCursor = cursor;
-    const claimed = entries.filter((e): e is Entry => Array.isArray(e) && Array.isArray(e[1]));
-    if (claimed.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const [id] of claimed)
-      pipeline.xpending(this.keys.commands, this.options.group, id, id, 1);
-    const counts = (await pipeline.exec()) ?? [];
-    this.stats.reclaimed += claimed.length;
-    this.options.logger.info(`reclaimed ${claimed.length} stale commands`, {
-      reclaimed: claimed.length,
+      idle,
+      ...candidates.map(([id]) => id),
+    )) as (Entry | null)[];
+    const entries = claimed.filter((e): e is Entry => Array.isArray(e) && Array.isArray(e[1]));
+    if (entries.length === 0) return;
+    this.stats.reclaimed += entries.length;
+    this.options.logger.info(`reclaimed ${entries.length} stale commands`, {
+      reclaimed: entries.length,
     });
-    claimed.forEach(([entryId, fields], i) => {
-      const pending = counts[i]?.[1] as [string, string, number, number][] | undefined;
-      this.start1(entryId, fields, Number(pending?.[0]?.[3] ?? 1));
-    });
+    for (const [entryId, fields] of entries) {
+      this.inFlight.delete(entryId); // a hung run of our own is abandoned; the new run counts as the next attempt
+      this.start1(entryId, fields, deliveries.get(entryId) ?? 1);
+    }
   }
 
   private start1(entryId: string, fields: string[], deliveries: number): void {
@@ -216,7 +234,8 @@ export class RedisCommandWorker implements Worker {
         metadata: { commandId: '', userId: '', correlationId: '', timestamp: '' },
       };
     }
-    this.inFlight.set(entryId, { commandId: command.id, startedAt: Date.now() });
+    const run: InFlight = { commandId: command.id, startedAt: Date.now() };
+    this.inFlight.set(entryId, run);
     void this.handle(entryId, command, deliveries)
       .catch((error) => {
         this.options.logger.error('command handling failed unexpectedly; it will be reclaimed', {
@@ -225,7 +244,7 @@ export class RedisCommandWorker implements Worker {
         });
       })
       .finally(() => {
-        this.inFlight.delete(entryId);
+        if (this.inFlight.get(entryId) === run) this.inFlight.delete(entryId);
         this.slotFreed();
       });
   }

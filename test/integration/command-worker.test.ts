@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import {
+  type CommandEnvelope,
+  type CommandHandler,
+  DEFAULT_STORE_SETTINGS,
+  FaultSwitch,
+  keysFor,
+  type Outcome,
+  RedisCommandBus,
+  RedisEventStore,
+  silentLogger,
+} from '../../src/index.js';
+import { command } from '../contract/command-bus.contract.js';
+import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithRedis('Redis command worker (several instances on one Redis)', function () {
+  this.timeout(30_000);
+  let redis: Redis;
+  let prefix: string;
+  let store: RedisEventStore;
+  const buses: RedisCommandBus[] = [];
+  before(() => {
+    redis = testClient();
+  });
+  after(() => redis.disconnect());
+  beforeEach(() => {
+    prefix = uniquePrefix('worker');
+    store = new RedisEventStore(redis, keysFor(prefix), {
+      ...DEFAULT_STORE_SETTINGS,
+      serverId: 'test',
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((b) => b.close()));
+    const left = await keysUnder(redis, prefix);
+    if (left.length > 0) await redis.del(...left);
+  });
+
+  function instance(
+    serverId: string,
+    overrides: Partial<{
+      claimIdleMs: number;
+      handlerDeadlineMs: number;
+      maxAttempts: number;
+    }> = {},
+  ) {
+    const bus = new RedisCommandBus(redis, keysFor(prefix), {
+      serverId,
+      timeoutMs: 20_000,
+      backlogMax: 10_000,
+      concurrency: 8,
+      claimIdleMs: 300,
+      handlerDeadlineMs: 30_000,
+      maxAttempts: 3,
+      dedupTtlS: 600,
+      graceMs: 200,
+      fault: FaultSwitch.from(undefined, silentLogger),
+      logger: silentLogger,
+      outcomeOf: (id) => store.getOutcome(id),
+      recordAnswer: async (c, outcome) => {
+        await store.recordOutcome(
+          c.id,
+          outcome,
+          c.metadata.replyTo ? { replyChannel: c.metadata.replyTo } : {},
+        );
+      },
+      ...overrides,
+    });
+    buses.push(bus);
+    return bus;
+  }
+
+  const append =
+    (serverId: string, runs: string[]): CommandHandler =>
+    async (c: CommandEnvelope) => {
+      runs.push(serverId);
+      await store.append('trainer-ash', [{ type: 'Did', data: { by: serverId } }], {
+        idempotencyKey: c.id,
+        ...(c.metadata.replyTo ? { replyChannel: c.metadata.replyTo } : {}),
+      });
+    };
+
+  it('does not take over a slow handler while its instance lives and renews it', async () => {
+    const runs: string[] = [];
+    const a = instance('a');
+    const b = instance('b');
+    await a.start();
+    const slowA = append('a', runs);
+    const workerA = await a.serve({
+      Do: async (c) => {
+        await sleep(1500); // five times COMMAND_CLAIM_IDLE_MS
+        await slowA(c);
+      },
+    });
+    const c = command('Do');
+    const answer = a.send(c);
+    await sleep(100); // a has taken it
+    const workerB = await b.serve({ Do: append('b', runs) });
+    const outcome = await answer;
+    expect(outcome.status).to.equal('handled');
+    expect(runs).to.deep.equal(['a']);
+    expect(workerB.stats.reclaimed).to.equal(0);
+    expect(workerA.stats.handled).to.equal(1);
+  });
+
+  it('reclaims a hung handler after its deadline and handles it elsewhere', async () => {
+    const runs: string[] = [];
+    const a = instance('a', { handlerDeadlineMs: 500 });
+    const b = instance('b', { handlerDeadlineMs: 500 });
+    await a.start();
+    await a.serve({
+      Do: async () => {
+        runs.push('a');
+        await new Promise(() => {}); // hangs forever
+      },
+    });
+    const c = command('Do');
+    const answer = a.send(c);
+    await sleep(100);
+    const workerB = await b.serve({ Do: append('b', runs) });
+    const result = await answer;
+    expect(result.status === 'handled' && result.outcome.kind).to.equal('appended');
+    expect(runs).to.deep.equal(['a', 'b']);
+    expect(workerB.stats.reclaimed).to.be.at.least(1);
+    const [event] = (await store.readStream('trainer-ash')).events;
+    expect(event?.data).to.deep.equal({ by: 'b' });
+  });
+
+  it('counts reclaims as attempts and dead-letters a command that keeps hanging', async () => {
+    const hang: CommandHandler = () => new Promise(() => {});
+    const a = instance('a', { handlerDeadlineMs: 300, maxAttempts: 2 });
+    await a.start();
+    const b = instance('b', { handlerDeadlineMs: 300, maxAttempts: 2 });
+    const c2 = instance('c', { handlerDeadlineMs: 300, maxAttempts: 2 });
+    await a.serve({ Do: hang });
+    const c = command('Do');
+    const answer = a.send(c);
+    await sleep(100);
+    await b.serve({ Do: hang });
+    await c2.serve({ Do: hang });
+    const result = await answer;
+    const outcome = (result.status === 'handled' ? result.outcome : undefined) as
+      | Outcome
+      | undefined;
+    expect(outcome?.kind).to.equal('dead');
+    expect((await a.status(c.id)).status).to.equal('dead');
+    const dead = await redis.xrange(keysFor(prefix).deadCommands, '-', '+');
+    expect(dead).to.have.length(1);
+  });
+
+  it('trims handled commands but never pending ones', async () => {
+    const runs: string[] = [];
+    const a = instance('a');
+    await a.start();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handle = append('a', runs);
+    await a.serve({
+      Do: handle,
+      Hold: async (c) => {
+        await gate;
+        await handle(c);
+      },
+    });
+    const held = command('Hold');
+    const heldAnswer = a.send(held);
+    await Promise.all(Array.from({ length: 50 }, () => a.send(command('Do'))));
+    const keys = keysFor(prefix);
+    const trim = async () =>
+      redis.eval(
+        (await import('node:fs')).readFileSync(
+          new URL('../../src/commands/lua/trim-commands-1.lua', import.meta.url),
+          'utf8',
+        ),
+        1,
+        keys.commands,
+        'handlers',
+      );
+    await trim();
+    const left = await redis.xrange(keys.commands, '-', '+');
+    expect(left.length).to.be.at.least(1); // the held one stays
+    expect(left.some(([, fields]) => fields.includes(held.id))).to.equal(true);
+    release();
+    await heldAnswer;
+    await trim();
+    expect(await redis.xlen(keys.commands)).to.equal(0);
+  });
+});
