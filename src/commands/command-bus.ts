@@ -40,6 +40,15 @@ export type CommandStatus =
  */
 export type CommandHandler = (command: CommandEnvelope) => Promise<void>;
 
+/** A dead-lettered command (`npm run dead -- list`). */
+export interface DeadLetter {
+  readonly command: CommandEnvelope;
+  readonly error: string;
+  readonly attempts: number;
+  /** ISO time it was dead-lettered. */
+  readonly at: string;
+}
+
 /** A running worker; `close()` stops taking commands and finishes or releases what it holds. */
 export interface Worker {
   close(): Promise<void>;
@@ -57,5 +66,9 @@ export interface CommandBus {
   send(command: CommandEnvelope, options?: SendOptions): Promise<SendResult>;
   serve(handlers: Readonly<Record<string, CommandHandler>>): Promise<Worker>;
   status(commandId: string): Promise<CommandStatus>;
+  /** The dead-lettered commands, newest first. */
+  deadLetters(limit?: number): Promise<readonly DeadLetter[]>;
+  /** Sends a dead-lettered command again under the same id; `NotFoundError` if it is not dead. */
+  redrive(commandId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,7 +6,6 @@ export * from './command-bus.js';
 export { type DeciderRuntimeOptions, type DeciderSpec, deciderHandler } from './decider-handler.js';
 export { FaultSwitch } from './fault.js';
 export {
-  type DeadCommand,
   MemoryCommandBus,
   type MemoryCommandBusOptions,
 } from './memory-command-bus.js';

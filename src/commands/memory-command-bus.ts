@@ -1,4 +1,4 @@
-import { CommandTimeoutError, OverloadedError } from '../errors.js';
+import { CommandTimeoutError, NotFoundError, OverloadedError } from '../errors.js';
 import type { Outcome } from '../events/event-store.js';
 import type { MemoryEventStore } from '../events/memory-event-store.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
@@ -9,6 +9,7 @@ import type {
   CommandEnvelope,
   CommandHandler,
   CommandStatus,
+  DeadLetter,
   SendOptions,
   SendResult,
   Worker,
@@ -23,13 +24,6 @@ export interface MemoryCommandBusOptions {
   readonly logger: Logger;
 }
 
-/** A dead-lettered command, as `{sc}:cmd:dead` would hold it. */
-export interface DeadCommand {
-  readonly command: CommandEnvelope;
-  readonly error: string;
-  readonly attempts: number;
-}
-
 const REPLY_CHANNEL = 'memory-bus-reply';
 
 /**
@@ -37,7 +31,7 @@ const REPLY_CHANNEL = 'memory-bus-reply';
  * per command, retries then dead letters), for `npm start` without Redis and for fast tests.
  */
 export class MemoryCommandBus implements CommandBus {
-  readonly dead: DeadCommand[] = [];
+  private readonly dead: DeadLetter[] = [];
   private readonly queue: CommandEnvelope[] = [];
   private readonly sent = new Set<string>();
   private handlers: Readonly<Record<string, CommandHandler>> | undefined;
@@ -88,6 +82,23 @@ export class MemoryCommandBus implements CommandBus {
     const outcome = await this.store.getOutcome(commandId);
     if (outcome) return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
     return { status: this.sent.has(commandId) ? 'pending' : 'unknown' };
+  }
+
+  async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {
+    return this.dead.slice(0, limit);
+  }
+
+  async redrive(commandId: string): Promise<void> {
+    assertIdempotencyKey(commandId);
+    const index = this.dead.findIndex((d) => d.command.id === commandId);
+    const outcome = await this.store.getOutcome(commandId);
+    if (index < 0 || (outcome && outcome.kind !== 'dead'))
+      throw new NotFoundError('dead command', commandId);
+    const [dead] = this.dead.splice(index, 1);
+    this.store.forget(commandId);
+    this.sent.add(commandId);
+    this.queue.push(dead!.command);
+    this.pump();
   }
 
   async close(): Promise<void> {
@@ -155,7 +166,12 @@ export class MemoryCommandBus implements CommandBus {
           { commandId: command.id, error: lastError },
         );
         if (attempt >= this.options.maxAttempts) {
-          this.dead.push({ command, error: lastError, attempts: attempt });
+          this.dead.unshift({
+            command,
+            error: lastError,
+            attempts: attempt,
+            at: new Date().toISOString(),
+          });
           const data = { commandId: command.id, attempts: attempt, lastError };
           await this.store.recordOutcome(
             command.id,

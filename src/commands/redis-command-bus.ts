@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { OverloadedError } from '../errors.js';
+import { NotFoundError, OverloadedError } from '../errors.js';
 import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
@@ -9,13 +9,15 @@ import type {
   CommandEnvelope,
   CommandHandler,
   CommandStatus,
+  DeadLetter,
   SendOptions,
   SendResult,
 } from './command-bus.js';
-import { RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
+import { decodeCommand, RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
 import { ReplyWaiter } from './reply-waiter.js';
 
 const enqueueScript = LuaScript.load(new URL('./lua/enqueue-command-3.lua', import.meta.url));
+const redriveScript = LuaScript.load(new URL('./lua/redrive-command-4.lua', import.meta.url));
 
 /** The consumer group every instance's worker joins. */
 export const COMMAND_GROUP = 'handlers';
@@ -115,6 +117,41 @@ export class RedisCommandBus implements CommandBus {
       return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
     }
     return { status: sent ? 'pending' : 'unknown' };
+  }
+
+  async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {
+    const entries = (await this.redis.xrevrange(
+      this.keys.deadCommands,
+      '+',
+      '-',
+      'COUNT',
+      limit,
+    )) as [string, string[]][];
+    return entries.map(([entryId, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      return {
+        command: decodeCommand(fields),
+        error: f.error ?? '',
+        attempts: Number(f.attempts ?? 0),
+        at: new Date(Number(entryId.split('-')[0])).toISOString(),
+      };
+    });
+  }
+
+  async redrive(commandId: string): Promise<void> {
+    assertIdempotencyKey(commandId);
+    const reply = (await redriveScript.run(
+      this.redis,
+      [
+        this.keys.deadCommands,
+        this.keys.commands,
+        this.keys.done(commandId),
+        this.keys.sent(commandId),
+      ],
+      [commandId, this.options.dedupTtlS],
+    )) as (string | number)[];
+    if (reply[0] !== 0) throw new NotFoundError('dead command', commandId);
   }
 
   /** How many commands wait in the group (lag + pending) and how many are dead-lettered. */

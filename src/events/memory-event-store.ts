@@ -206,6 +206,11 @@ export class MemoryEventStore implements EventStore {
     return this.notifications.filter((n) => Number(n.id.split('-')[1]) > after);
   }
 
+  /** Forgets a key's outcome (a redriven dead command), as the redrive script's DEL does. */
+  forget(idempotencyKey: string): void {
+    this.outcomes.delete(idempotencyKey);
+  }
+
   /** How much the store holds: what `{sc}:*` keys would hold in Redis. */
   stats(): { streams: number; events: number; outcomes: number; notifications: number } {
     return {

@@ -6,6 +6,7 @@ import {
   CommandTimeoutError,
   DomainRuleError,
   type EventStore,
+  NotFoundError,
   OverloadedError,
 } from '../../src/index.js';
 
@@ -185,6 +186,43 @@ export function describeCommandBusContract(
       expect(
         status.status === 'dead' && status.outcome.kind === 'dead' && status.outcome.error.code,
       ).to.equal(-32031);
+      const [letter, ...others] = await fx.bus.deadLetters();
+      expect(others).to.have.length(0);
+      expect(letter?.command).to.include({ id: bad.id, type: 'Broken' });
+      expect(letter).to.include({ attempts: BUS_TEST_SETTINGS.maxAttempts, error: 'Error: disk on fire' });
+    });
+
+    it('redrives a dead command under the same id once its cause is fixed', async () => {
+      let fixed = false;
+      const handler = appending(fx.store, runs);
+      await fx.bus.serve({
+        Fragile: async (c) => {
+          if (!fixed) throw new Error('dependency down');
+          await handler(c);
+        },
+      });
+      const c = command('Fragile');
+      const first = await fx.bus.send(c);
+      expect(first.status === 'handled' && first.outcome.kind).to.equal('dead');
+      try {
+        await fx.bus.redrive(crypto.randomUUID());
+        expect.fail('expected NotFoundError');
+      } catch (error) {
+        expect(error).to.be.instanceOf(NotFoundError);
+      }
+      fixed = true;
+      await fx.bus.redrive(c.id);
+      const deadline = Date.now() + 10_000;
+      while ((await fx.bus.status(c.id)).status !== 'handled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const status = await fx.bus.status(c.id);
+      expect(status.status === 'handled' && status.outcome.kind).to.equal('appended');
+      expect(await fx.bus.deadLetters()).to.have.length(0);
+      try {
+        await fx.bus.redrive(c.id);
+        expect.fail('a handled command cannot be redriven');
+      } catch (error) {
+        expect(error).to.be.instanceOf(NotFoundError);
+      }
     });
 
     it('times out with CommandTimeoutError while the handler is still busy, and reports it later', async () => {

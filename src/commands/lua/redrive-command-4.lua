@@ -1,0 +1,27 @@
+--[[
+  redrive-command-4: send a dead-lettered command again under the same id: move it from the
+  dead-letter stream back to the command stream and forget its `dead` outcome, in one step.
+
+  KEYS[1] dead-letter stream  KEYS[2] command stream  KEYS[3] outcome key  KEYS[4] sent marker
+  ARGV[1] command id  ARGV[2] TTL of the sent marker in seconds
+
+  Returns
+    {0, new entry id}   sent again
+    {-1}                no dead letter with that id
+    {-2, outcome JSON}  the command is not dead (handled or answered): nothing written
+]]
+local done = redis.call('GET', KEYS[3])
+if done and not string.find(done, '"kind":"dead"', 1, true) then return {-2, done} end
+local entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 10000)
+for _, entry in ipairs(entries) do
+  local f = {}
+  for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
+  if f['id'] == ARGV[1] then
+    local id = redis.call('XADD', KEYS[2], '*', 'id', f['id'], 'type', f['type'], 'data', f['data'], 'meta', f['meta'])
+    redis.call('XDEL', KEYS[1], entry[1])
+    redis.call('DEL', KEYS[3])
+    redis.call('SET', KEYS[4], '1', 'EX', ARGV[2])
+    return {0, id}
+  end
+end
+return {-1}
