@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { FAULT_SETTING } from './commands/fault.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS } from './log.js';
 
@@ -79,7 +80,7 @@ const schema = z
     TRAINER_SPEED: z.coerce.number().positive().finite().default(5),
     STREAMCAST_FAULT: z
       .string()
-      .regex(/^[a-z-]+:(0(\.\d+)?|1(\.0+)?)$/, 'must look like exit-after-append:0.05')
+      .regex(FAULT_SETTING, 'must look like exit-after-append:0.05 (or add ,no-dedup)')
       .optional(),
   })
   .strict();

@@ -258,7 +258,7 @@ export class RedisCommandWorker implements Worker {
       commandId: command.id,
       correlationId: command.metadata.correlationId,
     });
-    if (await this.options.outcomeOf(command.id)) {
+    if (!this.options.fault.noDedup && (await this.options.outcomeOf(command.id))) {
       this.stats.redelivered += 1;
       log.info('command already handled; acknowledging the redelivery', {
         redelivered: 1,

@@ -25,6 +25,11 @@ export interface StoreSettings {
   readonly dedupTtlS: number;
   /** `NOTIFY_RETENTION`: approximate number of notifications kept. */
   readonly notifyRetention: number;
+  /**
+   * Test-only (`STREAMCAST_FAULT=…,no-dedup`, refused in production): append without checking the
+   * idempotency key first, to show that the exactly-once test catches its absence.
+   */
+  readonly unsafeSkipDedupCheck?: boolean;
 }
 
 /** Defaults of SPEC.md §2, for tests and embedding. */

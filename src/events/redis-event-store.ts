@@ -65,6 +65,7 @@ export class RedisEventStore implements EventStore {
       p.replyChannel,
       this.settings.notifyRetention,
       this.settings.serverId,
+      this.settings.unsafeSkipDedupCheck ? '0' : '1',
       p.events.length,
     ];
     for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);

@@ -17,8 +17,10 @@
   ARGV[7]  reply channel, '' for none (publishes the idempotency key)
   ARGV[8]  notifications retention (approximate MAXLEN)
   ARGV[9]  server id of the writer
-  ARGV[10] n = number of events, then 5 per event: id, type, schemaVersion, data, meta
-  ARGV[11 + 5n] m = number of notifications, then 5 per one: method, params, target, targetIds, topic
+  ARGV[10] '1' to check the idempotency key first; '0' only under the test-only fault switch, to
+           show that the exactly-once test fails without the check
+  ARGV[11] n = number of events, then 5 per event: id, type, schemaVersion, data, meta
+  ARGV[12 + 5n] m = number of notifications, then 5 per one: method, params, target, targetIds, topic
 
   Returns
     {1, firstVersion, lastVersion, position * n, (notificationId, previousId) * m}
@@ -29,11 +31,12 @@ local streamKey, allKey, notifyKey, doneKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local streamId, expectedKind, expected = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local key, ttl, resultJson, replyChannel = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local retention, serverId = ARGV[8], ARGV[9]
-local n = tonumber(ARGV[10])
-local notifyBase = 11 + 5 * n
+local checkKey = ARGV[10] == '1'
+local n = tonumber(ARGV[11])
+local notifyBase = 12 + 5 * n
 local m = tonumber(ARGV[notifyBase])
 
-if key ~= '' then
+if key ~= '' and checkKey then
   local done = redis.call('GET', doneKey)
   if done then return {0, done} end
 end
@@ -50,7 +53,7 @@ end
 local reply = {1, current + 1, current + n}
 local quoted = {}
 for i = 0, n - 1 do
-  local b = 11 + 5 * i
+  local b = 12 + 5 * i
   local version = current + 1 + i
   local position = redis.call('XADD', allKey, '*', 'stream', streamId, 'version', version,
     'id', ARGV[b], 'type', ARGV[b + 1], 'schema', ARGV[b + 2], 'data', ARGV[b + 3], 'meta', ARGV[b + 4])
