@@ -135,3 +135,16 @@ export class ReadModelLagError extends StreamcastError {
     );
   }
 }
+
+/**
+ * A command's answer as recorded with its outcome (a JSON-RPC error object), thrown again so a
+ * repeat of the command gets exactly the first answer.
+ */
+export class RecordedAnswerError extends StreamcastError {
+  readonly code = 'RECORDED_ANSWER';
+  constructor(
+    readonly answer: { readonly code: number; readonly message: string; readonly data?: unknown },
+  ) {
+    super(answer.message);
+  }
+}

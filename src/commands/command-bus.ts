@@ -29,8 +29,9 @@ export type SendResult =
 
 /** Where a command stands (`command.status`). */
 export type CommandStatus =
-  | { readonly status: 'handled' | 'dead'; readonly outcome: Outcome }
-  | { readonly status: 'pending' | 'unknown' };
+  | { readonly status: 'handled' | 'dead'; readonly outcome: Outcome; readonly owner?: string }
+  | { readonly status: 'pending'; readonly owner?: string }
+  | { readonly status: 'unknown' };
 
 /**
  * Handles one command. It must record the command's outcome itself: an append with the command id

@@ -34,6 +34,7 @@ export class MemoryCommandBus implements CommandBus {
   private readonly dead: DeadLetter[] = [];
   private readonly queue: CommandEnvelope[] = [];
   private readonly sent = new Set<string>();
+  private readonly owners = new Map<string, string>();
   private handlers: Readonly<Record<string, CommandHandler>> | undefined;
   private running = 0;
   private closed = false;
@@ -64,6 +65,7 @@ export class MemoryCommandBus implements CommandBus {
         );
       }
       this.sent.add(command.id);
+      this.owners.set(command.id, command.metadata.userId);
       this.queue.push({ ...command, metadata: { ...command.metadata, replyTo: REPLY_CHANNEL } });
       this.pump();
     }
@@ -80,8 +82,10 @@ export class MemoryCommandBus implements CommandBus {
   async status(commandId: string): Promise<CommandStatus> {
     assertIdempotencyKey(commandId);
     const outcome = await this.store.getOutcome(commandId);
-    if (outcome) return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
-    return { status: this.sent.has(commandId) ? 'pending' : 'unknown' };
+    const owner = this.owners.get(commandId);
+    const known = owner === undefined ? {} : { owner };
+    if (outcome) return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome, ...known };
+    return this.sent.has(commandId) ? { status: 'pending', ...known } : { status: 'unknown' };
   }
 
   async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {

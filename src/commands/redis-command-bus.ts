@@ -74,6 +74,7 @@ export class RedisCommandBus implements CommandBus {
           envelope.type,
           JSON.stringify(envelope.data),
           JSON.stringify(envelope.metadata),
+          envelope.metadata.userId,
         ],
       )) as (string | number)[];
     } catch (error) {
@@ -112,11 +113,12 @@ export class RedisCommandBus implements CommandBus {
       this.keys.done(commandId),
       this.keys.sent(commandId),
     );
+    const owner = sent === null ? {} : { owner: sent };
     if (done) {
       const outcome = JSON.parse(done) as Outcome;
-      return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
+      return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome, ...owner };
     }
-    return { status: sent ? 'pending' : 'unknown' };
+    return sent === null ? { status: 'unknown' } : { status: 'pending', ...owner };
   }
 
   async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {

@@ -84,7 +84,11 @@ export function describeCommandBusContract(
       });
       expect(sent.outcome.kind === 'appended' && sent.outcome.result).to.deep.equal({ ok: c.id });
       expect(runs.get(c.id)).to.equal(1);
-      expect(await fx.bus.status(c.id)).to.deep.equal({ status: 'handled', outcome: sent.outcome });
+      expect(await fx.bus.status(c.id)).to.deep.equal({
+        status: 'handled',
+        outcome: sent.outcome,
+        owner: 'ash',
+      });
     });
 
     it('answers a repeated command id from its recorded outcome without running it again', async () => {
@@ -189,7 +193,10 @@ export function describeCommandBusContract(
       const [letter, ...others] = await fx.bus.deadLetters();
       expect(others).to.have.length(0);
       expect(letter?.command).to.include({ id: bad.id, type: 'Broken' });
-      expect(letter).to.include({ attempts: BUS_TEST_SETTINGS.maxAttempts, error: 'Error: disk on fire' });
+      expect(letter).to.include({
+        attempts: BUS_TEST_SETTINGS.maxAttempts,
+        error: 'Error: disk on fire',
+      });
     });
 
     it('redrives a dead command under the same id once its cause is fixed', async () => {
@@ -213,7 +220,8 @@ export function describeCommandBusContract(
       fixed = true;
       await fx.bus.redrive(c.id);
       const deadline = Date.now() + 10_000;
-      while ((await fx.bus.status(c.id)).status !== 'handled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await fx.bus.status(c.id)).status !== 'handled' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       const status = await fx.bus.status(c.id);
       expect(status.status === 'handled' && status.outcome.kind).to.equal('appended');
       expect(await fx.bus.deadLetters()).to.have.length(0);

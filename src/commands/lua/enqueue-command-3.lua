@@ -8,6 +8,7 @@
   ARGV[2] backlog limit (COMMAND_BACKLOG_MAX): lag + pending of the group
   ARGV[3] consumer group name
   ARGV[4..7] command fields: id, type, data, meta
+  ARGV[8] the sender's user id (kept in the sent marker, so only they and admins see its status)
 
   Returns
     {0, entryId}        enqueued
@@ -35,6 +36,6 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
 end
 if backlog >= tonumber(ARGV[2]) then return {-1, backlog} end
 
-redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+redis.call('SET', KEYS[1], ARGV[8], 'EX', ARGV[1])
 local id = redis.call('XADD', KEYS[3], '*', 'id', ARGV[4], 'type', ARGV[5], 'data', ARGV[6], 'meta', ARGV[7])
 return {0, id}

@@ -20,7 +20,8 @@ for _, entry in ipairs(entries) do
     local id = redis.call('XADD', KEYS[2], '*', 'id', f['id'], 'type', f['type'], 'data', f['data'], 'meta', f['meta'])
     redis.call('XDEL', KEYS[1], entry[1])
     redis.call('DEL', KEYS[3])
-    redis.call('SET', KEYS[4], '1', 'EX', ARGV[2])
+    local meta = cjson.decode(f['meta'])
+    redis.call('SET', KEYS[4], meta['userId'] or '', 'EX', ARGV[2])
     return {0, id}
   end
 end
