@@ -3,75 +3,12 @@
  * starts the HTTP server, and shuts everything down on SIGTERM/SIGINT.
  */
 import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
+import { openBackend } from './backend.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import type { EventStore } from './events/event-store.js';
-import { keysFor } from './events/keys.js';
-import { MemoryEventStore } from './events/memory-event-store.js';
-import type { StoreSettings } from './events/prepare-append.js';
-import { connectRedis } from './events/redis-connection.js';
-import { RedisEventStore } from './events/redis-event-store.js';
 import { createApp } from './http/app.js';
-import { healthRoutes, type ReadinessCheck } from './http/health.js';
-import { createLogger, type Logger } from './log.js';
-
-interface Backend {
-  readonly store: EventStore;
-  readonly checks: readonly ReadinessCheck[];
-  close(): Promise<void>;
-}
-
-function storeSettings(config: Config): StoreSettings {
-  return {
-    serverId: config.SERVER_ID,
-    maxEventBytes: config.MAX_EVENT_BYTES,
-    maxNotificationBytes: config.MAX_NOTIFICATION_BYTES,
-    dedupTtlS: config.COMMAND_DEDUP_TTL_S,
-    notifyRetention: config.NOTIFY_RETENTION,
-  };
-}
-
-function openBackend(config: Config, logger: Logger): Backend {
-  if (config.STORE === 'memory') {
-    logger.warn(
-      'no REDIS_URL: running on the embedded in-memory store, one instance only, nothing survives a restart; set REDIS_URL to use Redis',
-      { component: 'store', store: 'memory' },
-    );
-    const store = new MemoryEventStore(storeSettings(config));
-    return { store, checks: [], close: () => store.close() };
-  }
-  if (config.STORE === 'eventstoredb') {
-    throw new ConfigError([
-      'STORE: eventstoredb is not available yet; use STORE=redis or leave STORE unset',
-    ]);
-  }
-  const redis: Redis = connectRedis(config.REDIS_URL!, logger);
-  const store = new RedisEventStore(
-    redis,
-    keysFor(config.KEY_PREFIX),
-    storeSettings(config),
-    logger.child({ component: 'store' }),
-  );
-  logger.info('using the Redis event store', {
-    component: 'store',
-    store: 'redis',
-    keyPrefix: config.KEY_PREFIX,
-  });
-  const redisReady: ReadinessCheck = {
-    name: 'redis',
-    check: () =>
-      redis.status === 'ready' ? { ok: true } : { ok: false, reason: `connection ${redis.status}` },
-  };
-  return {
-    store,
-    checks: [redisReady],
-    close: async () => {
-      await store.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
-}
+import { healthRoutes } from './http/health.js';
+import { createLogger } from './log.js';
 
 async function main(): Promise<void> {
   let config: Config;

@@ -1,0 +1,64 @@
+/**
+ * `npm run dead -- list [limit]` shows the dead-lettered commands; `npm run dead -- redrive <id>`
+ * sends one again under the same id. Reads the same configuration as `npm start` (REDIS_URL,
+ * KEY_PREFIX, SECRET_KEY…).
+ */
+import { openBackend } from '../src/backend.js';
+import { loadConfig } from '../src/config.js';
+import { ConfigError, NotFoundError } from '../src/errors.js';
+import { createLogger } from '../src/log.js';
+
+const [verb, arg] = process.argv.slice(2);
+const usage = 'usage: npm run dead -- list [limit] | npm run dead -- redrive <commandId>';
+
+async function run(): Promise<number> {
+  if (verb !== 'list' && verb !== 'redrive') {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  if (config.STORE !== 'redis') {
+    process.stderr.write(
+      'dead letters live in Redis: set REDIS_URL (and SECRET_KEY) as for npm start\n',
+    );
+    return 2;
+  }
+  const backend = openBackend(
+    config,
+    createLogger({ level: 'error', serverId: `dead-cli-${process.pid}` }),
+  );
+  try {
+    if (verb === 'list') {
+      const letters = await backend.bus.deadLetters(Number(arg ?? 100));
+      if (letters.length === 0) process.stdout.write('no dead-lettered commands\n');
+      for (const d of letters) {
+        process.stdout.write(
+          `${d.at}  ${d.command.id}  ${d.command.type}  attempts ${d.attempts}  user ${d.command.metadata.userId}\n    ${d.error}\n`,
+        );
+      }
+      return 0;
+    }
+    if (!arg) {
+      process.stderr.write(`${usage}\n`);
+      return 2;
+    }
+    await backend.bus.redrive(arg);
+    process.stdout.write(`sent ${arg} again; follow it with command.status\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      process.stderr.write(`no dead-lettered command ${arg} (npm run dead -- list shows them)\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await backend.close();
+  }
+}
+
+try {
+  process.exitCode = await run();
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

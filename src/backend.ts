@@ -1,0 +1,163 @@
+/**
+ * Opens the storage side of an instance from its configuration: the event store and the command
+ * bus on Redis or in memory. Used by main.ts and the operator scripts, so adapters are chosen in
+ * one place.
+ */
+import type { Redis } from 'ioredis';
+import type { CommandBus, CommandEnvelope } from './commands/command-bus.js';
+import { FaultSwitch } from './commands/fault.js';
+import { MemoryCommandBus } from './commands/memory-command-bus.js';
+import { RedisCommandBus } from './commands/redis-command-bus.js';
+import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
+import type { EventStore, Outcome } from './events/event-store.js';
+import { keysFor } from './events/keys.js';
+import { MemoryEventStore } from './events/memory-event-store.js';
+import type { StoreSettings } from './events/prepare-append.js';
+import { connectRedis } from './events/redis-connection.js';
+import { RedisEventStore } from './events/redis-event-store.js';
+import type { ReadinessCheck } from './http/health.js';
+import type { Logger } from './log.js';
+
+/** Handlers running at once per instance. */
+const WORKER_CONCURRENCY = 64;
+
+/** An opened backend. */
+export interface Backend {
+  readonly storeName: 'redis' | 'memory';
+  readonly store: EventStore;
+  readonly bus: CommandBus;
+  readonly redis?: Redis;
+  readonly fault: FaultSwitch;
+  readonly checks: readonly ReadinessCheck[];
+  /** Commands waiting in the group and dead-lettered ones. */
+  backlog(): Promise<{ pending: number; lag: number; dead: number }>;
+  /** Stops the bus (finishing or releasing in-flight commands), the store, then Redis. */
+  close(): Promise<void>;
+}
+
+function storeSettings(config: Config, fault: FaultSwitch): StoreSettings {
+  return {
+    serverId: config.SERVER_ID,
+    maxEventBytes: config.MAX_EVENT_BYTES,
+    maxNotificationBytes: config.MAX_NOTIFICATION_BYTES,
+    dedupTtlS: config.COMMAND_DEDUP_TTL_S,
+    notifyRetention: config.NOTIFY_RETENTION,
+    unsafeSkipDedupCheck: fault.noDedup,
+  };
+}
+
+/** Opens the backend `config` asks for; with REDIS_URL set it never falls back to memory. */
+export function openBackend(config: Config, logger: Logger): Backend {
+  const fault = FaultSwitch.from(config.STREAMCAST_FAULT, logger);
+  if (config.STORE === 'eventstoredb') {
+    throw new ConfigError([
+      'STORE: eventstoredb is not available yet; use STORE=redis or leave STORE unset',
+    ]);
+  }
+  return config.STORE === 'memory'
+    ? openMemory(config, logger, fault)
+    : openRedis(config, logger, fault);
+}
+
+function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend {
+  logger.warn(
+    'no REDIS_URL: running on the embedded in-memory store, one instance only, nothing survives a restart; set REDIS_URL to use Redis',
+    { component: 'store', store: 'memory' },
+  );
+  const store = new MemoryEventStore(storeSettings(config, fault));
+  const bus = new MemoryCommandBus(store, {
+    timeoutMs: config.COMMAND_TIMEOUT_MS,
+    maxAttempts: config.COMMAND_MAX_ATTEMPTS,
+    backlogMax: config.COMMAND_BACKLOG_MAX,
+    concurrency: WORKER_CONCURRENCY,
+    logger: logger.child({ component: 'commands' }),
+  });
+  return {
+    storeName: 'memory',
+    store,
+    bus,
+    fault,
+    checks: [],
+    backlog: async () => ({ pending: 0, lag: 0, dead: (await bus.deadLetters(10_000)).length }),
+    close: async () => {
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend {
+  const redis = connectRedis(config.REDIS_URL!, logger);
+  const keys = keysFor(config.KEY_PREFIX);
+  const store = new RedisEventStore(
+    redis,
+    keys,
+    storeSettings(config, fault),
+    logger.child({ component: 'store' }),
+  );
+  logger.info('using the Redis event store', {
+    component: 'store',
+    store: 'redis',
+    keyPrefix: config.KEY_PREFIX,
+  });
+  const recordAnswer = async (
+    command: CommandEnvelope,
+    outcome: Exclude<Outcome, { kind: 'appended' }>,
+  ) => {
+    await store.recordOutcome(
+      command.id,
+      outcome,
+      command.metadata.replyTo ? { replyChannel: command.metadata.replyTo } : {},
+    );
+  };
+  const bus = new RedisCommandBus(redis, keys, {
+    serverId: config.SERVER_ID,
+    timeoutMs: config.COMMAND_TIMEOUT_MS,
+    backlogMax: config.COMMAND_BACKLOG_MAX,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    concurrency: WORKER_CONCURRENCY,
+    claimIdleMs: config.COMMAND_CLAIM_IDLE_MS,
+    handlerDeadlineMs: config.COMMAND_HANDLER_DEADLINE_MS,
+    maxAttempts: config.COMMAND_MAX_ATTEMPTS,
+    dedupTtlS: config.COMMAND_DEDUP_TTL_S,
+    fault,
+    logger: logger.child({ component: 'commands' }),
+    outcomeOf: (id) => store.getOutcome(id),
+    recordAnswer,
+  });
+  // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
+  let listening = false;
+  void bus.start().then(() => {
+    listening = true;
+  });
+  return {
+    storeName: 'redis',
+    store,
+    bus,
+    redis,
+    fault,
+    checks: [
+      {
+        name: 'redis',
+        check: () =>
+          redis.status === 'ready'
+            ? { ok: true }
+            : { ok: false, reason: `connection ${redis.status}` },
+      },
+      {
+        name: 'replies',
+        check: () =>
+          listening
+            ? { ok: true }
+            : { ok: false, reason: 'not yet subscribed to the reply channel' },
+      },
+    ],
+    backlog: () => bus.backlog(),
+    close: async () => {
+      await bus.close();
+      await store.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

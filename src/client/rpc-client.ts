@@ -1,0 +1,69 @@
+/**
+ * The typed JSON-RPC client of SPEC.md §9 (`call`), for browsers and Node 18+ (global fetch).
+ * Errors come back as `RpcCallError` with the server's code, message and data.
+ */
+
+/** A JSON-RPC error answered by the server. */
+export class RpcCallError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+    /** The HTTP status it came with (200 for most JSON-RPC errors). */
+    readonly status = 200,
+  ) {
+    super(message);
+    this.name = 'RpcCallError';
+  }
+}
+
+/** Options of a client. */
+export interface RpcClientOptions {
+  /** Base URL of an instance, e.g. `http://localhost:8080`. */
+  readonly url: string;
+  /** Extra headers on every call (e.g. `Authorization`, or `X-User-Id` with AUTH_MODE=none). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The fetch to use (default: the global one). */
+  readonly fetch?: typeof fetch;
+}
+
+interface RpcResponse {
+  readonly result?: unknown;
+  readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
+}
+
+/** Calls JSON-RPC methods on one instance. */
+export class RpcClient {
+  private nextId = 1;
+  constructor(private readonly options: RpcClientOptions) {}
+
+  /** Calls `method` with named `params`; resolves with the result or rejects with `RpcCallError`. */
+  async call<T = unknown>(
+    method: string,
+    params: Record<string, unknown> = {},
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const doFetch = this.options.fetch ?? fetch;
+    const response = await doFetch(`${this.options.url.replace(/\/$/, '')}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.options.headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),
+      ...(signal ? { signal } : {}),
+    });
+    const text = await response.text();
+    let body: RpcResponse;
+    try {
+      body = JSON.parse(text) as RpcResponse;
+    } catch {
+      throw new RpcCallError(
+        -32603,
+        `HTTP ${response.status} without a JSON-RPC body: ${text.slice(0, 200)}`,
+        undefined,
+        response.status,
+      );
+    }
+    if (body.error)
+      throw new RpcCallError(body.error.code, body.error.message, body.error.data, response.status);
+    return body.result as T;
+  }
+}
