@@ -1,16 +1,65 @@
+/**
+ * The one place that turns errors into JSON-RPC error objects (SPEC.md §4 "Error codes"): the
+ * specification's own codes for protocol problems, and one code per typed error of `src/errors.ts`.
+ * Anything else is an internal error whose message never leaves the server.
+ */
+import type { z } from 'zod';
 import {
   CommandTimeoutError,
   ConcurrencyError,
   DeadLetteredError,
   DomainRuleError,
   ForbiddenError,
+  type Issue,
   NotFoundError,
   OverloadedError,
   ReadModelLagError,
+  RecordedAnswerError,
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
 import type { Json } from './events/envelope.js';
+
+/** Every JSON-RPC error code streamcast answers with. */
+export const RPC_CODES = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  unauthenticated: -32001,
+  forbidden: -32003,
+  notFound: -32004,
+  concurrency: -32009,
+  domainRule: -32010,
+  deploymentRunning: -32011,
+  overloaded: -32029,
+  commandTimeout: -32030,
+  deadLettered: -32031,
+  readModelLag: -32032,
+} as const;
+
+/** One of `RPC_CODES`. */
+export type RpcErrorCode = (typeof RPC_CODES)[keyof typeof RPC_CODES];
+
+/** What each code means, in one line (the `message` of OpenRPC error objects). */
+export const RPC_CODE_MEANINGS: Readonly<Record<RpcErrorCode, string>> = {
+  [-32700]: 'Parse error',
+  [-32600]: 'Invalid Request',
+  [-32601]: 'Method not found',
+  [-32602]: 'Invalid params',
+  [-32603]: 'Internal error',
+  [-32001]: 'Unauthenticated: missing or bad credentials',
+  [-32003]: 'Forbidden: the caller may not do this',
+  [-32004]: 'Not found',
+  [-32009]: 'Concurrency conflict: the stream is not at expectedVersion',
+  [-32010]: 'Domain rule broken',
+  [-32011]: 'Deployment still running',
+  [-32029]: 'Overloaded: retry after retryAfterMs',
+  [-32030]: 'Command not finished in time; its outcome is unknown (ask command.status)',
+  [-32031]: 'Command dead-lettered after its attempts',
+  [-32032]: 'Read model did not reach minPosition in time',
+};
 
 /** A JSON-RPC 2.0 error object. */
 export interface RpcError {
@@ -19,44 +68,104 @@ export interface RpcError {
   readonly data?: Json;
 }
 
-/** Maps a typed error to its JSON-RPC error (SPEC.md §4 "Error codes"); anything else is internal. */
-export function toRpcError(error: unknown): RpcError {
-  if (error instanceof ValidationError)
-    return { code: -32602, message: error.message, data: error.issues.map((i) => ({ ...i })) };
-  if (error instanceof UnauthenticatedError) return { code: -32001, message: error.message };
-  if (error instanceof ForbiddenError) return { code: -32003, message: error.message };
-  if (error instanceof NotFoundError)
-    return { code: -32004, message: error.message, data: { kind: error.kind, id: error.id } };
-  if (error instanceof ConcurrencyError) {
-    return {
-      code: -32009,
-      message: error.message,
-      data: { expectedVersion: error.expectedVersion, actualVersion: error.actualVersion },
-    };
+/** The body was not valid JSON (or not UTF-8). */
+export function parseError(): RpcError {
+  return { code: RPC_CODES.parseError, message: 'Parse error: the body is not valid UTF-8 JSON' };
+}
+
+/** The request (or the HTTP request carrying it) is not a valid JSON-RPC request; says why. */
+export function invalidRequest(reason: string): RpcError {
+  return { code: RPC_CODES.invalidRequest, message: `Invalid Request: ${reason}` };
+}
+
+/** No method of that name; `rpc.discover` lists them. */
+export function methodNotFound(method: string): RpcError {
+  return {
+    code: RPC_CODES.methodNotFound,
+    message: 'Method not found: call rpc.discover for the list of methods',
+    data: { method: method.slice(0, 128) },
+  };
+}
+
+/** An unexpected failure: the client gets only the correlation id to quote; log the error. */
+export function internalError(correlationId?: string): RpcError {
+  const error = { code: RPC_CODES.internalError, message: 'Internal error' };
+  return correlationId === undefined ? error : { ...error, data: { correlationId } };
+}
+
+/**
+ * Maps a thrown value to its JSON-RPC error. Typed errors keep their message (written for
+ * clients); a `RecordedAnswerError` gives back the answer recorded the first time; anything else
+ * becomes -32603 carrying only `correlationId`.
+ */
+export function toRpcError(error: unknown, correlationId?: string): RpcError {
+  return mapKnown(error) ?? internalError(correlationId);
+}
+
+function mapKnown(error: unknown): RpcError | undefined {
+  if (error instanceof RecordedAnswerError) return recordedAnswer(error);
+  if (error instanceof ValidationError) {
+    return rpcError(RPC_CODES.invalidParams, error, error.issues.map(issueJson));
   }
-  if (error instanceof DomainRuleError)
-    return { code: -32010, message: error.message, data: { rule: error.rule } };
-  if (error instanceof OverloadedError)
-    return { code: -32029, message: error.message, data: { retryAfterMs: error.retryAfterMs } };
-  if (error instanceof CommandTimeoutError)
-    return { code: -32030, message: error.message, data: { commandId: error.commandId } };
+  if (error instanceof UnauthenticatedError) return rpcError(RPC_CODES.unauthenticated, error);
+  if (error instanceof ForbiddenError) return rpcError(RPC_CODES.forbidden, error);
+  if (error instanceof NotFoundError) {
+    return rpcError(RPC_CODES.notFound, error, { kind: error.kind, id: error.id });
+  }
+  if (error instanceof ConcurrencyError) {
+    const { expectedVersion, actualVersion } = error;
+    return rpcError(RPC_CODES.concurrency, error, { expectedVersion, actualVersion });
+  }
+  if (error instanceof DomainRuleError) {
+    return rpcError(RPC_CODES.domainRule, error, { rule: error.rule });
+  }
+  return mapCommandError(error);
+}
+
+function mapCommandError(error: unknown): RpcError | undefined {
+  if (error instanceof OverloadedError) {
+    return rpcError(RPC_CODES.overloaded, error, { retryAfterMs: error.retryAfterMs });
+  }
+  if (error instanceof CommandTimeoutError) {
+    return rpcError(RPC_CODES.commandTimeout, error, { commandId: error.commandId });
+  }
   if (error instanceof DeadLetteredError) {
-    return {
-      code: -32031,
-      message: error.message,
-      data: { commandId: error.commandId, attempts: error.attempts, lastError: error.lastError },
-    };
+    const { commandId, attempts, lastError } = error;
+    return rpcError(RPC_CODES.deadLettered, error, { commandId, attempts, lastError });
   }
   if (error instanceof ReadModelLagError) {
-    return {
-      code: -32032,
-      message: error.message,
-      data: {
-        projection: error.projection,
-        minPosition: error.minPosition,
-        position: error.position,
-      },
-    };
+    const { projection, minPosition, position } = error;
+    return rpcError(RPC_CODES.readModelLag, error, { projection, minPosition, position });
   }
-  return { code: -32603, message: 'Internal error' };
+  return undefined;
+}
+
+/** The recorded answer is already a JSON-RPC error object (it was made by `toRpcError`). */
+function recordedAnswer({ answer }: RecordedAnswerError): RpcError {
+  const { code, message, data } = answer;
+  return data === undefined ? { code, message } : { code, message, data: data as Json };
+}
+
+function rpcError(code: RpcErrorCode, error: Error, data?: Json): RpcError {
+  return data === undefined
+    ? { code, message: error.message }
+    : { code, message: error.message, data };
+}
+
+function issueJson(issue: Issue): Json {
+  return { path: issue.path, message: issue.message };
+}
+
+/** The issues of a zod error, each with its path joined by `.` (`direction.x`; `''` for the root). */
+export function issuesFromZod(error: z.ZodError): Issue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map((part) => String(part)).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** One `ValidationError` listing every issue of a zod error, its message starting with `what`. */
+export function validationErrorFromZod(what: string, error: z.ZodError): ValidationError {
+  const issues = issuesFromZod(error);
+  return ValidationError.fromIssues(what, issues) ?? new ValidationError(what);
 }

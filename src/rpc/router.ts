@@ -1,0 +1,340 @@
+/**
+ * `POST /rpc`: JSON-RPC 2.0 over HTTP (SPEC.md §4), to the letter of the specification: single and
+ * batch requests, notifications, `id: null` where the id cannot be read, and never `result` beside
+ * `error`. Every answer is HTTP 200 except 204 (only notifications), 401, 413 and 415.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { z } from 'zod';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors.js';
+import { callerOf, IDENTIFIER_PATTERN, makeCaller } from '../http/auth.js';
+import type { Logger } from '../log.js';
+import {
+  internalError,
+  invalidRequest,
+  methodNotFound,
+  RPC_CODES,
+  type RpcError,
+  toRpcError,
+  validationErrorFromZod,
+} from '../error-codes.js';
+import { readJsonBody } from './json-body.js';
+import type { Caller, ParamsSchema, RpcContext, RpcMethod } from './method.js';
+
+/** What `createRpcHandler` serves and its limits. */
+export interface RpcHandlerOptions {
+  /** Every method served; names must be unique. */
+  readonly methods: readonly RpcMethod[];
+  /** `RPC_MAX_BATCH`: most requests in one batch (default 100); more → one -32600. */
+  readonly maxBatch?: number;
+  /** `RPC_MAX_BODY_BYTES`: largest body (default 1 MiB); larger → HTTP 413 with -32600. */
+  readonly maxBodyBytes?: number;
+  readonly logger: Logger;
+  /** Runs before the body is read and sets the caller (`authenticate`); without it, only public methods answer. */
+  readonly authenticate?: RequestHandler;
+  /** Where it listens (default `/rpc`). */
+  readonly path?: string;
+}
+
+/** A request id (JSON-RPC 2.0 §4). */
+export type RpcId = string | number | null;
+
+/** A JSON-RPC response: a result or an error, never both. */
+export type RpcResponse =
+  | { readonly jsonrpc: '2.0'; readonly id: RpcId; readonly result: unknown }
+  | { readonly jsonrpc: '2.0'; readonly id: RpcId; readonly error: RpcError };
+
+/** One request of a body, as read: a call (maybe a notification) or an invalid request. */
+type Member =
+  | {
+      readonly kind: 'call';
+      readonly id: RpcId;
+      readonly notification: boolean;
+      readonly method: string;
+      readonly params: unknown;
+    }
+  | { readonly kind: 'invalid'; readonly id: RpcId; readonly reason: string };
+
+/** What the calls of one HTTP request share. */
+interface Exchange {
+  readonly caller: Caller | undefined;
+  readonly correlationId: string;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+}
+
+interface Endpoint {
+  readonly methods: ReadonlyMap<string, RpcMethod>;
+  readonly maxBatch: number;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+}
+
+const ANONYMOUS = makeCaller('anonymous', [], []);
+
+/** The express router answering `POST /rpc`; other HTTP methods on that path get 405. */
+export function createRpcHandler(options: RpcHandlerOptions): Router {
+  const endpoint: Endpoint = {
+    methods: methodTable(options.methods),
+    maxBatch: options.maxBatch ?? 100,
+    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    logger: options.logger.child({ component: 'rpc' }),
+  };
+  const path = options.path ?? '/rpc';
+  const before = options.authenticate
+    ? [assignCorrelationId, options.authenticate]
+    : [assignCorrelationId];
+  const router = Router();
+  router.post(path, ...before, (req, res) => serve(req, res, endpoint));
+  router.all(path, assignCorrelationId, methodNotAllowed);
+  return router;
+}
+
+function methodTable(methods: readonly RpcMethod[]): ReadonlyMap<string, RpcMethod> {
+  const table = new Map<string, RpcMethod>();
+  for (const method of methods) {
+    if (table.has(method.name)) throw new Error(`JSON-RPC method ${method.name} is defined twice`);
+    table.set(method.name, method);
+  }
+  return table;
+}
+
+/** `X-Correlation-Id` from the client when it is a sane id, else a new uuid; echoed back. */
+const assignCorrelationId: RequestHandler = (req, res, next) => {
+  const given = req.get('X-Correlation-Id');
+  const correlationId =
+    given !== undefined && IDENTIFIER_PATTERN.test(given) ? given : randomUUID();
+  res.locals.correlationId = correlationId;
+  res.set('X-Correlation-Id', correlationId);
+  next();
+};
+
+function methodNotAllowed(_req: Request, res: Response): void {
+  res.set('Allow', 'POST');
+  send(res, 405, JSON.stringify(errorResponse(null, invalidRequest('use POST'))));
+}
+
+// --- HTTP -------------------------------------------------------------------------------------
+
+async function serve(req: Request, res: Response, endpoint: Endpoint): Promise<void> {
+  const exchange = exchangeOf(res, endpoint.logger);
+  try {
+    const body = await readJsonBody(req, endpoint.maxBodyBytes);
+    if (!body.ok) {
+      send(res, body.status, JSON.stringify(errorResponse(null, body.error)));
+      return;
+    }
+    await answer(res, body.value, exchange, endpoint);
+  } catch (error) {
+    if (res.destroyed) {
+      exchange.logger.debug('client went away before its request was read');
+      return;
+    }
+    exchange.logger.error('JSON-RPC request failed', { error: describe(error) });
+    if (!res.headersSent)
+      send(res, 200, JSON.stringify(errorResponse(null, internalError(exchange.correlationId))));
+  }
+}
+
+function exchangeOf(res: Response, logger: Logger): Exchange {
+  const correlationId = String(res.locals.correlationId);
+  const aborted = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) aborted.abort();
+  });
+  return {
+    caller: callerOf(res),
+    correlationId,
+    logger: logger.child({ correlationId }),
+    signal: aborted.signal,
+  };
+}
+
+function send(res: Response, status: number, body: string | undefined): void {
+  res.status(status);
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(body);
+}
+
+// --- JSON-RPC ---------------------------------------------------------------------------------
+
+async function answer(
+  res: Response,
+  payload: unknown,
+  exchange: Exchange,
+  endpoint: Endpoint,
+): Promise<void> {
+  if (!Array.isArray(payload)) {
+    const response = await handle(payload, exchange, endpoint);
+    respond(res, response ? [response] : [], false, exchange);
+    return;
+  }
+  const refusal = batchRefusal(payload.length, endpoint.maxBatch);
+  if (refusal) {
+    respond(res, [errorResponse(null, refusal)], false, exchange);
+    return;
+  }
+  const responses = await Promise.all(payload.map((member) => handle(member, exchange, endpoint)));
+  respond(
+    res,
+    responses.filter((r) => r !== undefined),
+    true,
+    exchange,
+  );
+}
+
+function batchRefusal(size: number, maxBatch: number): RpcError | undefined {
+  if (size === 0) return invalidRequest('a batch must hold at least one request');
+  if (size > maxBatch)
+    return invalidRequest(`a batch holds at most ${maxBatch} requests (RPC_MAX_BATCH); split it`);
+  return undefined;
+}
+
+/** 204 when nothing is answered; 401 when every answer is -32001; else 200. */
+function respond(
+  res: Response,
+  responses: readonly RpcResponse[],
+  batch: boolean,
+  exchange: Exchange,
+): void {
+  if (responses.length === 0) {
+    send(res, 204, undefined);
+    return;
+  }
+  const unauthenticated = responses.every(
+    (r) => 'error' in r && r.error.code === RPC_CODES.unauthenticated,
+  );
+  const parts = responses.map((response) => serialize(response, exchange));
+  send(res, unauthenticated ? 401 : 200, batch ? `[${parts.join(',')}]` : parts[0]);
+}
+
+/** A result that cannot be serialised (a BigInt, a cycle) becomes -32603 for that member only. */
+function serialize(response: RpcResponse, exchange: Exchange): string {
+  try {
+    return JSON.stringify(response);
+  } catch (error) {
+    exchange.logger.error('JSON-RPC result cannot be serialised', { error: describe(error) });
+    return JSON.stringify(errorResponse(response.id, internalError(exchange.correlationId)));
+  }
+}
+
+/** Answers one member; undefined for notifications (even failed ones). */
+async function handle(
+  raw: unknown,
+  exchange: Exchange,
+  endpoint: Endpoint,
+): Promise<RpcResponse | undefined> {
+  const member = readMember(raw);
+  if (member.kind === 'invalid') return errorResponse(member.id, invalidRequest(member.reason));
+  const response = await call(member, exchange, endpoint);
+  return member.notification ? undefined : response;
+}
+
+function readMember(raw: unknown): Member {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { kind: 'invalid', id: null, reason: 'a request must be an object' };
+  }
+  const request = raw as Record<string, unknown>;
+  const hasId = Object.hasOwn(request, 'id');
+  if (hasId && !isRpcId(request.id)) {
+    return { kind: 'invalid', id: null, reason: 'id must be a string, a number or null' };
+  }
+  const id = hasId ? (request.id as RpcId) : null;
+  const reason = requestProblem(request);
+  if (reason) return { kind: 'invalid', id, reason };
+  return {
+    kind: 'call',
+    id,
+    notification: !hasId,
+    method: request.method as string,
+    params: request.params,
+  };
+}
+
+function requestProblem(request: Record<string, unknown>): string | undefined {
+  if (request.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
+  if (typeof request.method !== 'string') return 'method must be a string';
+  const params = request.params;
+  if (Object.hasOwn(request, 'params') && (typeof params !== 'object' || params === null)) {
+    return 'params must be an object of named params when given';
+  }
+  return undefined;
+}
+
+function isRpcId(value: unknown): value is RpcId {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+type CallMember = Extract<Member, { kind: 'call' }>;
+
+async function call(
+  member: CallMember,
+  exchange: Exchange,
+  endpoint: Endpoint,
+): Promise<RpcResponse> {
+  const method = endpoint.methods.get(member.method);
+  if (!method) return errorResponse(member.id, methodNotFound(member.method));
+  const logger = exchange.logger.child({ method: method.name });
+  try {
+    const context: RpcContext = {
+      user: authorize(method, exchange.caller),
+      correlationId: exchange.correlationId,
+      logger,
+      signal: exchange.signal,
+    };
+    const params = await parseParams(method, member.params);
+    const result: unknown = await method.handler(params, context);
+    return { jsonrpc: '2.0', id: member.id, result: result ?? null };
+  } catch (error) {
+    return errorResponse(member.id, failure(error, logger, exchange.correlationId));
+  }
+}
+
+function authorize(method: RpcMethod, caller: Caller | undefined): Caller {
+  if (method.auth === 'public') return caller ?? ANONYMOUS;
+  if (!caller)
+    throw new UnauthenticatedError(
+      `${method.name} needs credentials: send Authorization: Bearer <token>`,
+    );
+  if (method.auth === 'admin' && !caller.isAdmin)
+    throw new ForbiddenError(`${method.name} needs the admin role`);
+  return caller;
+}
+
+async function parseParams(method: RpcMethod, params: unknown): Promise<z.output<ParamsSchema>> {
+  if (Array.isArray(params)) {
+    throw new ValidationError(
+      'params must be an object of named params: by-position params (an array) are not supported',
+    );
+  }
+  const parsed = await method.params.safeParseAsync(params ?? {});
+  if (!parsed.success) throw validationErrorFromZod('invalid params', parsed.error);
+  return parsed.data;
+}
+
+/** Maps a thrown error; internal ones are logged here (their message never reaches the client). */
+function failure(error: unknown, logger: Logger, correlationId: string): RpcError {
+  const mapped = toRpcError(error, correlationId);
+  if (mapped.code === RPC_CODES.internalError)
+    logger.error('JSON-RPC method failed', { error: describe(error) });
+  else logger.debug('JSON-RPC method refused', { code: mapped.code, reason: mapped.message });
+  return mapped;
+}
+
+function errorResponse(id: RpcId, error: RpcError): RpcResponse {
+  return { jsonrpc: '2.0', id, error };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error
+    ? (error.stack ?? `${error.name}: ${error.message}`)
+    : String(error);
+}
