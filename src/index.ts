@@ -5,7 +5,7 @@
  */
 export * from './commands/index.js';
 export { type Config, loadConfig } from './config.js';
-export * from './rpc/index.js';
 export * from './errors.js';
 export * from './events/index.js';
 export { createLogger, type Logger, silentLogger } from './log.js';
+export * from './rpc/index.js';

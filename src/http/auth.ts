@@ -5,9 +5,9 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type RpcError, toRpcError } from '../error-codes.js';
 import { ConfigError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type RpcError, toRpcError } from '../error-codes.js';
 import type { Caller } from '../rpc/method.js';
 
 /** Identifiers a client chooses (user, group and role ids): 1–128 of `A–Z a–z 0–9 . _ : -`. */

@@ -3,8 +3,8 @@
  * in `rpc.discover`), who may call it, and the handler that answers it.
  */
 import type { z } from 'zod';
-import type { Logger } from '../log.js';
 import type { RpcErrorCode } from '../error-codes.js';
+import type { Logger } from '../log.js';
 
 /** Who is calling, as authentication established it (SPEC.md §3). */
 export interface Caller {

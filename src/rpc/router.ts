@@ -6,9 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { z } from 'zod';
-import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors.js';
-import { callerOf, IDENTIFIER_PATTERN, makeCaller } from '../http/auth.js';
-import type { Logger } from '../log.js';
 import {
   internalError,
   invalidRequest,
@@ -18,6 +15,9 @@ import {
   toRpcError,
   validationErrorFromZod,
 } from '../error-codes.js';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors.js';
+import { callerOf, IDENTIFIER_PATTERN, makeCaller } from '../http/auth.js';
+import type { Logger } from '../log.js';
 import { readJsonBody } from './json-body.js';
 import type { Caller, ParamsSchema, RpcContext, RpcMethod } from './method.js';
 
