@@ -4,11 +4,17 @@
  */
 import type { Server } from 'node:http';
 import { openBackend } from './backend.js';
+import { commandHandlers } from './commands/handlers.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { createApp } from './http/app.js';
+import { authenticate } from './http/auth.js';
 import { healthRoutes } from './http/health.js';
 import { createLogger } from './log.js';
+import { rpcMethods } from './rpc/methods/index.js';
+import { createRpcHandler } from './rpc/router.js';
+
+const VERSION = '0.1.0';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -22,7 +28,37 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
   const backend = openBackend(config, logger);
   let shuttingDown = false;
+  const auth = authenticate({
+    mode: config.AUTH_MODE,
+    jwtSecret: config.JWT_SECRET,
+    jwksUrl: config.JWT_JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    logger,
+    allowAnonymous: true,
+  });
+  const methods = rpcMethods(
+    {
+      serverId: config.SERVER_ID,
+      storeName: backend.storeName,
+      store: backend.store,
+      bus: backend.bus,
+      commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+      trainerSpeed: config.TRAINER_SPEED,
+      redisStatus: () => backend.redis?.status,
+      backlog: () => backend.backlog(),
+    },
+    VERSION,
+  );
+  await backend.bus.serve(commandHandlers(backend.store, config));
   const app = createApp({
+    rpc: createRpcHandler({
+      methods,
+      maxBatch: config.RPC_MAX_BATCH,
+      maxBodyBytes: config.RPC_MAX_BODY_BYTES,
+      logger: logger.child({ component: 'rpc' }),
+      authenticate: auth,
+    }),
     health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, [
       {
         name: 'shutdown',

@@ -1,0 +1,18 @@
+import type { RpcMethod } from '../method.js';
+import { discoverMethod } from '../openrpc.js';
+import { commandMethods } from './commands.js';
+import { eventMethods } from './events.js';
+import type { RpcServices } from './services.js';
+import { systemMethods } from './system.js';
+
+export type { RpcServices } from './services.js';
+
+/** Every JSON-RPC method an instance serves, `rpc.discover` last (its document lists itself). */
+export function rpcMethods(services: RpcServices, version: string): RpcMethod[] {
+  const methods = [
+    ...eventMethods(services),
+    ...commandMethods(services),
+    ...systemMethods(services),
+  ];
+  return [...methods, discoverMethod(methods, { title: 'streamcast', version })];
+}
