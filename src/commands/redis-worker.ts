@@ -104,13 +104,11 @@ export class RedisCommandWorker implements Worker {
     this.reader.on('error', () => {}); // the loop reports what fails
   }
 
-  /** Creates the group at 0 (so commands sent before any worker ran are handled) and starts. */
+  /**
+   * Starts the loop, which first creates the group at 0 (so commands sent before any worker ran
+   * are handled). Returns at once: with Redis unreachable the loop keeps retrying.
+   */
   async start(): Promise<void> {
-    try {
-      await this.redis.xgroup('CREATE', this.keys.commands, this.options.group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
-    }
     this.loopDone = this.loop();
     const renewEvery = Math.max(Math.floor(this.options.claimIdleMs / 3), 50);
     this.timers.push(setInterval(() => void this.renew(), renewEvery));
@@ -131,9 +129,32 @@ export class RedisCommandWorker implements Worker {
     await this.deleteConsumerIfIdle();
   }
 
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.commands, this.options.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
   private async loop(): Promise<void> {
     let backoff = 100;
+    let grouped = false;
     while (!this.closing) {
+      if (!grouped) {
+        try {
+          await this.ensureGroup();
+          grouped = true;
+        } catch (error) {
+          this.options.logger.warn('cannot create the command group yet; retrying', {
+            error: String(error),
+            retryInMs: backoff,
+          });
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 5000);
+          continue;
+        }
+      }
       const free = this.options.concurrency - this.inFlight.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
@@ -160,7 +181,7 @@ export class RedisCommandWorker implements Worker {
         for (const [entryId, fields] of reply?.[0]?.[1] ?? []) this.start1(entryId, fields, 1);
       } catch (error) {
         if (this.closing) break;
-        if (String(error).includes('NOGROUP')) await this.start().catch(() => {});
+        if (String(error).includes('NOGROUP')) grouped = false; // the stream was deleted: create it again
         this.options.logger.warn('reading commands failed; retrying', {
           error: String(error),
           retryInMs: backoff,
