@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { Command, Decider, DomainEvent, NotificationMapper } from '../domain/decider.js';
 import { ConcurrencyError } from '../errors.js';
-import type { ExpectedVersion, Json } from '../events/envelope.js';
+import { type ExpectedVersion, type Json, NO_STREAM, STREAM_EXISTS } from '../events/envelope.js';
 import type { EventStore } from '../events/event-store.js';
 import type { CommandEnvelope, CommandHandler } from './command-bus.js';
 
@@ -16,7 +16,7 @@ export interface DeciderSpec<C extends Command, E extends DomainEvent, S> {
   /** The stream the command changes. */
   streamId(command: C): string;
   /** The version the client expects, if it said so (a mismatch is then the answer, not retried). */
-  expectedVersion?(command: C): ExpectedVersion | undefined;
+  expectedVersion?(envelope: CommandEnvelope): ExpectedVersion | undefined;
   /** Notifications of each event, written with it. */
   readonly notify?: NotificationMapper<E>;
   /** The answer recorded with the events (the store adds version and global position). */
@@ -74,9 +74,17 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
   return async (envelope) => {
     const command = spec.toCommand(envelope);
     const streamId = spec.streamId(command);
-    const clientExpected = spec.expectedVersion?.(command);
+    const clientExpected = spec.expectedVersion?.(envelope);
+    const exact = typeof clientExpected === 'number' ? clientExpected : undefined;
     for (let round = 0; ; round++) {
       const entity = await load(streamId);
+      // the client's expectation is checked against the state we decide on, and is the answer
+      if (exact !== undefined && entity.version !== exact)
+        throw new ConcurrencyError(streamId, exact, entity.version);
+      if (clientExpected === STREAM_EXISTS && entity.version === 0)
+        throw new ConcurrencyError(streamId, STREAM_EXISTS, 0);
+      if (clientExpected === NO_STREAM && entity.version !== 0)
+        throw new ConcurrencyError(streamId, NO_STREAM, entity.version);
       const events = spec.decider.decide(command, entity.state);
       if (events.length === 0) throw new Error(`${command.type} decided no events`);
       const timestamp = command.metadata.timestamp;
@@ -90,7 +98,7 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
             data: e.data,
           })),
           {
-            expectedVersion: clientExpected ?? entity.version,
+            expectedVersion: entity.version,
             idempotencyKey: envelope.id,
             result: spec.result(command, events, entity.state),
             metadata: {
@@ -110,7 +118,8 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
         );
         duplicate = appended.duplicate;
       } catch (error) {
-        if (!(error instanceof ConcurrencyError) || clientExpected !== undefined) throw error;
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (exact !== undefined) throw new ConcurrencyError(streamId, exact, error.actualVersion);
         if (round >= maxRetries)
           throw new Error(
             `${streamId} kept changing under ${command.type} (${round + 1} conflicts)`,

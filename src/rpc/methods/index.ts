@@ -2,14 +2,18 @@ import type { RpcMethod } from '../method.js';
 import { discoverMethod } from '../openrpc.js';
 import { commandMethods } from './commands.js';
 import { eventMethods } from './events.js';
+import { messageMethods } from './message.js';
 import type { RpcServices } from './services.js';
 import { systemMethods } from './system.js';
+import { trainerMethods } from './trainer.js';
 
 export type { RpcServices } from './services.js';
 
 /** Every JSON-RPC method an instance serves, `rpc.discover` last (its document lists itself). */
 export function rpcMethods(services: RpcServices, version: string): RpcMethod[] {
   const methods = [
+    ...trainerMethods(services),
+    ...messageMethods(services),
     ...eventMethods(services),
     ...commandMethods(services),
     ...systemMethods(services),
