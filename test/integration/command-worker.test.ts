@@ -85,13 +85,13 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
 
   it('does not take over a slow handler while its instance lives and renews it', async () => {
     const runs: string[] = [];
-    const a = instance('a');
-    const b = instance('b');
+    const a = instance('a', { claimIdleMs: 800 });
+    const b = instance('b', { claimIdleMs: 800 });
     await a.start();
     const slowA = append('a', runs);
     const workerA = await a.serve({
       Do: async (c) => {
-        await sleep(1500); // five times COMMAND_CLAIM_IDLE_MS
+        await sleep(4000); // five times COMMAND_CLAIM_IDLE_MS
         await slowA(c);
       },
     });
