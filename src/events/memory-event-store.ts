@@ -76,7 +76,7 @@ export class MemoryEventStore implements EventStore {
         version: current + 1 + i,
         globalPosition: String(this.log.length + 1 + i),
         data: JSON.parse(e.data),
-        metadata: JSON.parse(e.meta),
+        metadata: e.metadata,
       };
       return event;
     });

@@ -4,6 +4,7 @@ import {
   ANY,
   type EventMetadata,
   type ExpectedVersion,
+  type Json,
   type NewEvent,
   NO_STREAM,
   type NotificationRecord,
@@ -56,8 +57,13 @@ export interface PreparedEvent {
   readonly id: string;
   readonly type: string;
   readonly schemaVersion: number;
+  /** `data` serialised. */
   readonly data: string;
+  /** `metadata` serialised. */
   readonly meta: string;
+  /** The validated values themselves, so adapters need not parse what they just serialised. */
+  readonly dataValue: Json;
+  readonly metadata: EventMetadata;
 }
 
 /** A notification serialised for writing (`targetIds` comma-joined, `topic` '' when none). */
@@ -206,7 +212,8 @@ function prepareEvent(
 ): PreparedEvent {
   if (!isJsonObject(event)) {
     issues.push({ path, message: 'must be an object with type and data' });
-    return { id: '', type: '', schemaVersion: 1, data: '', meta: '' };
+    const none = { id: '', type: '', schemaVersion: 1, data: '', meta: '', dataValue: null };
+    return { ...none, metadata: { correlationId: '', serverId: '', timestamp: '' } };
   }
   if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type)) {
     issues.push({
@@ -251,6 +258,8 @@ function prepareEvent(
     schemaVersion,
     data,
     meta: JSON.stringify(meta),
+    dataValue: event.data,
+    metadata: meta,
   };
 }
 

@@ -95,8 +95,8 @@ export class RedisEventStore implements EventStore {
       streamId,
       version: first + i,
       globalPosition: positions[i]!,
-      data: JSON.parse(e.data),
-      metadata: JSON.parse(e.meta),
+      data: e.dataValue,
+      metadata: e.metadata,
     }));
     return {
       duplicate: false,

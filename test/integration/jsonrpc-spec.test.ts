@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import { expect } from 'chai';
-import { type AppProcess, startApp } from '../support/app-process.js';
+import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 
 /**
  * The examples section of the JSON-RPC 2.0 specification, adapted to our methods, against a real

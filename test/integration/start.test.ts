@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { freePort } from '../../scripts/lib/redis-server.js';
-import { type AppProcess, startApp } from '../support/app-process.js';
 import { describeWithRedis, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const secretKey = randomBytes(32).toString('base64');

@@ -1,4 +1,4 @@
-import { type AppProcess, startApp } from './app-process.js';
+import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 
 /** One supervised slot: the instance running in it now and every process it ever ran. */
 export interface Slot {

@@ -41,9 +41,9 @@ if key ~= '' and checkKey then
   if done then return {0, done} end
 end
 
-local current = 0
-local last = redis.call('XREVRANGE', streamKey, '+', '-', 'COUNT', 1)
-if last[1] then current = tonumber(string.match(last[1][1], '^0%-(%d+)$')) end
+-- entity streams are append-only (never trimmed, never XDEL'd), so their length is their version;
+-- XLEN is O(1) and, unlike XREVRANGE, does not copy the last entry into Lua
+local current = redis.call('XLEN', streamKey)
 if (expectedKind == 'exact' and current ~= expected)
   or (expectedKind == 'no_stream' and current ~= 0)
   or (expectedKind == 'exists' and current == 0) then

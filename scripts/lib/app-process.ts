@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort } from '../../scripts/lib/redis-server.js';
+import { freePort } from './redis-server.js';
 
 /** A streamcast instance started as its own process (`node --import tsx src/main.ts`). */
 export interface AppProcess {

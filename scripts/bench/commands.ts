@@ -1,0 +1,195 @@
+/**
+ * `commands` (BENCH.md): 20 000 trainer.move commands through CommandBus.send({wait: true}), 256 in
+ * flight, served by 2 instance processes (handled, events appended, notifications written, replies
+ * received), against BullMQ: the same payloads added with addBulk and processed by 2 worker
+ * processes doing nothing, concurrency 128 each. One private redis-server, alternating rounds.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { FaultSwitch, keysFor, RedisCommandBus, silentLogger } from '../../src/index.js';
+import { type AppProcess, startApp } from '../lib/app-process.js';
+import { startRedisServer } from '../lib/redis-server.js';
+import {
+  alternate,
+  environment,
+  progress,
+  type Round,
+  redisVersion,
+  summarise,
+  writeResult,
+} from './lib.js';
+
+const IN_FLIGHT = 256;
+const TRAINERS = 1000;
+const WORKERS = 2;
+
+const payloadOf = (i: number) => ({
+  trainerId: `t${i % TRAINERS}`,
+  action: 'start' as const,
+  direction: { x: Math.cos(i), y: Math.sin(i) || 1 },
+});
+
+async function oursRound(url: string, round: number, total: number): Promise<Round> {
+  const prefix = `cmd${round}`;
+  const secret = randomBytes(32).toString('base64');
+  const instances: AppProcess[] = await Promise.all(
+    Array.from({ length: WORKERS }, (_, w) =>
+      startApp({
+        REDIS_URL: url,
+        SECRET_KEY: secret,
+        KEY_PREFIX: prefix,
+        SERVER_ID: `bench-${round}-${w}`,
+        LOG_LEVEL: 'info',
+      }),
+    ),
+  );
+  await Promise.all(instances.map((p) => p.waitForLine(/listening/)));
+  const redis = new Redis(url);
+  const keys = keysFor(prefix);
+  const bus = new RedisCommandBus(redis, keys, {
+    serverId: `bench-sender-${round}`,
+    timeoutMs: 60_000,
+    backlogMax: 1_000_000,
+    graceMs: 0,
+    concurrency: 1,
+    claimIdleMs: 5000,
+    handlerDeadlineMs: 30_000,
+    maxAttempts: 3,
+    dedupTtlS: 3600,
+    fault: FaultSwitch.from(undefined, silentLogger),
+    logger: silentLogger,
+    outcomeOf: async () => undefined,
+    recordAnswer: async () => {},
+  });
+  await bus.start();
+  try {
+    let next = 0;
+    let failed = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < total) {
+          const i = next++;
+          const id = randomUUID();
+          const sent = await bus.send({
+            id,
+            type: 'MoveTrainer',
+            data: payloadOf(i),
+            metadata: {
+              commandId: id,
+              userId: 'bench',
+              correlationId: id,
+              timestamp: new Date().toISOString(),
+            },
+          });
+          if (sent.status !== 'handled' || sent.outcome.kind !== 'appended') failed += 1;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const events = await redis.xlen(keys.all);
+    const notifications = await redis.xlen(keys.notify);
+    if (failed > 0 || events !== total || notifications < Math.min(total, 100_000)) {
+      throw new Error(
+        `work not done: ${failed} failed, ${events} events, ${notifications} notifications for ${total} commands`,
+      );
+    }
+    return { rate: total / seconds };
+  } finally {
+    await bus.close();
+    redis.disconnect();
+    await Promise.all(instances.map((p) => p.stop('SIGTERM')));
+  }
+}
+
+function startBullWorker(url: string, queue: string): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('./bullmq-worker.ts', import.meta.url).pathname,
+        url,
+        queue,
+        '128',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    child.stdout.on('data', (chunk) => {
+      if (String(chunk).includes('ready')) resolve(() => child.kill('SIGKILL'));
+    });
+    child.once('exit', (code) => reject(new Error(`bullmq worker exited with ${code}`)));
+  });
+}
+
+async function bullRound(url: string, round: number, total: number): Promise<Round> {
+  const name = `bench${round}`;
+  const { hostname, port } = new URL(url);
+  const queue = new Queue(name, { connection: { host: hostname, port: Number(port) } });
+  const stops = await Promise.all(
+    Array.from({ length: WORKERS }, () => startBullWorker(url, name)),
+  );
+  try {
+    const started = performance.now();
+    for (let i = 0; i < total; i += 1000) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, total - i) }, (_, k) => ({
+          name: 'MoveTrainer',
+          data: { id: randomUUID(), ...payloadOf(i + k) },
+        })),
+      );
+    }
+    for (;;) {
+      const counts = await queue.getJobCounts('completed', 'failed');
+      if ((counts.failed ?? 0) > 0) throw new Error(`${counts.failed} BullMQ jobs failed`);
+      if ((counts.completed ?? 0) >= total) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { rate: total / ((performance.now() - started) / 1000) };
+  } finally {
+    for (const stop of stops) stop();
+    await queue.close();
+  }
+}
+
+/** Runs the benchmark and writes bench/results/commands.json. */
+export async function benchCommands(options: { rounds: number; total: number }): Promise<void> {
+  const server = await startRedisServer();
+  try {
+    progress(
+      `${options.total} commands per round, ${IN_FLIGHT} in flight, ${WORKERS} worker processes`,
+    );
+    const { ours, baseline } = await alternate(
+      options.rounds,
+      {
+        baseline: (i) => bullRound(server.url, i, options.total),
+        ours: (i) => oursRound(server.url, i, options.total),
+      },
+      'commands/s',
+    );
+    const o = summarise(ours);
+    const b = summarise(baseline);
+    writeResult({
+      name: 'commands',
+      ...environment(redisVersion()),
+      params: {
+        commands: options.total,
+        inFlight: IN_FLIGHT,
+        trainers: TRAINERS,
+        workerProcesses: WORKERS,
+        rounds: options.rounds,
+      },
+      ours: { figure: o.rate, unit: 'commands/s', ...o },
+      baseline: { name: 'BullMQ addBulk + 2 workers x 128 doing nothing', figure: b.rate, ...b },
+      ratio: Math.round((o.rate / b.rate) * 100) / 100,
+      target: 'ratio >= 3.0',
+    });
+  } finally {
+    await server.stop();
+  }
+}
