@@ -37,8 +37,8 @@ interface Cached<S> {
 }
 
 /**
- * The command-handling runtime for deciders: loads the entity (cached state plus a tail read,
- * never a full replay per command), decides, appends with the expected version, deterministic
+ * The command-handling runtime for deciders: loads the entity (cached state, a tail read on a miss
+ * or a conflict, never a full replay per command), decides, appends with the expected version, deterministic
  * event ids and the command id as idempotency key, and retries a conflict by reloading (bounded).
  */
 export function deciderHandler<C extends Command, E extends DomainEvent, S>(
@@ -50,25 +50,30 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
   const cacheSize = options.cacheSize ?? 10_000;
   const maxRetries = options.maxConflictRetries ?? 5;
 
-  const load = async (streamId: string): Promise<Cached<S>> => {
-    const entity = cache.get(streamId) ?? { state: spec.decider.initialState(), version: 0 };
-    cache.delete(streamId);
-    for (;;) {
-      const page = await store.readStream(streamId, {
-        fromVersion: entity.version + 1,
-        limit: 1000,
-      });
-      for (const event of page.events)
-        entity.state = spec.decider.evolve(entity.state, event as unknown as E);
-      entity.version = page.events.at(-1)?.version ?? entity.version;
-      if (page.isEnd) break;
-    }
-    return entity;
-  };
-
   const remember = (streamId: string, entity: Cached<S>) => {
+    cache.delete(streamId); // re-inserted last: the Map's order is the recency order
     cache.set(streamId, entity);
     if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+  };
+
+  /**
+   * The entity to decide on. A cached one is used as it is unless `fresh` is asked: the append
+   * checks its version atomically, and a conflict reloads with a tail read from the cached version.
+   * Cached entities are never mutated (concurrent commands may hold the same one).
+   */
+  const load = async (streamId: string, fresh: boolean): Promise<Cached<S>> => {
+    const cached = cache.get(streamId);
+    if (cached && !fresh) return cached;
+    let { state, version } = cached ?? { state: spec.decider.initialState(), version: 0 };
+    for (;;) {
+      const page = await store.readStream(streamId, { fromVersion: version + 1, limit: 1000 });
+      for (const event of page.events) state = spec.decider.evolve(state, event as unknown as E);
+      version = page.events.at(-1)?.version ?? version;
+      if (page.isEnd) break;
+    }
+    const entity = { state, version };
+    remember(streamId, entity);
+    return entity;
   };
 
   return async (envelope) => {
@@ -77,15 +82,22 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
     const clientExpected = spec.expectedVersion?.(envelope);
     const exact = typeof clientExpected === 'number' ? clientExpected : undefined;
     for (let round = 0; ; round++) {
-      const entity = await load(streamId);
-      // the client's expectation is checked against the state we decide on, and is the answer
+      // the client's expectation is compared with the stored version, never a cached one
+      const fresh = round > 0 || clientExpected !== undefined;
+      const entity = await load(streamId, fresh);
       if (exact !== undefined && entity.version !== exact)
         throw new ConcurrencyError(streamId, exact, entity.version);
       if (clientExpected === STREAM_EXISTS && entity.version === 0)
         throw new ConcurrencyError(streamId, STREAM_EXISTS, 0);
       if (clientExpected === NO_STREAM && entity.version !== 0)
         throw new ConcurrencyError(streamId, NO_STREAM, entity.version);
-      const events = spec.decider.decide(command, entity.state);
+      let events: readonly E[];
+      try {
+        events = spec.decider.decide(command, entity.state);
+      } catch (error) {
+        if (fresh) throw error;
+        continue; // refused on a cached state that may be stale: decide again on the stored one
+      }
       if (events.length === 0) throw new Error(`${command.type} decided no events`);
       const timestamp = command.metadata.timestamp;
       let duplicate: boolean;

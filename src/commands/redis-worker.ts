@@ -279,7 +279,13 @@ export class RedisCommandWorker implements Worker {
       commandId: command.id,
       correlationId: command.metadata.correlationId,
     });
-    if (!this.options.fault.noDedup && (await this.options.outcomeOf(command.id))) {
+    // only a redelivery can have been handled already (a client repeat is never enqueued twice);
+    // first deliveries rely on the append script's own check and save a round trip
+    if (
+      deliveries > 1 &&
+      !this.options.fault.noDedup &&
+      (await this.options.outcomeOf(command.id))
+    ) {
       this.stats.redelivered += 1;
       log.info('command already handled; acknowledging the redelivery', {
         redelivered: 1,

@@ -5,95 +5,169 @@
  * layer's check, not the decider's.
  */
 import { z } from 'zod';
+import { ValidationError } from '../errors.js';
 import type { Json, NotificationRecord } from '../events/envelope.js';
 import type { Command, Decider, DomainEvent } from './decider.js';
 
+/** Identifiers a client chooses (SPEC.md §4 "Events and streams"). */
 const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
+/** `message.` and one or more method-name tokens. */
 const MESSAGE_METHOD = /^message(\.[A-Za-z0-9_-]+)+$/;
+/** `message.` and one or more topic tokens (no `*` or `>`: those are for patterns). */
 const MESSAGE_TOPIC = /^message(\.[A-Za-z0-9_:-]+)+$/;
 
-/** Params of `message.broadcast` (SPEC.md §4). */
-export const broadcastMessageParams = z
-  .object({
-    targetType: z
-      .enum(['user', 'group', 'broadcast'])
-      .describe('to users, to groups (admin), or to everyone (admin)'),
-    targetIds: z
-      .array(z.string().regex(IDENTIFIER))
-      .max(1000)
-      .optional()
-      .describe('user or group ids; none for broadcast'),
-    method: z
-      .string()
-      .max(128)
-      .regex(MESSAGE_METHOD, 'must start with "message." (e.g. message.chat)')
-      .describe('the notification method'),
-    params: z
-      .record(z.string(), z.json())
-      .describe('the notification params; the server adds params.from'),
-    topic: z
-      .string()
-      .max(256)
-      .regex(MESSAGE_TOPIC, 'must start with "message."')
-      .optional()
-      .describe('for topic subscriptions'),
-    commandId: z.uuid().optional().describe('idempotency key'),
-  })
-  .superRefine((p, ctx) => {
-    const count = p.targetIds?.length ?? 0;
-    if (p.targetType === 'broadcast' && count > 0) {
-      ctx.addIssue({ code: 'custom', path: ['targetIds'], message: 'must be empty for broadcast' });
-    }
-    if (p.targetType !== 'broadcast' && count === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['targetIds'],
-        message: `at least one ${p.targetType} id`,
-      });
-    }
-  });
+/** Who a message is addressed to. */
+export type TargetType = 'user' | 'group' | 'broadcast';
 
-type MessageData = {
-  readonly targetType: 'user' | 'group' | 'broadcast';
+const fields = {
+  targetType: z
+    .enum(['user', 'group', 'broadcast'])
+    .describe('to users, to groups (admin), or to everyone (admin)'),
+  targetIds: z
+    .array(z.string().regex(IDENTIFIER, 'must be 1–128 characters of A–Z a–z 0–9 . _ : -'))
+    .max(1000)
+    .describe('user or group ids (at least one); none for broadcast'),
+  method: z
+    .string()
+    .max(128)
+    .regex(MESSAGE_METHOD, 'must start with "message." (e.g. message.chat)')
+    .describe('the notification method; must start with "message."'),
+  params: z
+    .record(z.string(), z.json())
+    .describe('the notification params (a JSON object); the server adds params.from'),
+  topic: z
+    .string()
+    .max(256)
+    .regex(MESSAGE_TOPIC, 'must start with "message." (e.g. message.room.1)')
+    .optional()
+    .describe('for topic subscriptions; must start with "message."'),
+};
+
+/** Ids for `user` and `group`, none for `broadcast`. */
+function checkTargets(
+  p: { readonly targetType: TargetType; readonly targetIds?: readonly string[] | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const count = p.targetIds?.length ?? 0;
+  if (p.targetType === 'broadcast' && count > 0) {
+    ctx.addIssue({ code: 'custom', path: ['targetIds'], message: 'must be empty for broadcast' });
+  }
+  if (p.targetType !== 'broadcast' && count === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['targetIds'],
+      message: `at least one ${p.targetType} id`,
+    });
+  }
+}
+
+/** Params of `message.broadcast` (SPEC.md §4), also the source of its OpenRPC schema. */
+export const messageBroadcastParams = z
+  .object({
+    ...fields,
+    targetIds: fields.targetIds.optional(),
+    commandId: z
+      .uuid()
+      .optional()
+      .describe('idempotency key: a retry with the same id is sent once'),
+  })
+  .superRefine(checkTargets);
+
+/**
+ * The old name of {@link messageBroadcastParams}.
+ * @deprecated use `messageBroadcastParams`.
+ */
+export const broadcastMessageParams = messageBroadcastParams;
+
+/** The same rules over the command's data, for a command that did not come through the params. */
+const messageData = z.object(fields).superRefine(checkTargets);
+
+/** The data of `BroadcastMessage`. */
+export type MessageData = {
+  readonly targetType: TargetType;
   readonly targetIds: readonly string[];
   readonly method: string;
   readonly params: { readonly [k: string]: Json };
   readonly topic?: string;
 };
 
-/** The `BroadcastMessage` command. */
+/** The `BroadcastMessage` command; its sender is `metadata.userId`. */
 export type BroadcastMessage = Command<'BroadcastMessage', MessageData>;
 
-/** The message as sent, with its sender. */
+/** Message commands (a union, so the `decide` switch is checked for completeness). */
+export type MessageCommand = BroadcastMessage;
+
+/** The message as sent (params as given), with its sender. */
 export type MessageBroadcast = DomainEvent<
   'MessageBroadcast',
   MessageData & { readonly from: string }
 >;
 
-/** The stream of messages a user sent. */
+/** Message events (a union, so switches over them are checked for completeness). */
+export type MessageEvent = MessageBroadcast;
+
+/** The stream of the messages a user sent. */
 export function messageStreamId(userId: string): string {
   return `messages-${userId}`;
 }
 
+function decideBroadcast(command: BroadcastMessage): MessageBroadcast {
+  const parsed = messageData.safeParse(command.data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw (
+      ValidationError.fromIssues('the message is invalid', issues) ??
+      new ValidationError('the message is invalid')
+    );
+  }
+  const { targetType, targetIds, method, params, topic } = command.data;
+  return {
+    type: 'MessageBroadcast',
+    data: {
+      targetType,
+      targetIds: [...targetIds],
+      method,
+      params,
+      ...(topic !== undefined ? { topic } : {}),
+      from: command.metadata.userId,
+    },
+  };
+}
+
 /** Messages keep no state: every send is its own event. */
-export const messageDecider: Decider<BroadcastMessage, MessageBroadcast, null> = {
+export const messageDecider: Decider<MessageCommand, MessageEvent, null> = {
   initialState: () => null,
   evolve: () => null,
-  decide: (command) => [
-    { type: 'MessageBroadcast', data: { ...command.data, from: command.metadata.userId } },
-  ],
+  decide: (command) => {
+    switch (command.type) {
+      case 'BroadcastMessage':
+        return [decideBroadcast(command)];
+      default: {
+        const unknown: never = command.type;
+        throw new ValidationError(`unknown message command ${String(unknown)}`);
+      }
+    }
+  },
 };
 
 /** The notification a `MessageBroadcast` delivers: its method, params with `from`, its targets. */
-export function messageNotifications(event: MessageBroadcast): readonly NotificationRecord[] {
-  const { method, params, targetType, targetIds, topic, from } = event.data;
-  return [
-    {
-      method,
-      params: { ...params, from },
-      target: targetType,
-      targetIds: [...targetIds],
-      ...(topic ? { topic } : {}),
-    },
-  ];
+export function messageNotifications(event: MessageEvent): readonly NotificationRecord[] {
+  switch (event.type) {
+    case 'MessageBroadcast': {
+      const { method, params, targetType, targetIds, topic, from } = event.data;
+      return [
+        {
+          method,
+          params: { ...params, from }, // the sender, whatever params.from the client put there
+          target: targetType,
+          targetIds: [...targetIds],
+          ...(topic !== undefined ? { topic } : {}),
+        },
+      ];
+    }
+    default: {
+      const _unknown: never = event.type;
+      return [];
+    }
+  }
 }

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { DomainRuleError, ValidationError } from '../errors.js';
-import type { NotificationRecord } from '../events/envelope.js';
-import type { Command, Decider, DomainEvent, EventContext } from './decider.js';
+import type { Command, Decider, DomainEvent, NotificationMapper } from './decider.js';
 
+/** Identifiers a client chooses (SPEC.md §4 "Events and streams"). */
 const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** A 2-D vector. */
@@ -15,25 +15,26 @@ export type Vector = {
   readonly y: number;
 };
 
+/** What a move does: start (or turn) moving, or stop. */
+export type TrainerAction = 'start' | 'stop';
+
 /** Params of `trainer.move` (SPEC.md §4), also the source of its OpenRPC schema. */
 export const moveTrainerParams = z
   .object({
-    action: z.enum(['start', 'stop']).describe('start moving in a direction, or stop'),
+    action: z.enum(['start', 'stop']).describe('start (or turn) moving in a direction, or stop'),
     directionX: z
       .number()
-      .finite()
       .optional()
-      .describe('x of the direction (required for start; normalised)'),
+      .describe('x of the direction: finite, required to start, normalised by the server'),
     directionY: z
       .number()
-      .finite()
       .optional()
-      .describe('y of the direction (required for start; normalised)'),
+      .describe('y of the direction: finite, required to start, normalised by the server'),
     trainerId: z
       .string()
-      .regex(IDENTIFIER)
+      .regex(IDENTIFIER, 'must be 1–128 characters of A–Z a–z 0–9 . _ : -')
       .optional()
-      .describe('default: the caller; others need admin'),
+      .describe('the trainer to move; default: the caller (moving others needs admin)'),
     commandId: z
       .uuid()
       .optional()
@@ -41,90 +42,113 @@ export const moveTrainerParams = z
     expectedVersion: z
       .union([z.number().int().min(0), z.enum(['any', 'exists'])])
       .optional()
-      .describe('the trainer stream version this move expects (0: the trainer never moved)'),
+      .describe('the trainer stream version this move expects (0: never moved; default any)'),
   })
   .superRefine((p, ctx) => {
-    if (p.action !== 'start') return;
-    if (p.directionX === undefined || p.directionY === undefined) {
+    if (p.action !== 'start') return; // a stop ignores the direction
+    for (const axis of ['directionX', 'directionY'] as const) {
+      if (p[axis] === undefined)
+        ctx.addIssue({ code: 'custom', path: [axis], message: `${axis} is required to start` });
+    }
+    if (p.directionX === 0 && p.directionY === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['directionX'],
-        message: 'directionX and directionY are required to start',
-      });
-    } else if (p.directionX === 0 && p.directionY === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['directionX'],
-        message: 'the direction (0, 0) has no heading',
+        message: 'the direction (0, 0) has no heading: give directionX or directionY a value',
       });
     }
   });
 
-/** The `MoveTrainer` command (direction already normalised for `start`). */
-export type MoveTrainer = Command<
-  'MoveTrainer',
-  { readonly trainerId: string; readonly action: 'start' | 'stop'; readonly direction: Vector }
->;
+/** The data of `MoveTrainer`; `direction` is a unit vector for `start` and ignored for `stop`. */
+export type MoveTrainerData = {
+  readonly trainerId: string;
+  readonly action: TrainerAction;
+  readonly direction: Vector;
+};
+
+/** The `MoveTrainer` command. */
+export type MoveTrainer = Command<'MoveTrainer', MoveTrainerData>;
+
+/** Trainer commands (a union, so the `decide` switch is checked for completeness). */
+export type TrainerCommand = MoveTrainer;
 
 /** Where a trainer is heading, and since when. */
 export type Movement = {
   readonly isMoving: boolean;
+  /** A unit vector while moving, (0, 0) when standing. */
   readonly direction: Vector;
+  /** Units per second: TRAINER_SPEED while moving, 0 when standing. */
   readonly speed: number;
   /** ISO time the current movement started; null when standing. */
   readonly startedAt: string | null;
 };
 
-/** The one event of a move: the integrated position and the new movement. */
+/** The one event of a handled move: the position reached and the new movement. */
 export type TrainerMoved = DomainEvent<
   'TrainerMoved',
   {
     readonly trainerId: string;
-    readonly action: 'start' | 'stop';
+    readonly action: TrainerAction;
+    /** Where the trainer is at `at`. */
     readonly position: Vector;
     readonly movement: Movement;
-    /** The command's time. */
+    /** The move's time: the command's, or the previous move's if the command is older. */
     readonly at: string;
   }
 >;
 
-/** Trainer events (a union, so the switch below is checked for completeness). */
+/** Trainer events (a union, so the `evolve` switch is checked for completeness). */
 export type TrainerEvent = TrainerMoved;
 
 /** A trainer as the decider sees it. */
 export interface TrainerState {
-  readonly position: Vector;
-  readonly movement: Movement;
+  /** False until the first move (the trainer stands at (0, 0)). */
+  readonly exists: boolean;
+  readonly x: number;
+  readonly y: number;
+  readonly isMoving: boolean;
+  readonly direction: Vector;
+  readonly speed: number;
+  readonly startedAt: string | null;
+  /** Time of the last move (the time `x`, `y` hold for); null before the first. */
+  readonly at: string | null;
+  /** Events applied: the trainer stream's version. */
+  readonly version: number;
 }
 
-/** The trainer's stream. */
+/** The trainer's stream id. */
 export function trainerStreamId(trainerId: string): string {
   return `trainer-${trainerId}`;
 }
 
+/** Refuses a direction with a non-finite number (NaN, ±Infinity). */
+function assertFinite(x: number, y: number): void {
+  const invalid = ValidationError.fromIssues('the direction must be finite numbers', [
+    ...(Number.isFinite(x) ? [] : [{ path: 'directionX', message: `${x} is not finite` }]),
+    ...(Number.isFinite(y) ? [] : [{ path: 'directionY', message: `${y} is not finite` }]),
+  ]);
+  if (invalid) throw invalid;
+}
+
 /** A unit vector along `(x, y)`; refuses non-finite numbers and (0, 0). */
 export function normalise(x: number, y: number): Vector {
-  if (!Number.isFinite(x) || !Number.isFinite(y)) {
-    throw new ValidationError('the direction must be finite numbers', [
-      { path: 'directionX', message: 'must be finite' },
+  assertFinite(x, y);
+  const length = Math.hypot(x, y);
+  if (length === 0) {
+    throw new ValidationError('the direction (0, 0) has no heading', [
+      { path: 'directionX', message: 'directionX and directionY must not both be 0 to start' },
     ]);
   }
-  const length = Math.hypot(x, y);
-  if (length === 0)
-    throw new ValidationError('the direction (0, 0) has no heading', [
-      { path: 'directionX', message: 'not both 0' },
-    ]);
   return { x: x / length, y: y / length };
 }
 
-/** The position reached at `at`, moving since `startedAt` (elapsed clamped at 0 for late commands). */
+/** The position `state` reaches at `at` (an ISO time); elapsed time below 0 counts as 0. */
 export function positionAt(state: TrainerState, at: string): Vector {
-  const { movement, position } = state;
-  if (!movement.isMoving || movement.startedAt === null) return position;
-  const elapsedS = Math.max(0, (Date.parse(at) - Date.parse(movement.startedAt)) / 1000);
+  if (!state.isMoving || state.startedAt === null) return { x: state.x, y: state.y };
+  const elapsedS = Math.max(0, (Date.parse(at) - Date.parse(state.startedAt)) / 1000);
   return {
-    x: position.x + movement.direction.x * movement.speed * elapsedS,
-    y: position.y + movement.direction.y * movement.speed * elapsedS,
+    x: state.x + state.direction.x * state.speed * elapsedS,
+    y: state.y + state.direction.y * state.speed * elapsedS,
   };
 }
 
@@ -135,90 +159,180 @@ const STANDING: Movement = {
   startedAt: null,
 };
 
+const INITIAL: TrainerState = {
+  exists: false,
+  x: 0,
+  y: 0,
+  ...STANDING,
+  at: null,
+  version: 0,
+};
+
+/** The command's time, but never before the last move: a reclaimed older command moves no time. */
+function moveTime(command: TrainerCommand, state: TrainerState): string {
+  const at = command.metadata.timestamp;
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) {
+    throw new ValidationError(`command timestamp ${JSON.stringify(at)} is not an ISO time`, [
+      { path: 'metadata.timestamp', message: 'must be an ISO-8601 time' },
+    ]);
+  }
+  return state.at !== null && Date.parse(state.at) > ms ? state.at : at;
+}
+
+function decideMove(command: MoveTrainer, state: TrainerState, speed: number): TrainerMoved {
+  const { trainerId, action, direction } = command.data;
+  if (!IDENTIFIER.test(trainerId)) {
+    throw new ValidationError(`trainerId ${JSON.stringify(trainerId)} is not an identifier`, [
+      { path: 'trainerId', message: 'must be 1–128 characters of A–Z a–z 0–9 . _ : -' },
+    ]);
+  }
+  assertFinite(direction.x, direction.y); // for both actions, as the params schema does
+  const at = moveTime(command, state);
+  let movement: Movement;
+  switch (action) {
+    case 'start':
+      movement = {
+        isMoving: true,
+        direction: normalise(direction.x, direction.y),
+        speed,
+        startedAt: at,
+      };
+      break;
+    case 'stop':
+      if (!state.isMoving) {
+        throw new DomainRuleError(
+          'trainer-not-moving',
+          `trainer ${trainerId} is not moving, so it cannot stop: start it first`,
+        );
+      }
+      movement = STANDING;
+      break;
+    default: {
+      const unknown: never = action;
+      throw new ValidationError(`unknown action ${JSON.stringify(unknown)}: use start or stop`);
+    }
+  }
+  const position = positionAt(state, at);
+  return { type: 'TrainerMoved', data: { trainerId, action, position, movement, at } };
+}
+
 /** The trainer decider; `speed` is TRAINER_SPEED in units per second. */
 export function trainerDecider(options: {
-  speed: number;
-}): Decider<MoveTrainer, TrainerEvent, TrainerState> {
+  /** TRAINER_SPEED: units per second while moving. */
+  readonly speed: number;
+}): Decider<TrainerCommand, TrainerEvent, TrainerState> {
   return {
-    initialState: () => ({ position: { x: 0, y: 0 }, movement: STANDING }),
-    evolve: (_state, event) => {
+    initialState: () => INITIAL,
+    evolve: (state, event) => {
       switch (event.type) {
-        case 'TrainerMoved':
-          return { position: event.data.position, movement: event.data.movement };
+        case 'TrainerMoved': {
+          const { position, movement, at } = event.data;
+          return {
+            exists: true,
+            x: position.x,
+            y: position.y,
+            ...movement,
+            at,
+            version: state.version + 1,
+          };
+        }
         default: {
-          const unknown: never = event.type;
-          return unknown;
+          // an event type this version does not know changes nothing it decides on
+          const _unknown: never = event.type;
+          return state;
         }
       }
     },
     decide: (command, state) => {
-      const { trainerId, action, direction } = command.data;
-      const at = command.metadata.timestamp;
-      if (Number.isNaN(Date.parse(at)))
-        throw new ValidationError(`command timestamp ${at} is not a time`);
-      if (action === 'stop' && !state.movement.isMoving) {
-        throw new DomainRuleError(
-          'trainer-not-moving',
-          `trainer ${trainerId} is not moving, so it cannot stop`,
-        );
+      switch (command.type) {
+        case 'MoveTrainer':
+          return [decideMove(command, state, options.speed)];
+        default: {
+          const unknown: never = command.type;
+          throw new ValidationError(`unknown trainer command ${String(unknown)}`);
+        }
       }
-      const movement: Movement =
-        action === 'start'
-          ? {
-              isMoving: true,
-              direction: normalise(direction.x, direction.y),
-              speed: options.speed,
-              startedAt: at,
-            }
-          : STANDING;
-      return [
-        {
-          type: 'TrainerMoved',
-          data: { trainerId, action, position: positionAt(state, at), movement, at },
-        },
-      ];
     },
   };
 }
 
-/** `position.update` for every `TrainerMoved` (SPEC.md §5), to everyone, topic `trainer.<id>`. */
-export function trainerNotifications(
-  event: TrainerEvent,
-  context: EventContext,
-): readonly NotificationRecord[] {
-  const { trainerId, position, movement, at } = event.data;
-  return [
-    {
-      method: 'position.update',
-      params: {
-        trainerId,
-        x: position.x,
-        y: position.y,
-        isMoving: movement.isMoving,
-        dirX: movement.direction.x,
-        dirY: movement.direction.y,
-        version: context.version,
-        at,
-      },
-      target: 'broadcast',
-      targetIds: [],
-      topic: `trainer.${trainerId}`,
-    },
-  ];
-}
+/** `position.update` for every `TrainerMoved` (SPEC.md §5): to everyone, topic `trainer.<id>`. */
+export const trainerNotifications: NotificationMapper<TrainerEvent> = (event, context) => {
+  switch (event.type) {
+    case 'TrainerMoved': {
+      const { trainerId, position, movement, at } = event.data;
+      return [
+        {
+          method: 'position.update',
+          params: {
+            trainerId,
+            x: position.x,
+            y: position.y,
+            isMoving: movement.isMoving,
+            dirX: movement.direction.x,
+            dirY: movement.direction.y,
+            version: context.version,
+            at,
+          },
+          target: 'broadcast',
+          targetIds: [],
+          topic: `trainer.${trainerId}`,
+        },
+      ];
+    }
+    default: {
+      const _unknown: never = event.type;
+      return [];
+    }
+  }
+};
 
-/** What `trainer.move` answers besides `version` and `globalPosition` (added from the append). */
-export function moveResult(commandId: string, event: TrainerMoved) {
+/** Where the move's event landed: its stream version and its global log position. */
+export type MoveAppended = {
+  readonly version: number;
+  readonly globalPosition: string;
+};
+
+/** The `trainer.move` result without where the event landed (what the command runtime records). */
+export type MoveRecorded = {
+  readonly commandId: string;
+  readonly trainerId: string;
+  readonly position: Vector;
+  readonly movement: Movement;
+};
+
+/** The `trainer.move` result (SPEC.md §4). */
+export type MoveResult = MoveRecorded & MoveAppended;
+
+/**
+ * The `trainer.move` result of a move's event; with `appended`, the whole answer, without it the
+ * part the runtime records with the event (the store adds `version` and `globalPosition`).
+ */
+export function moveResult(
+  commandId: string,
+  event: TrainerMoved,
+  appended: MoveAppended,
+): MoveResult;
+export function moveResult(commandId: string, event: TrainerMoved): MoveRecorded;
+export function moveResult(
+  commandId: string,
+  event: TrainerMoved,
+  appended?: MoveAppended,
+): MoveRecorded | MoveResult {
   const { trainerId, position, movement } = event.data;
-  return {
+  const recorded: MoveRecorded = {
     commandId,
     trainerId,
     position: { x: position.x, y: position.y },
     movement: {
       isMoving: movement.isMoving,
-      direction: { ...movement.direction },
+      direction: { x: movement.direction.x, y: movement.direction.y },
       speed: movement.speed,
       startedAt: movement.startedAt,
     },
   };
+  return appended
+    ? { ...recorded, version: appended.version, globalPosition: appended.globalPosition }
+    : recorded;
 }

@@ -1,0 +1,14 @@
+/**
+ * Domain: pure deciders (no I/O, no clock) with their command schemas, events, stream ids and
+ * notification mappers — the trainer and message broadcasts of seed 004.
+ */
+export type {
+  Command,
+  CommandMetadata,
+  Decider,
+  DomainEvent,
+  EventContext,
+  NotificationMapper,
+} from './decider.js';
+export * from './message.js';
+export * from './trainer.js';
