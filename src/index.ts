@@ -3,6 +3,7 @@
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
  * with their adapters.
  */
+export * from './client/index.js';
 export * from './commands/index.js';
 export { type Config, loadConfig } from './config.js';
 export * from './errors.js';
