@@ -7,10 +7,10 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { Json, NotificationRecord } from '../events/envelope.js';
-import type { Command, Decider, DomainEvent } from './decider.js';
+import type { Command, Decider, DomainEvent, EventContext } from './decider.js';
+import { IDENTIFIER, IDENTIFIER_RULE } from './identifier.js';
 
 /** Identifiers a client chooses (SPEC.md §4 "Events and streams"). */
-const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
 /** `message.` and one or more method-name tokens. */
 const MESSAGE_METHOD = /^message(\.[A-Za-z0-9_-]+)+$/;
 /** `message.` and one or more topic tokens (no `*` or `>`: those are for patterns). */
@@ -23,10 +23,7 @@ const fields = {
   targetType: z
     .enum(['user', 'group', 'broadcast'])
     .describe('to users, to groups (admin), or to everyone (admin)'),
-  targetIds: z
-    .array(z.string().regex(IDENTIFIER, 'must be 1–128 characters of A–Z a–z 0–9 . _ : -'))
-    .max(1000)
-    .describe('user or group ids (at least one); none for broadcast'),
+  targetIds: z.array(z.string().regex(IDENTIFIER, IDENTIFIER_RULE)).max(1000),
   method: z
     .string()
     .max(128)
@@ -65,19 +62,15 @@ function checkTargets(
 export const messageBroadcastParams = z
   .object({
     ...fields,
-    targetIds: fields.targetIds.optional(),
+    targetIds: fields.targetIds
+      .optional()
+      .describe('user or group ids (at least one); none for broadcast'),
     commandId: z
       .uuid()
       .optional()
       .describe('idempotency key: a retry with the same id is sent once'),
   })
   .superRefine(checkTargets);
-
-/**
- * The old name of {@link messageBroadcastParams}.
- * @deprecated use `messageBroadcastParams`.
- */
-export const broadcastMessageParams = messageBroadcastParams;
 
 /** The same rules over the command's data, for a command that did not come through the params. */
 const messageData = z.object(fields).superRefine(checkTargets);
@@ -151,7 +144,10 @@ export const messageDecider: Decider<MessageCommand, MessageEvent, null> = {
 };
 
 /** The notification a `MessageBroadcast` delivers: its method, params with `from`, its targets. */
-export function messageNotifications(event: MessageEvent): readonly NotificationRecord[] {
+export function messageNotifications(
+  event: MessageEvent,
+  _context?: EventContext,
+): readonly NotificationRecord[] {
   switch (event.type) {
     case 'MessageBroadcast': {
       const { method, params, targetType, targetIds, topic, from } = event.data;

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { DomainRuleError, ValidationError } from '../errors.js';
 import type { Command, Decider, DomainEvent, NotificationMapper } from './decider.js';
+import { IDENTIFIER, IDENTIFIER_RULE } from './identifier.js';
 
 /** Identifiers a client chooses (SPEC.md §4 "Events and streams"). */
-const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** A 2-D vector. */
 export type Vector = {
@@ -32,7 +32,7 @@ export const moveTrainerParams = z
       .describe('y of the direction: finite, required to start, normalised by the server'),
     trainerId: z
       .string()
-      .regex(IDENTIFIER, 'must be 1–128 characters of A–Z a–z 0–9 . _ : -')
+      .regex(IDENTIFIER, IDENTIFIER_RULE)
       .optional()
       .describe('the trainer to move; default: the caller (moving others needs admin)'),
     commandId: z
@@ -46,15 +46,19 @@ export const moveTrainerParams = z
   })
   .superRefine((p, ctx) => {
     if (p.action !== 'start') return; // a stop ignores the direction
-    for (const axis of ['directionX', 'directionY'] as const) {
-      if (p[axis] === undefined)
-        ctx.addIssue({ code: 'custom', path: [axis], message: `${axis} is required to start` });
+    const missing = (['directionX', 'directionY'] as const).filter((axis) => p[axis] === undefined);
+    if (missing.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing[0]!],
+        message: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to start`,
+      });
     }
     if (p.directionX === 0 && p.directionY === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['directionX'],
-        message: 'the direction (0, 0) has no heading: give directionX or directionY a value',
+        message: 'the direction (0, 0) has no heading',
       });
     }
   });
@@ -184,7 +188,7 @@ function decideMove(command: MoveTrainer, state: TrainerState, speed: number): T
   const { trainerId, action, direction } = command.data;
   if (!IDENTIFIER.test(trainerId)) {
     throw new ValidationError(`trainerId ${JSON.stringify(trainerId)} is not an identifier`, [
-      { path: 'trainerId', message: 'must be 1–128 characters of A–Z a–z 0–9 . _ : -' },
+      { path: 'trainerId', message: IDENTIFIER_RULE },
     ]);
   }
   assertFinite(direction.x, direction.y); // for both actions, as the params schema does
@@ -232,7 +236,10 @@ export function trainerDecider(options: {
             exists: true,
             x: position.x,
             y: position.y,
-            ...movement,
+            isMoving: movement.isMoving,
+            direction: movement.direction,
+            speed: movement.speed,
+            startedAt: movement.startedAt,
             at,
             version: state.version + 1,
           };

@@ -2,7 +2,8 @@
 // private redis-server, and "N passed, N failed, N skipped".
 const Mocha = require('mocha');
 
-const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING, EVENT_RUN_END } = Mocha.Runner.constants;
+const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING, EVENT_RUN_END } =
+  Mocha.Runner.constants;
 
 class CountingSpec extends Mocha.reporters.Spec {
   constructor(runner, options) {
@@ -14,7 +15,9 @@ class CountingSpec extends Mocha.reporters.Spec {
     runner.on(EVENT_TEST_PENDING, (t) => onRedis(t) && redis.skipped++);
     runner.once(EVENT_RUN_END, () => {
       const { passes, failures, pending } = this.stats;
-      process.stdout.write(`Redis-backed tests (real redis-server): ${redis.passed} passed, ${redis.failed} failed, ${redis.skipped} skipped\n`);
+      process.stdout.write(
+        `Redis-backed tests (real redis-server): ${redis.passed} passed, ${redis.failed} failed, ${redis.skipped} skipped\n`,
+      );
       process.stdout.write(`${passes} passed, ${failures} failed, ${pending} skipped\n`);
     });
   }

@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { z } from 'zod';
-import { broadcastMessageParams } from '../../domain/message.js';
+import { messageBroadcastParams } from '../../domain/message.js';
 import { ForbiddenError } from '../../errors.js';
 import { defineMethod, type RpcMethod } from '../method.js';
 import { envelopeOf, positionOf, type RpcServices, sendAndWait } from './services.js';
@@ -12,7 +12,7 @@ export function messageMethods(services: RpcServices): RpcMethod[] {
       name: 'message.broadcast',
       summary:
         'Sends a JSON-RPC notification to users, groups (admin) or everyone (admin); params.from is the sender.',
-      params: broadcastMessageParams,
+      params: messageBroadcastParams,
       result: z.object({ commandId: z.string(), globalPosition: z.string() }),
       errors: [-32003, -32029, -32030, -32031],
       handler: async (p, ctx) => {
