@@ -1,41 +1,76 @@
 /**
- * `npm run bench` runs every benchmark of BENCH.md; `npm run bench -- <name> [--rounds N]
- * [--per-round N]` runs one. Each starts its own redis-server, measures streamcast and its baseline
- * in the same run, writes bench/results/<name>.json; a table of all results is printed at the end.
+ * `npm run bench` runs every benchmark of BENCH.md; `npm run bench -- <name>… [--rounds N]
+ * [--per-round N]` runs the named ones (also `BENCH_ROUNDS` / `BENCH_PER_ROUND`;
+ * `BENCH_APPEND_BASELINE=per-append` makes `append`'s baseline serialise each event as ours
+ * does, instead of reusing prebuilt JSON). Each starts its own redis-server, measures streamcast
+ * and its baseline in the same run and writes bench/results/<name>.json; a table of every result
+ * file is printed at the end.
  */
 import { parseArgs } from 'node:util';
-import { benchAppend } from './append.js';
+import { type BaselineEnvelope, benchAppend } from './append.js';
 import { benchCommands } from './commands.js';
 import { resultsTable } from './lib.js';
 import { benchRpc } from './rpc.js';
 
+/** Options from the command line; `undefined` means the benchmark's own default. */
 interface Options {
-  readonly rounds: number;
+  readonly rounds: number | undefined;
   readonly perRound: number | undefined;
+  /** `BENCH_APPEND_BASELINE`. */
+  readonly appendBaseline: BaselineEnvelope | undefined;
 }
 
 /** The registry: one line per benchmark. */
 const BENCHMARKS: Record<string, (o: Options) => Promise<void>> = {
-  append: (o) => benchAppend({ rounds: o.rounds, perRound: o.perRound ?? 20_000 }),
-  commands: (o) => benchCommands({ rounds: Math.min(o.rounds, 3), total: o.perRound ?? 20_000 }),
-  rpc: (o) => benchRpc({ rounds: Math.min(o.rounds, 3), seconds: 8 }),
+  append: (o) =>
+    benchAppend({
+      rounds: o.rounds ?? 9,
+      perRound: o.perRound ?? 20_000,
+      baselineEnvelope: o.appendBaseline,
+    }),
+  commands: (o) => benchCommands({ rounds: o.rounds ?? 3, total: o.perRound ?? 20_000 }),
+  rpc: (o) => benchRpc({ rounds: o.rounds ?? 3, seconds: 8 }),
 };
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { rounds: { type: 'string', default: '5' }, 'per-round': { type: 'string' } },
-});
-const names = positionals.length ? positionals : Object.keys(BENCHMARKS);
-const unknown = names.filter((n) => !BENCHMARKS[n]);
-if (unknown.length) {
+function usage(message: string): never {
   process.stderr.write(
-    `unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}\n`,
+    `${message}\nusage: npm run bench [-- <name>… [--rounds N] [--per-round N]]\nbenchmarks: ${Object.keys(BENCHMARKS).join(', ')}\n`,
   );
   process.exit(2);
 }
+
+function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) usage(`${flag} must be a positive integer, not ${text}`);
+  return n;
+}
+
+function appendBaseline(text: string | undefined): BaselineEnvelope | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (text === 'per-append' || text === 'prebuilt') return text;
+  usage(`BENCH_APPEND_BASELINE must be per-append or prebuilt, not ${text}`);
+}
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { rounds: { type: 'string' }, 'per-round': { type: 'string' } },
+    });
+  } catch (error) {
+    usage((error as Error).message);
+  }
+}
+
+const { values, positionals } = parseCommandLine();
+const names = positionals.length ? positionals : Object.keys(BENCHMARKS);
+const unknown = names.filter((n) => !Object.hasOwn(BENCHMARKS, n));
+if (unknown.length) usage(`unknown benchmark: ${unknown.join(', ')}`);
 const options: Options = {
-  rounds: Number(values.rounds),
-  perRound: values['per-round'] ? Number(values['per-round']) : undefined,
+  rounds: count('--rounds', values.rounds ?? process.env.BENCH_ROUNDS),
+  perRound: count('--per-round', values['per-round'] ?? process.env.BENCH_PER_ROUND),
+  appendBaseline: appendBaseline(process.env.BENCH_APPEND_BASELINE),
 };
 for (const name of names) {
   process.stdout.write(`\n${name}\n`);
