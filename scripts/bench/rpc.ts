@@ -1,13 +1,11 @@
+import { spawn } from 'node:child_process';
 /**
  * `rpc` (BENCH.md): trainer.move over HTTP JSON-RPC with autocannon, 64 connections, one instance,
  * against a bare express route that parses the body and does one XADD. Recorded, not targeted:
  * ours waits until the command is handled, the baseline does not.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import autocannon from 'autocannon';
-import express from 'express';
-import { Redis } from 'ioredis';
 import { startApp } from '../lib/app-process.js';
 import { freePort, startRedisServer } from '../lib/redis-server.js';
 import {
@@ -56,21 +54,22 @@ async function load(url: string, seconds: number): Promise<Round> {
 }
 
 async function bareRelay(url: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const redis = new Redis(url);
-  const app = express();
-  app.post('/rpc', express.json(), async (req, res) => {
-    const id = await redis.xadd('{bare}:cmd', '*', 'data', JSON.stringify(req.body.params));
-    res.json({ jsonrpc: '2.0', id: req.body.id, result: { id } });
-  });
   const port = await freePort();
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, () => resolve(s));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./bare-relay.ts', import.meta.url).pathname, url, String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`bare relay exited with ${code}`)));
   });
   return {
     url: `http://127.0.0.1:${port}/rpc`,
     close: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      redis.disconnect();
+      child.kill('SIGKILL');
     },
   };
 }
