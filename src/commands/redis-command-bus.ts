@@ -4,6 +4,7 @@ import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
+import { fieldMap } from '../events/redis-entries.js';
 import type {
   CommandBus,
   CommandEnvelope,
@@ -130,8 +131,7 @@ export class RedisCommandBus implements CommandBus {
       limit,
     )) as [string, string[]][];
     return entries.map(([entryId, fields]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      const f = fieldMap(fields);
       return {
         command: decodeCommand(fields),
         error: f.error ?? '',
@@ -163,8 +163,7 @@ export class RedisCommandBus implements CommandBus {
       this.redis.xlen(this.keys.deadCommands),
     ]);
     for (const g of groups as unknown[][]) {
-      const info: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1];
+      const info = fieldMap(g);
       if (info.name === COMMAND_GROUP)
         return { pending: Number(info.pending ?? 0), lag: Number(info.lag ?? 0), dead };
     }

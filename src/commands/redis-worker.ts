@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
+import { fieldMap } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
 import { describeError, isAnswer, outcomeErrorOf } from './answers.js';
 import type { CommandEnvelope, CommandHandler, Worker } from './command-bus.js';
@@ -60,8 +61,7 @@ type Entry = [id: string, fields: string[]];
 
 /** Decodes a command stream entry (fields `id type data meta`). */
 export function decodeCommand(fields: readonly string[]): CommandEnvelope {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  const f = fieldMap(fields);
   return {
     id: f.id ?? '',
     type: f.type ?? '',

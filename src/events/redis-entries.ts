@@ -3,11 +3,15 @@ import type { EventMetadata, Json, RecordedEvent } from './envelope.js';
 /** A stream entry as ioredis returns it: `[id, [field, value, field, value, …]]`. */
 export type StreamEntry = [id: string, fields: string[]];
 
-function fieldsOf(entry: StreamEntry): Record<string, string> {
-  const [, flat] = entry;
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+/** A flat Redis reply `[field, value, field, value, …]` (stream entries, XINFO) as a record. */
+export function fieldMap<V>(flat: readonly V[]): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1]!;
   return out;
+}
+
+function fieldsOf(entry: StreamEntry): Record<string, string> {
+  return fieldMap(entry[1]);
 }
 
 function envelope(
