@@ -151,6 +151,19 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
     expect(dead).to.have.length(1);
   });
 
+  it('answers a waiting sender whose reply publish was lost, by its one-second poll', async () => {
+    const a = instance('a');
+    await a.start();
+    await a.serve({
+      Do: async (c) => {
+        // appends and records the outcome but publishes no reply: as if the publish were lost
+        await store.append('trainer-ash', [{ type: 'Did', data: {} }], { idempotencyKey: c.id });
+      },
+    });
+    const sent = await a.send(command('Do'));
+    expect(sent.status === 'handled' && sent.outcome.kind).to.equal('appended');
+  });
+
   it('trims handled commands but never pending ones', async () => {
     const runs: string[] = [];
     const a = instance('a');

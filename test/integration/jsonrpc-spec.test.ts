@@ -163,13 +163,24 @@ describe('JSON-RPC 2.0 specification examples against /rpc', function () {
       'the validator rejects a broken document',
     ).to.equal(false);
     const names = document.methods.map((m: { name: string }) => m.name);
-    expect(names).to.include.members([
+    expect(names).to.deep.equal([
+      'trainer.move',
+      'message.broadcast',
       'events.read',
       'events.readAll',
       'command.status',
       'command.redrive',
       'system.status',
       'rpc.discover',
+    ]);
+    const move = document.methods.find((m: { name: string }) => m.name === 'trainer.move');
+    expect(move.params.map((p: { name: string }) => p.name)).to.deep.equal([
+      'action',
+      'directionX',
+      'directionY',
+      'trainerId',
+      'commandId',
+      'expectedVersion',
     ]);
     const read = document.methods.find((m: { name: string }) => m.name === 'events.read');
     expect(read.params.map((p: { name: string }) => p.name)).to.deep.equal([
