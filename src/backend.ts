@@ -128,9 +128,12 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   });
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;
-  void bus.start().then(() => {
-    listening = true;
-  });
+  bus.start().then(
+    () => {
+      listening = true;
+    },
+    () => {}, // closed before it subscribed (a short-lived CLI); readiness stays false
+  );
   return {
     storeName: 'redis',
     store,

@@ -40,6 +40,7 @@ export class ReplyWaiter {
     );
     this.subscriber.on('ready', () => void this.check([...this.waiters.keys()]));
     this.ready = this.subscriber.subscribe(this.channel);
+    this.ready.catch(() => {}); // closed before subscribing: start() reports it to whoever awaits it
     this.poll = setInterval(() => void this.check([...this.waiters.keys()]), BACKSTOP_POLL_MS);
     this.poll.unref();
   }
