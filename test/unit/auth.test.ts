@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
@@ -9,26 +6,9 @@ import winston from 'winston';
 import { ConfigError } from '../../src/errors.js';
 import { type AuthOptions, authenticate, callerOf } from '../../src/http/auth.js';
 import { silentLogger } from '../../src/log.js';
+import { listen, type Running } from '../support/http.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-1234';
-
-interface Running {
-  readonly base: string;
-  close(): Promise<void>;
-}
-
-async function listen(app: express.Express): Promise<Running> {
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** An app answering `GET /whoami` with the caller (or `{caller: null}`). */
 function whoamiApp(options: AuthOptions): express.Express {

@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
@@ -27,6 +24,7 @@ import {
   type RpcHandlerOptions,
   type RpcMethod,
 } from '../../src/rpc/index.js';
+import { listen, type Running } from '../support/http.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const SECRET_DETAIL = 'password=hunter2 at db.internal:5432';
@@ -176,24 +174,6 @@ function exampleMethods(state: { notified: string[]; running: number; peak: numb
   ];
 }
 
-interface Running {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-async function listen(app: express.Express): Promise<Running> {
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/rpc`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 interface Answer {
   readonly status: number;
   readonly headers: Headers;
@@ -267,19 +247,19 @@ describe('JSON-RPC router', () => {
     beforeEach(() => start());
 
     it('answers {jsonrpc, id, result} with HTTP 200 and nothing else', async () => {
-      const answer = await post(server.url, call('echo', { text: 'hi' }, 7));
+      const answer = await post(`${server.base}/rpc`, call('echo', { text: 'hi' }, 7));
       expect(answer.status).to.equal(200);
       expect(answer.headers.get('content-type')).to.match(/^application\/json/);
       expect(answer.json).to.deep.equal({ jsonrpc: '2.0', id: 7, result: { text: 'hi' } });
     });
 
     it('echoes string ids and answers id null calls (they are not notifications)', async () => {
-      expect((await post(server.url, call('ping', {}, 'abc'))).json).to.deep.equal({
+      expect((await post(`${server.base}/rpc`, call('ping', {}, 'abc'))).json).to.deep.equal({
         jsonrpc: '2.0',
         id: 'abc',
         result: 'pong',
       });
-      expect((await post(server.url, call('ping', {}, null))).json).to.deep.equal({
+      expect((await post(`${server.base}/rpc`, call('ping', {}, null))).json).to.deep.equal({
         jsonrpc: '2.0',
         id: null,
         result: 'pong',
@@ -287,12 +267,12 @@ describe('JSON-RPC router', () => {
     });
 
     it('accepts omitted params when the schema allows it', async () => {
-      const answer = await post(server.url, call('ping'));
+      const answer = await post(`${server.base}/rpc`, call('ping'));
       expect(answer.json.result).to.equal('pong');
     });
 
     it('answers -32602 with every issue when params are omitted but required', async () => {
-      const answer = await post(server.url, call('echo'));
+      const answer = await post(`${server.base}/rpc`, call('echo'));
       expect(answer.status).to.equal(200);
       expect(answer.json.error.code).to.equal(-32602);
       expect(answer.json.error.data).to.deep.equal([
@@ -302,7 +282,10 @@ describe('JSON-RPC router', () => {
     });
 
     it('joins nested issue paths with dots', async () => {
-      const answer = await post(server.url, call('echo', { text: 1, point: { x: 'no' } }));
+      const answer = await post(
+        `${server.base}/rpc`,
+        call('echo', { text: 1, point: { x: 'no' } }),
+      );
       expect(answer.json.error.code).to.equal(-32602);
       expect(answer.json.error.data.map((i: { path: string }) => i.path)).to.deep.equal([
         'text',
@@ -311,14 +294,14 @@ describe('JSON-RPC router', () => {
     });
 
     it('refuses by-position params with -32602 saying only named params are taken', async () => {
-      const answer = await post(server.url, call('echo', ['hi']));
+      const answer = await post(`${server.base}/rpc`, call('echo', ['hi']));
       expect(answer.json.error.code).to.equal(-32602);
       expect(answer.json.error.message).to.match(/by-position/);
       expect(answer.json.error.message).to.match(/named params/);
     });
 
     it('answers -32601 for an unknown method', async () => {
-      const answer = await post(server.url, call('nope.nothing', {}, 3));
+      const answer = await post(`${server.base}/rpc`, call('nope.nothing', {}, 3));
       expect(answer.status).to.equal(200);
       expect(answer.json.id).to.equal(3);
       expect(answer.json.error.code).to.equal(-32601);
@@ -326,13 +309,13 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers -32601 for names of Object.prototype', async () => {
-      const answer = await post(server.url, call('constructor', {}));
+      const answer = await post(`${server.base}/rpc`, call('constructor', {}));
       expect(answer.json.error.code).to.equal(-32601);
     });
 
     it('answers -32700 with id null for invalid JSON, as JSON with HTTP 200', async () => {
       const answer = await post(
-        server.url,
+        `${server.base}/rpc`,
         '{"jsonrpc": "2.0", "method": "echo", "params": "bar", "baz]',
       );
       expect(answer.status).to.equal(200);
@@ -342,12 +325,15 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers -32700 for a body that is not UTF-8', async () => {
-      const answer = await post(server.url, new Blob([new Uint8Array([0x22, 0xff, 0xfe, 0x22])]));
+      const answer = await post(
+        `${server.base}/rpc`,
+        new Blob([new Uint8Array([0x22, 0xff, 0xfe, 0x22])]),
+      );
       expect(answer.json.error.code).to.equal(-32700);
     });
 
     it('answers -32700 for an empty body', async () => {
-      const answer = await post(server.url, '');
+      const answer = await post(`${server.base}/rpc`, '');
       expect(answer.json.error.code).to.equal(-32700);
     });
 
@@ -363,7 +349,7 @@ describe('JSON-RPC router', () => {
         [42, null],
       ];
       for (const [body, id] of cases) {
-        const answer = await post(server.url, body);
+        const answer = await post(`${server.base}/rpc`, body);
         expect(answer.status, JSON.stringify(body)).to.equal(200);
         expect(answer.json, JSON.stringify(body)).to.deep.include({ jsonrpc: '2.0', id });
         expect(answer.json.error.code, JSON.stringify(body)).to.equal(-32600);
@@ -374,7 +360,7 @@ describe('JSON-RPC router', () => {
     it('maps every typed error to its code and data, keeping its message', async () => {
       for (const kind of failureKinds) {
         const expected = FAILURES[kind];
-        const answer = await post(server.url, call('fail', { kind }, kind));
+        const answer = await post(`${server.base}/rpc`, call('fail', { kind }, kind));
         expect(answer.json.id).to.equal(kind);
         expect(answer.json.error.code, kind).to.equal(expected.code);
         expect(answer.json.error.message, kind).to.equal(expected.error().message);
@@ -386,7 +372,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers -32603 "Internal error" with the correlation id, logging the cause instead of leaking it', async () => {
-      const answer = await post(server.url, call('fail', { kind: 'internal' }), {
+      const answer = await post(`${server.base}/rpc`, call('fail', { kind: 'internal' }), {
         'X-Correlation-Id': 'corr-42',
       });
       expect(answer.status).to.equal(200);
@@ -403,13 +389,13 @@ describe('JSON-RPC router', () => {
     });
 
     it('turns a result JSON cannot hold into -32603 for that call only', async () => {
-      const answer = await post(server.url, [call('bigint', {}, 1), call('ping', {}, 2)]);
+      const answer = await post(`${server.base}/rpc`, [call('bigint', {}, 1), call('ping', {}, 2)]);
       expect(answer.json[0].error.code).to.equal(-32603);
       expect(answer.json[1]).to.deep.equal({ jsonrpc: '2.0', id: 2, result: 'pong' });
     });
 
     it('answers 405 with a JSON-RPC error to other HTTP methods', async () => {
-      const response = await fetch(server.url);
+      const response = await fetch(`${server.base}/rpc`);
       expect(response.status).to.equal(405);
       expect(response.headers.get('allow')).to.equal('POST');
       expect((await response.json()).error.code).to.equal(-32600);
@@ -420,7 +406,7 @@ describe('JSON-RPC router', () => {
     beforeEach(() => start());
 
     it('runs members concurrently and answers in request order', async () => {
-      const answer = await post(server.url, [
+      const answer = await post(`${server.base}/rpc`, [
         call('slow', { ms: 150, value: 'a' }, 1),
         call('slow', { ms: 50, value: 'b' }, 2),
         call('slow', { ms: 0, value: 'c' }, 3),
@@ -438,7 +424,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers [1,2,3] with three -32600 errors with id null', async () => {
-      const answer = await post(server.url, [1, 2, 3]);
+      const answer = await post(`${server.base}/rpc`, [1, 2, 3]);
       expect(answer.json).to.have.length(3);
       for (const r of answer.json)
         expect(r).to.deep.include({ jsonrpc: '2.0', id: null, error: r.error });
@@ -448,7 +434,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers an empty batch with one -32600 error (not an array)', async () => {
-      const answer = await post(server.url, []);
+      const answer = await post(`${server.base}/rpc`, []);
       expect(answer.status).to.equal(200);
       expect(answer.json).to.not.be.an('array');
       expect(answer.json).to.deep.include({ jsonrpc: '2.0', id: null });
@@ -457,14 +443,14 @@ describe('JSON-RPC router', () => {
 
     it('answers a batch over maxBatch with one -32600 error and runs none of it', async () => {
       const batch = Array.from({ length: 6 }, (_, i) => call('note', { text: `n${i}` }, i));
-      const answer = await post(server.url, batch);
+      const answer = await post(`${server.base}/rpc`, batch);
       expect(answer.json.error.code).to.equal(-32600);
       expect(answer.json.error.message).to.match(/at most 5/);
       expect(state.notified).to.deep.equal([]);
     });
 
     it('mixes results, errors and invalid members', async () => {
-      const answer = await post(server.url, [
+      const answer = await post(`${server.base}/rpc`, [
         call('echo', { text: 'x' }, 'a'),
         { foo: 'boo' },
         call('nope', {}, 'c'),
@@ -482,7 +468,7 @@ describe('JSON-RPC router', () => {
     beforeEach(() => start());
 
     it('handles a notification and answers 204 with no body', async () => {
-      const answer = await post(server.url, {
+      const answer = await post(`${server.base}/rpc`, {
         jsonrpc: '2.0',
         method: 'note',
         params: { text: 'n1' },
@@ -493,7 +479,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers 204 to an all-notification batch, even when some fail', async () => {
-      const answer = await post(server.url, [
+      const answer = await post(`${server.base}/rpc`, [
         { jsonrpc: '2.0', method: 'note', params: { text: 'a' } },
         { jsonrpc: '2.0', method: 'nope' },
         { jsonrpc: '2.0', method: 'fail', params: { kind: 'internal' } },
@@ -506,7 +492,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('leaves notifications out of a mixed batch', async () => {
-      const answer = await post(server.url, [
+      const answer = await post(`${server.base}/rpc`, [
         { jsonrpc: '2.0', method: 'note', params: { text: 'quiet' } },
         call('echo', { text: 'loud' }, 2),
       ]);
@@ -515,7 +501,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('does not run an admin method notified by a non-admin', async () => {
-      const answer = await post(server.url, { jsonrpc: '2.0', method: 'admin.only' });
+      const answer = await post(`${server.base}/rpc`, { jsonrpc: '2.0', method: 'admin.only' });
       expect(answer.status).to.equal(204);
       expect(state.notified).to.deep.equal([]);
     });
@@ -525,7 +511,7 @@ describe('JSON-RPC router', () => {
     beforeEach(() => start());
 
     it('answers 413 with -32600 to a body over maxBodyBytes', async () => {
-      const answer = await post(server.url, call('echo', { text: 'x'.repeat(5000) }));
+      const answer = await post(`${server.base}/rpc`, call('echo', { text: 'x'.repeat(5000) }));
       expect(answer.status).to.equal(413);
       expect(answer.json).to.deep.include({ jsonrpc: '2.0', id: null });
       expect(answer.json.error.code).to.equal(-32600);
@@ -541,7 +527,7 @@ describe('JSON-RPC router', () => {
           else controller.close();
         },
       });
-      const response = await fetch(server.url, {
+      const response = await fetch(`${server.base}/rpc`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body,
@@ -552,8 +538,8 @@ describe('JSON-RPC router', () => {
     });
 
     it('still serves the connection after a 413', async () => {
-      await post(server.url, call('echo', { text: 'x'.repeat(5000) }));
-      expect((await post(server.url, call('ping'))).json.result).to.equal('pong');
+      await post(`${server.base}/rpc`, call('echo', { text: 'x'.repeat(5000) }));
+      expect((await post(`${server.base}/rpc`, call('ping'))).json.result).to.equal('pong');
     });
 
     it('answers 415 with -32600 when the Content-Type is not application/json', async () => {
@@ -562,7 +548,7 @@ describe('JSON-RPC router', () => {
         'application/x-www-form-urlencoded',
         'application/json; charset=latin1',
       ]) {
-        const answer = await post(server.url, call('ping'), { 'Content-Type': type });
+        const answer = await post(`${server.base}/rpc`, call('ping'), { 'Content-Type': type });
         expect(answer.status, type).to.equal(415);
         expect(answer.json.error.code, type).to.equal(-32600);
         expect(answer.json.id, type).to.equal(null);
@@ -570,7 +556,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('answers 415 when the Content-Type is missing', async () => {
-      const response = await fetch(server.url, {
+      const response = await fetch(`${server.base}/rpc`, {
         method: 'POST',
         body: new Uint8Array(Buffer.from('{}')),
       });
@@ -578,7 +564,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('accepts application/json with charset=utf-8', async () => {
-      const answer = await post(server.url, call('ping'), {
+      const answer = await post(`${server.base}/rpc`, call('ping'), {
         'Content-Type': 'Application/JSON; charset="UTF-8"',
       });
       expect(answer.json.result).to.equal('pong');
@@ -589,10 +575,10 @@ describe('JSON-RPC router', () => {
     beforeEach(() => start());
 
     it('answers -32003 to non-admins calling an admin method, and runs it for admins', async () => {
-      const refused = await post(server.url, call('admin.only'), { 'X-User-Id': 'ash' });
+      const refused = await post(`${server.base}/rpc`, call('admin.only'), { 'X-User-Id': 'ash' });
       expect(refused.status).to.equal(200);
       expect(refused.json.error.code).to.equal(-32003);
-      const granted = await post(server.url, call('admin.only'), {
+      const granted = await post(`${server.base}/rpc`, call('admin.only'), {
         'X-User-Id': 'oak',
         'X-User-Roles': 'admin',
       });
@@ -600,7 +586,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('hands the caller and the correlation id to the handler', async () => {
-      const answer = await post(server.url, call('whoami'), {
+      const answer = await post(`${server.base}/rpc`, call('whoami'), {
         'X-User-Id': 'ash',
         'X-User-Groups': 'kanto,league',
         'X-Correlation-Id': 'req-1',
@@ -615,7 +601,7 @@ describe('JSON-RPC router', () => {
     it('makes a uuid correlation id when none or an insane one is given', async () => {
       const cases: Record<string, string>[] = [{}, { 'X-Correlation-Id': 'has spaces and <html>' }];
       for (const headers of cases) {
-        const answer = await post(server.url, call('whoami'), headers);
+        const answer = await post(`${server.base}/rpc`, call('whoami'), headers);
         const id = answer.headers.get('x-correlation-id');
         expect(id).to.match(UUID);
         expect(answer.json.result.correlationId).to.equal(id);
@@ -624,7 +610,7 @@ describe('JSON-RPC router', () => {
 
     it('aborts the signal of a call whose client went away', async () => {
       const client = new AbortController();
-      const pending = fetch(server.url, {
+      const pending = fetch(`${server.base}/rpc`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(call('hang')),
@@ -640,7 +626,7 @@ describe('JSON-RPC router', () => {
     });
 
     it('sets the correlation id header on protocol errors too', async () => {
-      const answer = await post(server.url, '{', { 'X-Correlation-Id': 'broken-1' });
+      const answer = await post(`${server.base}/rpc`, '{', { 'X-Correlation-Id': 'broken-1' });
       expect(answer.headers.get('x-correlation-id')).to.equal('broken-1');
     });
   });
@@ -658,25 +644,30 @@ describe('JSON-RPC router', () => {
     );
 
     it('answers public methods', async () => {
-      expect((await post(server.url, call('ping'))).json.result).to.equal('pong');
+      expect((await post(`${server.base}/rpc`, call('ping'))).json.result).to.equal('pong');
     });
 
     it('answers 401 with -32001 to a user method', async () => {
-      const answer = await post(server.url, call('echo', { text: 'hi' }, 4));
+      const answer = await post(`${server.base}/rpc`, call('echo', { text: 'hi' }, 4));
       expect(answer.status).to.equal(401);
       expect(answer.json).to.deep.include({ jsonrpc: '2.0', id: 4 });
       expect(answer.json.error.code).to.equal(-32001);
     });
 
     it('answers 200 to a batch where only some members need credentials', async () => {
-      const answer = await post(server.url, [call('ping', {}, 1), call('echo', { text: 'x' }, 2)]);
+      const answer = await post(`${server.base}/rpc`, [
+        call('ping', {}, 1),
+        call('echo', { text: 'x' }, 2),
+      ]);
       expect(answer.status).to.equal(200);
       expect(answer.json[0].result).to.equal('pong');
       expect(answer.json[1].error.code).to.equal(-32001);
     });
 
     it('answers 401 before reading the body when a token is bad', async () => {
-      const answer = await post(server.url, call('ping'), { Authorization: 'Bearer not.a.jwt' });
+      const answer = await post(`${server.base}/rpc`, call('ping'), {
+        Authorization: 'Bearer not.a.jwt',
+      });
       expect(answer.status).to.equal(401);
       expect(answer.json).to.deep.include({ jsonrpc: '2.0', id: null });
       expect(answer.json.error.code).to.equal(-32001);
