@@ -1,17 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
-import { LuaScript } from '../events/lua-script.js';
 import { fieldMap } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
 import { describeError, isAnswer, outcomeErrorOf } from './answers.js';
 import type { CommandEnvelope, CommandHandler, Worker } from './command-bus.js';
+import { CommandGroup } from './command-group.js';
 import type { FaultSwitch } from './fault.js';
-
-const renewScript = LuaScript.load(new URL('./lua/renew-commands-1.lua', import.meta.url));
-const retryScript = LuaScript.load(new URL('./lua/retry-command-1.lua', import.meta.url));
-const deadLetterScript = LuaScript.load(new URL('./lua/dead-letter-3.lua', import.meta.url));
-const trimScript = LuaScript.load(new URL('./lua/trim-commands-1.lua', import.meta.url));
 
 const BLOCK_MS = 1000;
 const TRIM_EVERY_MS = 5000;
@@ -57,8 +52,6 @@ interface InFlight {
   readonly startedAt: number;
 }
 
-type Entry = [id: string, fields: string[]];
-
 /** Decodes a command stream entry (fields `id type data meta`). */
 export function decodeCommand(fields: readonly string[]): CommandEnvelope {
   const f = fieldMap(fields);
@@ -73,8 +66,9 @@ export function decodeCommand(fields: readonly string[]): CommandEnvelope {
 /**
  * The consumer-group worker loop of DESIGN.md §2 (G2) and §7: reads only what it is about to
  * handle, renews its in-progress entries with an ownership-checked script until their deadline,
- * reclaims others' stale entries (XPENDING IDLE + XCLAIM), retries transient failures with backoff, records
- * answers, dead-letters after COMMAND_MAX_ATTEMPTS runs, and trims the stream with MINID.
+ * reclaims others' stale entries, retries transient failures with backoff, records answers,
+ * dead-letters after COMMAND_MAX_ATTEMPTS runs, and trims the stream with MINID. The Redis side
+ * of each step is in `CommandGroup`; this class holds the policy.
  */
 export class RedisCommandWorker implements Worker {
   readonly stats: WorkerStats = {
@@ -86,6 +80,7 @@ export class RedisCommandWorker implements Worker {
     redelivered: 0,
   };
   private readonly reader: Redis;
+  private readonly group: CommandGroup;
   private readonly inFlight = new Map<string, InFlight>();
   private closing = false;
   private slotFreed: () => void = () => {};
@@ -95,11 +90,12 @@ export class RedisCommandWorker implements Worker {
   private nextReclaimAt = 0;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
+    redis: Redis,
+    keys: Keys,
     private readonly handlers: Readonly<Record<string, CommandHandler>>,
     private readonly options: WorkerOptions,
   ) {
+    this.group = new CommandGroup(redis, keys, options.group, options.consumer);
     this.reader = redis.duplicate({ maxRetriesPerRequest: null });
     this.reader.on('error', () => {}); // the loop reports what fails
   }
@@ -112,7 +108,12 @@ export class RedisCommandWorker implements Worker {
     this.loopDone = this.loop();
     const renewEvery = Math.max(Math.floor(this.options.claimIdleMs / 3), 50);
     this.timers.push(setInterval(() => void this.renew(), renewEvery));
-    this.timers.push(setInterval(() => void this.trim(), TRIM_EVERY_MS));
+    this.timers.push(
+      setInterval(
+        () => void this.quietly('trimming the command stream', () => this.group.trim()),
+        TRIM_EVERY_MS,
+      ),
+    );
   }
 
   /** Stops reading, waits up to `graceMs` for in-flight handlers, releases the rest at once. */
@@ -125,60 +126,38 @@ export class RedisCommandWorker implements Worker {
     const deadline = Date.now() + graceMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await sleep(20);
     for (const t of this.timers) clearInterval(t);
-    await this.release([...this.inFlight.keys()]);
-    await this.deleteConsumerIfIdle();
-  }
-
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.redis.xgroup('CREATE', this.keys.commands, this.options.group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
-    }
+    const held = [...this.inFlight.keys()];
+    await this.quietly('releasing in-flight commands', () =>
+      this.group.release(held, this.options.claimIdleMs * 10),
+    );
+    await this.quietly('removing this consumer from the group', () =>
+      this.group.deleteConsumerIfIdle(),
+    );
   }
 
   private async loop(): Promise<void> {
     let backoff = 100;
     let grouped = false;
     while (!this.closing) {
-      if (!grouped) {
-        try {
-          await this.ensureGroup();
-          grouped = true;
-        } catch (error) {
-          this.options.logger.warn('cannot create the command group yet; retrying', {
-            error: String(error),
-            retryInMs: backoff,
-          });
-          await sleep(backoff);
-          backoff = Math.min(backoff * 2, 5000);
-          continue;
-        }
-      }
       const free = this.options.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (grouped && free <= 0) {
         await new Promise<void>((resolve) => {
           this.slotFreed = resolve;
         });
         continue;
       }
       try {
+        if (!grouped) {
+          await this.group.ensure();
+          grouped = true;
+        }
         if (Date.now() >= this.nextReclaimAt) await this.reclaim(free);
-        if (this.inFlight.size >= this.options.concurrency) continue; // COUNT 0 would mean no limit
-        const reply = (await this.reader.xreadgroup(
-          'GROUP',
-          this.options.group,
-          this.options.consumer,
-          'COUNT',
-          this.options.concurrency - this.inFlight.size,
-          'BLOCK',
-          BLOCK_MS,
-          'STREAMS',
-          this.keys.commands,
-          '>',
-        )) as [string, Entry[]][] | null;
+        const room = this.options.concurrency - this.inFlight.size;
+        if (room <= 0) continue; // COUNT 0 would mean no limit
+        for (const [entryId, fields] of await this.group.read(this.reader, room, BLOCK_MS)) {
+          this.start1(entryId, fields, 1);
+        }
         backoff = 100;
-        for (const [entryId, fields] of reply?.[0]?.[1] ?? []) this.start1(entryId, fields, 1);
       } catch (error) {
         if (this.closing) break;
         if (String(error).includes('NOGROUP')) grouped = false; // the stream was deleted: create it again
@@ -203,15 +182,7 @@ export class RedisCommandWorker implements Worker {
   private async reclaim(free: number): Promise<void> {
     const idle = this.options.claimIdleMs;
     this.nextReclaimAt = Date.now() + Math.max(Math.floor(idle / 2), 50);
-    const pending = (await this.redis.xpending(
-      this.keys.commands,
-      this.options.group,
-      'IDLE',
-      idle,
-      `(${this.claimCursor}`,
-      '+',
-      free * 4,
-    )) as [id: string, owner: string, idleMs: number, deliveries: number][];
+    const pending = await this.group.stale(idle, this.claimCursor, free * 4);
     this.claimCursor = pending.length < free * 4 ? '0-0' : pending.at(-1)![0];
     const mine = (id: string, owner: string) =>
       owner === this.options.consumer && this.inFlight.has(id);
@@ -220,14 +191,10 @@ export class RedisCommandWorker implements Worker {
       .slice(0, free);
     if (candidates.length === 0) return;
     const deliveries = new Map(candidates.map(([id, , , count]) => [id, count + 1]));
-    const claimed = (await this.redis.xclaim(
-      this.keys.commands,
-      this.options.group,
-      this.options.consumer,
+    const entries = await this.group.claim(
       idle,
-      ...candidates.map(([id]) => id),
-    )) as (Entry | null)[];
-    const entries = claimed.filter((e): e is Entry => Array.isArray(e) && Array.isArray(e[1]));
+      candidates.map(([id]) => id),
+    );
     if (entries.length === 0) return;
     this.stats.reclaimed += entries.length;
     this.options.logger.info(`reclaimed ${entries.length} stale commands`, {
@@ -291,27 +258,39 @@ export class RedisCommandWorker implements Worker {
         redelivered: 1,
         deliveries,
       });
-      await this.republish(command);
-      await this.ack(entryId);
+      await this.group.republish(command);
+      await this.group.ack(entryId);
       return;
     }
-    let attempt = deliveries;
-    if (attempt > this.options.maxAttempts) {
-      await this.deadLetter(
-        entryId,
-        command,
-        attempt - 1,
-        'its handler never finished (the instance died or hung each time)',
-      );
+    if (deliveries > this.options.maxAttempts) {
+      const reason = 'its handler never finished (the instance died or hung each time)';
+      await this.deadLetter(entryId, command, deliveries - 1, reason);
       return;
     }
+    if (await this.run(entryId, command, deliveries, log)) {
+      this.options.fault.at('exit-after-append', { commandId: command.id });
+      await this.group.ack(entryId);
+    }
+  }
+
+  /**
+   * Runs the handler until its outcome is recorded: appended, or an answer. Transient failures are
+   * retried with backoff, each run counted in the delivery count. False when the entry was
+   * dead-lettered or taken over meanwhile (then there is nothing left to acknowledge here).
+   */
+  private async run(
+    entryId: string,
+    command: CommandEnvelope,
+    deliveries: number,
+    log: Logger,
+  ): Promise<boolean> {
     const handler = this.handlers[command.type];
-    for (;;) {
+    for (let attempt = deliveries; ; ) {
       try {
         if (!handler) throw new Error(`no handler for command type ${command.type}`);
         await handler(command);
         this.stats.handled += 1;
-        break;
+        return true;
       } catch (error) {
         if (isAnswer(error)) {
           await this.options.recordAnswer(command, {
@@ -319,39 +298,21 @@ export class RedisCommandWorker implements Worker {
             error: outcomeErrorOf(error),
           });
           this.stats.answeredWithError += 1;
-          break;
+          return true;
         }
         log.warn(`command handler failed (attempt ${attempt} of ${this.options.maxAttempts})`, {
           error: describeError(error),
         });
         if (attempt >= this.options.maxAttempts) {
           await this.deadLetter(entryId, command, attempt, describeError(error));
-          return;
+          return false;
         }
         await sleep(Math.min(100 * 2 ** attempt, 2000));
-        const next = Number(
-          await retryScript.run(
-            this.redis,
-            [this.keys.commands],
-            [this.options.group, this.options.consumer, entryId],
-          ),
-        );
-        if (next === 0) return; // another instance took it over; it will finish it
+        attempt = await this.group.retry(entryId);
+        if (attempt === 0) return false; // another instance took it over; it will finish it
         this.stats.retried += 1;
-        attempt = next;
       }
     }
-    this.options.fault.at('exit-after-append', { commandId: command.id });
-    await this.ack(entryId);
-  }
-
-  private async ack(entryId: string): Promise<void> {
-    await this.redis.xack(this.keys.commands, this.options.group, entryId);
-  }
-
-  /** Re-sends the reply of a command handled before, in case its first publish was lost. */
-  private async republish(command: CommandEnvelope): Promise<void> {
-    if (command.metadata.replyTo) await this.redis.publish(command.metadata.replyTo, command.id);
   }
 
   private async deadLetter(
@@ -360,33 +321,13 @@ export class RedisCommandWorker implements Worker {
     attempts: number,
     lastError: string,
   ): Promise<void> {
-    const outcome: Outcome = {
+    const message = `command dead-lettered after ${attempts} attempts: ${lastError}`;
+    const outcome = {
       kind: 'dead',
       attempts,
-      error: {
-        code: -32031,
-        message: `command dead-lettered after ${attempts} attempts: ${lastError}`,
-        data: { commandId: command.id, attempts, lastError },
-      },
-    };
-    const moved = await deadLetterScript.run(
-      this.redis,
-      [this.keys.commands, this.keys.deadCommands, this.keys.done(command.id)],
-      [
-        this.options.group,
-        entryId,
-        command.id,
-        command.type,
-        JSON.stringify(command.data),
-        JSON.stringify(command.metadata),
-        lastError,
-        attempts,
-        JSON.stringify(outcome),
-        this.options.dedupTtlS,
-        command.metadata.replyTo ?? '',
-      ],
-    );
-    if (moved === 1) {
+      error: { code: -32031, message, data: { commandId: command.id, attempts, lastError } },
+    } as const;
+    if (await this.group.deadLetter(entryId, command, outcome, this.options.dedupTtlS)) {
       this.stats.dead += 1;
       this.options.logger.error('command dead-lettered', {
         commandId: command.id,
@@ -404,71 +345,23 @@ export class RedisCommandWorker implements Worker {
       .filter(([, f]) => now - f.startedAt < this.options.handlerDeadlineMs)
       .map(([id]) => id);
     if (ids.length === 0) return;
-    try {
-      const lost = (await renewScript.run(
-        this.redis,
-        [this.keys.commands],
-        [this.options.group, this.options.consumer, ...ids],
-      )) as string[];
-      if (lost.length > 0)
+    await this.quietly('renewing in-progress commands', async () => {
+      const lost = await this.group.renew(ids);
+      if (lost.length > 0) {
         this.options.logger.warn(
           `${lost.length} in-progress commands were taken over by another instance`,
           { lost },
         );
-    } catch (error) {
-      this.options.logger.warn('renewing in-progress commands failed', { error: String(error) });
-    }
+      }
+    });
   }
 
-  private async trim(): Promise<void> {
+  /** Runs a background step; a failure is logged and the next round tries again. */
+  private async quietly(what: string, step: () => Promise<void>): Promise<void> {
     try {
-      await trimScript.run(this.redis, [this.keys.commands], [this.options.group]);
+      await step();
     } catch (error) {
-      this.options.logger.warn('trimming the command stream failed', { error: String(error) });
-    }
-  }
-
-  /** Makes entries immediately reclaimable by other instances (shutdown past the grace time). */
-  private async release(entryIds: readonly string[]): Promise<void> {
-    if (entryIds.length === 0) return;
-    const idle = String(this.options.claimIdleMs * 10);
-    await this.redis
-      .xclaim(
-        this.keys.commands,
-        this.options.group,
-        this.options.consumer,
-        0,
-        ...entryIds,
-        'IDLE',
-        idle,
-        'JUSTID',
-      )
-      .catch((error) =>
-        this.options.logger.warn('releasing in-flight commands failed', { error: String(error) }),
-      );
-  }
-
-  private async deleteConsumerIfIdle(): Promise<void> {
-    try {
-      const pending = (await this.redis.xpending(
-        this.keys.commands,
-        this.options.group,
-        '-',
-        '+',
-        1,
-        this.options.consumer,
-      )) as unknown[];
-      if (pending.length === 0)
-        await this.redis.xgroup(
-          'DELCONSUMER',
-          this.keys.commands,
-          this.options.group,
-          this.options.consumer,
-        );
-    } catch (error) {
-      this.options.logger.warn('removing this consumer from the group failed', {
-        error: String(error),
-      });
+      this.options.logger.warn(`${what} failed`, { error: String(error) });
     }
   }
 }
