@@ -18,6 +18,9 @@ import { connectRedis } from './events/redis-connection.js';
 import { RedisEventStore } from './events/redis-event-store.js';
 import type { ReadinessCheck } from './http/health.js';
 import type { Logger } from './log.js';
+import { MemoryProjectionStore } from './projections/memory-projection-store.js';
+import type { ProjectionStore } from './projections/projection-store.js';
+import { RedisProjectionStore } from './projections/redis-projection-store.js';
 
 /** Handlers running at once per instance. */
 const WORKER_CONCURRENCY = 64;
@@ -27,6 +30,8 @@ export interface Backend {
   readonly storeName: 'redis' | 'memory';
   readonly store: EventStore;
   readonly bus: CommandBus;
+  /** Projections' leases, checkpoints and read models. */
+  readonly projections: ProjectionStore;
   readonly redis?: Redis;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
@@ -77,6 +82,7 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     storeName: 'memory',
     store,
     bus,
+    projections: new MemoryProjectionStore(() => store.stats().events),
     fault,
     checks: [],
     backlog: async () => ({ pending: 0, lag: 0, dead: (await bus.deadLetters(10_000)).length }),
@@ -138,6 +144,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     storeName: 'redis',
     store,
     bus,
+    projections: new RedisProjectionStore(redis, keys),
     redis,
     fault,
     checks: [

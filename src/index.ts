@@ -1,7 +1,7 @@
 /**
  * streamcast as a library: the building blocks main.ts wires together, for embedding.
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
- * with their adapters.
+ * with their adapters, and projections.
  */
 export * from './client/index.js';
 export * from './commands/index.js';
@@ -9,4 +9,5 @@ export { type Config, loadConfig } from './config.js';
 export * from './errors.js';
 export * from './events/index.js';
 export { createLogger, type Logger, silentLogger } from './log.js';
+export * from './projections/index.js';
 export * from './rpc/index.js';

@@ -11,6 +11,9 @@ import { createApp } from './http/app.js';
 import { authenticate } from './http/auth.js';
 import { healthRoutes } from './http/health.js';
 import { createLogger } from './log.js';
+import { PROJECTIONS } from './projections/index.js';
+import { Projector } from './projections/projector.js';
+import { ReadModels } from './projections/read-models.js';
 import { rpcMethods } from './rpc/methods/index.js';
 import { createRpcHandler } from './rpc/router.js';
 
@@ -43,6 +46,11 @@ async function main(): Promise<void> {
       storeName: backend.storeName,
       store: backend.store,
       bus: backend.bus,
+      readModels: new ReadModels(
+        backend.projections,
+        PROJECTIONS.map((p) => p.name),
+        config.COMMAND_TIMEOUT_MS,
+      ),
       commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
       trainerSpeed: config.TRAINER_SPEED,
       redisStatus: () => backend.redis?.status,
@@ -51,6 +59,17 @@ async function main(): Promise<void> {
     VERSION,
   );
   await backend.bus.serve(commandHandlers(backend.store, config));
+  const projectors = PROJECTIONS.map(
+    (projection) =>
+      new Projector({
+        events: backend.store,
+        store: backend.projections,
+        projection,
+        owner: config.SERVER_ID,
+        leaseTtlMs: config.LEASE_TTL_MS,
+        logger: logger.child({ component: 'projections' }),
+      }),
+  );
   const app = createApp({
     rpc: createRpcHandler({
       methods,
@@ -83,6 +102,7 @@ async function main(): Promise<void> {
     logger.info(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS).unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(projectors.map((p) => p.close())); // gives the leases up
     await backend.close();
     clearTimeout(force);
     logger.info('stopped');

@@ -25,6 +25,12 @@ export interface Keys {
   readonly deadCommands: string;
   /** Pub/sub channel on which an instance hears that its commands were handled. */
   reply(serverId: string): string;
+  /** A projection's state: `checkpoint`, `fence`, `generation`, `leader` (DESIGN.md §3). */
+  projection(name: string): string;
+  /** A projection's lease (`<owner> <fence>`, expires after LEASE_TTL_MS without renewal). */
+  lease(name: string): string;
+  /** A projection's read-model keys start with this; each generation's follow as `<gen>:ids`, `<gen>:d:<id>`. */
+  readModel(name: string): string;
 }
 
 /** Builds the keys for `prefix` (SPEC.md `KEY_PREFIX`, default `sc`). */
@@ -44,5 +50,8 @@ export function keysFor(prefix: string): Keys {
     commands: `${tag}:cmd`,
     deadCommands: `${tag}:cmd:dead`,
     reply: (serverId) => `${tag}:reply:${serverId}`,
+    projection: (name) => `${tag}:proj:${name}`,
+    lease: (name) => `${tag}:proj:${name}:lease`,
+    readModel: (name) => `${tag}:rm:${name}:`,
   };
 }

@@ -165,6 +165,8 @@ describe('JSON-RPC 2.0 specification examples against /rpc', function () {
     const names = document.methods.map((m: { name: string }) => m.name);
     expect(names).to.deep.equal([
       'trainer.move',
+      'trainer.get',
+      'trainer.list',
       'message.broadcast',
       'events.read',
       'events.readAll',

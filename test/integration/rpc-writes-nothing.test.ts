@@ -27,6 +27,7 @@ describeWithRedis('malformed JSON-RPC input writes nothing to Redis', function (
     });
     await app.waitForLine(/listening/);
     await app.waitForLine(/connected to Redis/);
+    await app.waitForLine(/projection trainer-positions: leading/); // its lease is written once
   });
   after(async () => {
     await app.stop();
@@ -37,10 +38,19 @@ describeWithRedis('malformed JSON-RPC input writes nothing to Redis', function (
 
   const snapshot = async () => {
     const keys = await keysUnder(redis, prefix);
+    const sizeOf: Record<string, (k: string) => Promise<number>> = {
+      stream: (k) => redis.xlen(k),
+      string: (k) => redis.strlen(k),
+      hash: (k) => redis.hlen(k),
+      zset: (k) => redis.zcard(k),
+    };
     const lengths = await Promise.all(
-      keys.map((k) =>
-        redis.type(k).then((t) => (t === 'stream' ? redis.xlen(k) : redis.strlen(k))),
-      ),
+      keys.map(async (k) => {
+        const type = await redis.type(k);
+        const size = sizeOf[type];
+        if (!size) throw new Error(`snapshot: no size for ${type} key ${k}`);
+        return `${type}:${await size(k)}`;
+      }),
     );
     return keys.map((k, i) => `${k}=${lengths[i]}`);
   };

@@ -6,6 +6,7 @@ import { messageMethods } from './message.js';
 import type { RpcServices } from './services.js';
 import { systemMethods } from './system.js';
 import { trainerMethods } from './trainer.js';
+import { trainerQueryMethods } from './trainer-queries.js';
 
 export type { RpcServices } from './services.js';
 
@@ -13,6 +14,7 @@ export type { RpcServices } from './services.js';
 export function rpcMethods(services: RpcServices, version: string): RpcMethod[] {
   const methods = [
     ...trainerMethods(services),
+    ...trainerQueryMethods(services),
     ...messageMethods(services),
     ...eventMethods(services),
     ...commandMethods(services),

@@ -3,6 +3,7 @@ import type { CommandMetadata } from '../../domain/decider.js';
 import { RecordedAnswerError } from '../../errors.js';
 import type { Json } from '../../events/envelope.js';
 import type { Appended, EventStore } from '../../events/event-store.js';
+import type { ReadModels } from '../../projections/read-models.js';
 import type { RpcContext } from '../method.js';
 
 /** What the method table is built from (wired in main.ts). */
@@ -11,6 +12,8 @@ export interface RpcServices {
   readonly storeName: string;
   readonly store: EventStore;
   readonly bus: CommandBus;
+  /** Queries over the projections' read models. */
+  readonly readModels: ReadModels;
   /** COMMAND_TIMEOUT_MS */
   readonly commandTimeoutMs: number;
   /** TRAINER_SPEED */

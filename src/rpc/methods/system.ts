@@ -21,11 +21,20 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
         pendingCommands: z.number().int(),
         deadCommands: z.number().int(),
         projections: z.array(
-          z.object({ name: z.string(), position: z.string(), lagEvents: z.number().int() }),
+          z.object({
+            name: z.string(),
+            position: z
+              .string()
+              .describe('the checkpoint: global position of the last event folded in'),
+            lagEvents: z.number().int().describe('events after the checkpoint, counted up to 1000'),
+          }),
         ),
       }),
       handler: async () => {
-        const backlog = await services.backlog();
+        const [backlog, projections] = await Promise.all([
+          services.backlog(),
+          services.readModels.status(),
+        ]);
         return {
           serverId: services.serverId,
           store: services.storeName,
@@ -35,7 +44,11 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
           connectedUsers: 0,
           pendingCommands: backlog.pending + backlog.lag,
           deadCommands: backlog.dead,
-          projections: [], // projections arrive with the projections issue
+          projections: projections.map(({ name, position, lagEvents }) => ({
+            name,
+            position,
+            lagEvents,
+          })),
         };
       },
     }),

@@ -1,0 +1,96 @@
+/**
+ * A projection: a name, the event types it handles, and a pure function from one event to the
+ * writes it makes to the projection's read model (DESIGN.md G4). The projector applies the writes
+ * of a batch together with the checkpoint, so the read model is never ahead of or behind it.
+ */
+import type { Json, RecordedEvent } from '../events/envelope.js';
+
+/** A read-model document: a flat record of JSON fields, keyed by the projection's own ids. */
+export type ReadModelDoc = Record<string, Json>;
+
+/**
+ * One write to one document: `delete` removes it first, then `set` overwrites fields and `incr`
+ * adds to numeric fields (a missing field counts as 0). Documents are listed in id order.
+ */
+export interface ReadModelWrite {
+  readonly id: string;
+  readonly delete?: boolean;
+  readonly set?: ReadModelDoc;
+  readonly incr?: Readonly<Record<string, number>>;
+}
+
+/** A projection's definition; `project` must be pure (same event, same writes). */
+export interface Projection {
+  /** Its name in keys, `system.status` and `npm run replay -- <name>`. */
+  readonly name: string;
+  /** Event types it reads; the checkpoint still advances over every other event. */
+  readonly eventTypes: readonly string[];
+  project(event: RecordedEvent): readonly ReadModelWrite[];
+}
+
+/**
+ * The writes of several events folded into one write per document, in first-touched order: a later
+ * `delete` drops what came before it, a later `set` wins per field, increments add up. Applying the
+ * result equals applying the writes one by one (so a batch costs one write per document).
+ */
+export function coalesceWrites(writes: readonly ReadModelWrite[]): ReadModelWrite[] {
+  const byId = new Map<
+    string,
+    { delete: boolean; set: ReadModelDoc; incr: Record<string, number> }
+  >();
+  for (const write of writes) {
+    let merged = byId.get(write.id);
+    if (!merged || write.delete) {
+      merged = { delete: Boolean(write.delete) || Boolean(merged?.delete), set: {}, incr: {} };
+      byId.delete(write.id);
+      byId.set(write.id, merged);
+    }
+    for (const [field, value] of Object.entries(write.set ?? {})) {
+      merged.set[field] = value;
+      delete merged.incr[field];
+    }
+    for (const [field, by] of Object.entries(write.incr ?? {})) {
+      if (field in merged.set && typeof merged.set[field] === 'number') {
+        merged.set[field] = (merged.set[field] as number) + by;
+      } else {
+        merged.incr[field] = (merged.incr[field] ?? 0) + by;
+      }
+    }
+  }
+  return [...byId].map(([id, m]) => ({
+    id,
+    ...(m.delete ? { delete: true } : {}),
+    ...(Object.keys(m.set).length ? { set: m.set } : {}),
+    ...(Object.keys(m.incr).length ? { incr: m.incr } : {}),
+  }));
+}
+
+/** Applies writes to documents held in memory (the memory store, and tests' reference folds). */
+export function applyWrites(
+  docs: Map<string, ReadModelDoc>,
+  writes: readonly ReadModelWrite[],
+): void {
+  for (const write of writes) {
+    if (write.delete) docs.delete(write.id);
+    if (!write.set && !write.incr) continue;
+    const doc = { ...(docs.get(write.id) ?? {}) };
+    Object.assign(doc, write.set ?? {});
+    for (const [field, by] of Object.entries(write.incr ?? {})) {
+      doc[field] = (typeof doc[field] === 'number' ? (doc[field] as number) : 0) + by;
+    }
+    docs.set(write.id, doc);
+  }
+}
+
+/** Folds events into documents in memory: what a projection's read model must equal. */
+export function foldInMemory(
+  projection: Projection,
+  events: Iterable<RecordedEvent>,
+): Map<string, ReadModelDoc> {
+  const docs = new Map<string, ReadModelDoc>();
+  const types = new Set(projection.eventTypes);
+  for (const event of events) {
+    if (types.has(event.type)) applyWrites(docs, projection.project(event));
+  }
+  return docs;
+}

@@ -1,0 +1,178 @@
+import type { Redis } from 'ioredis';
+import type { Json } from '../events/envelope.js';
+import type { Keys } from '../events/keys.js';
+import { LuaScript } from '../events/lua-script.js';
+import type { ReadModelDoc, ReadModelWrite } from './projection.js';
+import type {
+  CommitBatch,
+  CommitResult,
+  DocPage,
+  Lease,
+  ProjectionState,
+  ProjectionStore,
+  RebuildState,
+} from './projection-store.js';
+
+const script = (file: string) => LuaScript.load(new URL(`./lua/${file}`, import.meta.url));
+const acquireLease = script('acquire-lease-2.lua');
+const renewLease = script('renew-lease-1.lua');
+const releaseLease = script('release-lease-1.lua');
+const commitProjection = script('commit-projection-1.lua');
+const beginRebuild = script('begin-rebuild-1.lua');
+const swapGeneration = script('swap-generation-1.lua');
+const readDocs = script('read-docs-1.lua');
+
+/** Redis positions are stream entry ids `<ms>-<seq>`; `"0"` is the start. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split('-').map(BigInt);
+  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt);
+  if (am !== bm) return am < bm ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+/** The writes as the commit script reads them: `[id, delete, [field, json, …], [field, n, …]]`. */
+function encodeWrites(writes: readonly ReadModelWrite[]): string {
+  return JSON.stringify(
+    writes.map((w) => [
+      w.id,
+      w.delete ? 1 : 0,
+      Object.entries(w.set ?? {}).flatMap(([field, value]) => [field, JSON.stringify(value)]),
+      Object.entries(w.incr ?? {}).flat(),
+    ]),
+  );
+}
+
+function decodeDoc(flat: readonly string[]): ReadModelDoc {
+  const doc: ReadModelDoc = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) doc[flat[i]!] = JSON.parse(flat[i + 1]!) as Json;
+  return doc;
+}
+
+/** The projection store on Redis: one hash per projection, one hash per document (DESIGN.md §3). */
+export class RedisProjectionStore implements ProjectionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async acquire(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    steal = false,
+  ): Promise<Lease | undefined> {
+    const fence = await acquireLease.run(
+      this.redis,
+      [this.keys.lease(name), this.keys.projection(name)],
+      [owner, ttlMs, steal ? 1 : 0],
+    );
+    return typeof fence === 'number' ? { owner, fence } : undefined;
+  }
+
+  async renew(name: string, lease: Lease, ttlMs: number): Promise<boolean> {
+    const held = `${lease.owner} ${lease.fence}`;
+    return (await renewLease.run(this.redis, [this.keys.lease(name)], [held, ttlMs])) === 1;
+  }
+
+  async release(name: string, lease: Lease): Promise<void> {
+    await releaseLease.run(this.redis, [this.keys.lease(name)], [`${lease.owner} ${lease.fence}`]);
+  }
+
+  async state(name: string): Promise<ProjectionState> {
+    const [[, hash], [, lease]] = (await this.redis
+      .multi()
+      .hmget(this.keys.projection(name), 'checkpoint', 'fence', 'generation')
+      .get(this.keys.lease(name))
+      .exec()) as [[null, (string | null)[]], [null, string | null]];
+    const [checkpoint, fence, generation] = hash;
+    const leader = lease ? lease.slice(0, lease.lastIndexOf(' ')) : undefined;
+    return {
+      checkpoint: checkpoint ?? '0',
+      fence: Number(fence ?? 0),
+      generation: Number(generation ?? 1),
+      ...(leader ? { leader } : {}),
+    };
+  }
+
+  async commit(name: string, batch: CommitBatch): Promise<CommitResult> {
+    return (await commitProjection.run(
+      this.redis,
+      [this.keys.projection(name)],
+      [
+        batch.fence,
+        batch.from,
+        batch.to,
+        batch.rebuild ? 'rebuild' : 'live',
+        batch.generation,
+        this.readModelPrefix(name),
+        encodeWrites(batch.writes),
+      ],
+    )) as CommitResult;
+  }
+
+  async get(name: string, id: string): Promise<ReadModelDoc | undefined> {
+    const [, fields] = await this.read(name, ['get', id, 1]);
+    return fields ? decodeDoc(fields as string[]) : undefined;
+  }
+
+  async list(name: string, options: { limit: number; after?: string }): Promise<DocPage> {
+    const flat = await this.read(name, ['list', options.after ?? '', options.limit]);
+    const docs: (ReadModelDoc & { id: string })[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      docs.push({ ...decodeDoc(flat[i + 1] as string[]), id: flat[i] as string });
+    }
+    const last = docs.at(-1)?.id;
+    return docs.length === options.limit && last ? { docs, nextCursor: last } : { docs };
+  }
+
+  async beginRebuild(name: string): Promise<RebuildState> {
+    const [generation, checkpoint] = (await beginRebuild.run(
+      this.redis,
+      [this.keys.projection(name)],
+      [],
+    )) as [string, string];
+    return { generation: Number(generation), checkpoint };
+  }
+
+  async swap(name: string, fence: number): Promise<number> {
+    return (await swapGeneration.run(this.redis, [this.keys.projection(name)], [fence])) as number;
+  }
+
+  async dropOldGenerations(name: string): Promise<number> {
+    const hash = this.keys.projection(name);
+    const [current, rebuilding] = await this.redis.hmget(hash, 'generation', 'rebuild:generation');
+    const keep = new Set([current ?? '1', rebuilding].filter(Boolean).map(String));
+    const prefix = this.readModelPrefix(name);
+    let dropped = 0;
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      const old = batch.filter((key) => !keep.has(key.slice(prefix.length).split(':')[0]!));
+      if (old.length) dropped += await this.redis.unlink(...old);
+    } while (cursor !== '0');
+    return dropped;
+  }
+
+  async lag(name: string, cap: number): Promise<number> {
+    const { checkpoint } = await this.state(name);
+    const from = checkpoint === '0' ? '-' : `(${checkpoint}`;
+    return (await this.redis.xrange(this.keys.all, from, '+', 'COUNT', cap)).length;
+  }
+
+  reached(position: string, minPosition: string): boolean {
+    return compareStreamIds(position, minPosition) >= 0;
+  }
+
+  private readModelPrefix(name: string): string {
+    return this.keys.readModel(name);
+  }
+
+  private async read(name: string, args: (string | number)[]): Promise<unknown[]> {
+    return (await readDocs.run(
+      this.redis,
+      [this.keys.projection(name)],
+      [this.readModelPrefix(name), ...args],
+    )) as unknown[];
+  }
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { IDENTIFIER, IDENTIFIER_RULE } from '../../domain/identifier.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { trainerPositions } from '../../projections/trainer-positions.js';
+import { defineMethod, type RpcMethod } from '../method.js';
+import type { RpcServices } from './services.js';
+
+const vector = z.object({ x: z.number(), y: z.number() });
+
+/** The trainer read model (SPEC.md §4 "Events and streams"). */
+const trainerView = z
+  .object({
+    trainerId: z.string(),
+    x: z.number(),
+    y: z.number(),
+    isMoving: z.boolean(),
+    direction: vector,
+    speed: z.number(),
+    version: z.number().int(),
+    moves: z.number().int().describe('TrainerMoved events applied: equals version'),
+    updatedAt: z.string(),
+    globalPosition: z.string(),
+  })
+  .meta({ id: 'Trainer' });
+
+type TrainerView = z.output<typeof trainerView>;
+
+/** A position handed out by this server (`<ms>-<seq>` on Redis, a count on the memory store). */
+const position = z
+  .string()
+  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a globalPosition this server returned')
+  .describe('a globalPosition from a command result: wait until the read model has it');
+
+const projection = trainerPositions.name;
+
+/** `trainer.get` and `trainer.list` from the `trainer-positions` projection. */
+export function trainerQueryMethods(services: RpcServices): RpcMethod[] {
+  const { readModels } = services;
+  return [
+    defineMethod({
+      name: 'trainer.get',
+      summary: "A trainer's read model; users may read their own trainer.",
+      params: z.object({
+        trainerId: z.string().regex(IDENTIFIER, IDENTIFIER_RULE),
+        minPosition: position.optional(),
+      }),
+      result: trainerView,
+      errors: [-32003, -32004, -32032],
+      handler: async (p, ctx) => {
+        if (p.trainerId !== ctx.user.userId && !ctx.user.isAdmin) {
+          throw new ForbiddenError(
+            `only admins may read trainer ${p.trainerId}; you may read your own (${ctx.user.userId})`,
+          );
+        }
+        const doc = await readModels.get(projection, p.trainerId, p.minPosition);
+        if (!doc) throw new NotFoundError('trainer', p.trainerId);
+        return doc as unknown as TrainerView;
+      },
+    }),
+    defineMethod({
+      name: 'trainer.list',
+      summary: 'Every trainer in trainerId order, a page at a time (admin only).',
+      auth: 'admin',
+      params: z.object({
+        limit: z.number().int().min(1).max(1000).default(100).describe('page size, at most 1000'),
+        cursor: z
+          .string()
+          .regex(IDENTIFIER, 'must be a nextCursor this method returned')
+          .optional()
+          .describe('the nextCursor of the previous page'),
+      }),
+      result: z.object({
+        trainers: z.array(trainerView),
+        nextCursor: z.string().nullable().describe('null on the last page'),
+      }),
+      handler: async (p) => {
+        const page = await readModels.list(projection, {
+          limit: p.limit,
+          ...(p.cursor ? { after: p.cursor } : {}),
+        });
+        const trainers = page.docs.map(({ id: _id, ...doc }) => doc as unknown as TrainerView);
+        return { trainers, nextCursor: page.nextCursor ?? null };
+      },
+    }),
+  ];
+}
