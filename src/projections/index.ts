@@ -10,6 +10,12 @@ export * from './projection.js';
 export * from './projection-store.js';
 export { Projector, type ProjectorOptions, writesOf } from './projector.js';
 export { LAG_CAP, type ProjectionStatus, ReadModels } from './read-models.js';
+export {
+  type RebuildOptions,
+  type RebuildProgress,
+  type RebuildResult,
+  rebuild,
+} from './rebuild.js';
 export { compareStreamIds, RedisProjectionStore } from './redis-projection-store.js';
 export { type TrainerView, trainerPositions } from './trainer-positions.js';
 

@@ -48,6 +48,12 @@ export class Cluster {
     await proc.stop('SIGKILL');
   }
 
+  /** SIGKILLs the instance of `name`; the slot starts a new process (as a process manager would). */
+  async crash(name: string): Promise<void> {
+    const proc = this.slots.find((s) => s.name === name)?.current;
+    await proc?.stop('SIGKILL');
+  }
+
   /** Every line every process printed. */
   lines(): string[] {
     return this.slots.flatMap((s) => s.history.flatMap((p) => p.output().split('\n')));
