@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { type BaselineEnvelope, benchAppend } from './append.js';
 import { benchCommands } from './commands.js';
 import { resultsTable } from './lib.js';
+import { benchReplay } from './replay.js';
 import { benchRpc } from './rpc.js';
 
 /** Options from the command line; `undefined` means the benchmark's own default. */
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<void>> = {
     }),
   commands: (o) => benchCommands({ rounds: o.rounds ?? 3, total: o.perRound ?? 20_000 }),
   rpc: (o) => benchRpc({ rounds: o.rounds ?? 3, seconds: 8 }),
+  replay: (o) => benchReplay({ rounds: o.rounds ?? 3, events: o.perRound ?? 1_000_000 }),
 };
 
 function usage(message: string): never {

@@ -4,10 +4,14 @@
  * (fencing the live leader out), folds the last stretch, and swaps the generation and checkpoint
  * in one step; the old generation is then deleted and the live leader resumes on the new one.
  */
+import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore, LogPage } from '../events/event-store.js';
 import type { Projection } from './projection.js';
 import type { Lease, ProjectionStore } from './projection-store.js';
 import { writesOf } from './projector.js';
+
+/** Events folded into one commit (writes to one document within it become one write). */
+const COMMIT_EVENTS = 10_000;
 
 /** Where a rebuild is, for its progress line. */
 export interface RebuildProgress {
@@ -76,36 +80,45 @@ class Fold {
   ) {}
 
   async untilEnd(phase: RebuildProgress['phase'], lease?: Lease): Promise<void> {
-    const { events, store, projection, leaseTtlMs } = this.options;
+    const { events } = this.options;
     const limit = this.options.batchSize ?? 1000;
     let next: Promise<LogPage> = events.readAll({ after: this.checkpoint, limit });
+    let pending: RecordedEvent[] = [];
     for (;;) {
       const page = await next;
       if (!page.isEnd) next = events.readAll({ after: page.nextPosition, limit });
-      if (page.events.length > 0) {
-        const result = await store.commit(projection.name, {
-          fence: lease?.fence ?? 0,
-          from: this.checkpoint,
-          to: page.nextPosition,
-          generation: this.generation,
-          rebuild: true,
-          writes: writesOf(projection, page.events),
-        });
-        if (result !== 'ok') {
-          throw new Error(
-            `another rebuild of ${projection.name} is writing generation ${this.generation}; run one at a time`,
-          );
-        }
-        this.checkpoint = page.nextPosition;
-        this.count += page.events.length;
-        if (lease && !(await store.renew(projection.name, lease, leaseTtlMs))) {
-          throw new Error(
-            `lost the lease of ${projection.name} during the last stretch; run replay again`,
-          );
-        }
+      pending.push(...page.events);
+      // several pages per commit: writes to the same document coalesce into one
+      if (pending.length >= COMMIT_EVENTS || (page.isEnd && pending.length > 0)) {
+        await this.commit(pending, page.nextPosition, lease);
+        pending = [];
       }
       this.options.onProgress?.({ phase, events: this.count, generation: this.generation });
       if (page.isEnd) return;
+    }
+  }
+
+  private async commit(batch: RecordedEvent[], to: string, lease?: Lease): Promise<void> {
+    const { store, projection, leaseTtlMs } = this.options;
+    const result = await store.commit(projection.name, {
+      fence: lease?.fence ?? 0,
+      from: this.checkpoint,
+      to,
+      generation: this.generation,
+      rebuild: true,
+      writes: writesOf(projection, batch),
+    });
+    if (result !== 'ok') {
+      throw new Error(
+        `another rebuild of ${projection.name} is writing generation ${this.generation}; run one at a time`,
+      );
+    }
+    this.checkpoint = to;
+    this.count += batch.length;
+    if (lease && !(await store.renew(projection.name, lease, leaseTtlMs))) {
+      throw new Error(
+        `lost the lease of ${projection.name} during the last stretch; run replay again`,
+      );
     }
   }
 }

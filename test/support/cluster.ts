@@ -87,11 +87,13 @@ export class Cluster {
   private async launch(slot: Slot): Promise<void> {
     const proc = await startApp(this.envFor(slot.name, slot.history.length));
     slot.history.push(proc);
-    slot.current = proc;
+    let exited = false;
     void proc.exited.then(() => {
+      exited = true;
       if (slot.current === proc) slot.current = undefined;
       if (!this.stopping && !slot.keepDown) void this.launch(slot);
     });
     await proc.waitForLine(/listening/, 20_000).catch(() => {});
+    if (!exited) slot.current = proc; // live URLs are only those that listen
   }
 }
