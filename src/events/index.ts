@@ -12,3 +12,4 @@ export {
   type StoreSettings,
 } from './prepare-append.js';
 export { RedisEventStore } from './redis-event-store.js';
+export { compareStreamIds, isStreamId } from './stream-ids.js';

@@ -16,7 +16,7 @@ export {
   type RebuildResult,
   rebuild,
 } from './rebuild.js';
-export { compareStreamIds, RedisProjectionStore } from './redis-projection-store.js';
+export { RedisProjectionStore } from './redis-projection-store.js';
 export { type TrainerView, trainerPositions } from './trainer-positions.js';
 
 /** Every projection an instance runs, by name (`npm run replay -- <name>`). */

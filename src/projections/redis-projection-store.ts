@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Json } from '../events/envelope.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
+import { compareStreamIds } from '../events/stream-ids.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
   CommitBatch,
@@ -21,14 +22,6 @@ const commitProjection = script('commit-projection-1.lua');
 const beginRebuild = script('begin-rebuild-1.lua');
 const swapGeneration = script('swap-generation-1.lua');
 const readDocs = script('read-docs-1.lua');
-
-/** Redis positions are stream entry ids `<ms>-<seq>`; `"0"` is the start. */
-export function compareStreamIds(a: string, b: string): number {
-  const [am = 0n, as = 0n] = a.split('-').map(BigInt);
-  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt);
-  if (am !== bm) return am < bm ? -1 : 1;
-  return as === bs ? 0 : as < bs ? -1 : 1;
-}
 
 /** The writes as the commit script reads them: `[id, delete, [field, json, …], [field, n, …]]`. */
 function encodeWrites(writes: readonly ReadModelWrite[]): string {
