@@ -1,13 +1,17 @@
 /**
  * streamcast as a library: the building blocks main.ts wires together, for embedding.
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
- * with their adapters, and projections.
+ * with their adapters, and projections; the HTTP surface (app, auth, CORS, health, request logs),
+ * metrics, and operations (start-up checks, the instance registry, graceful shutdown).
  */
 export * from './client/index.js';
 export * from './commands/index.js';
 export { type Config, loadConfig } from './config.js';
 export * from './errors.js';
 export * from './events/index.js';
+export * from './http/index.js';
 export { createLogger, type Logger, silentLogger } from './log.js';
+export { Metrics, type MetricsOptions } from './metrics.js';
+export * from './ops/index.js';
 export * from './projections/index.js';
 export * from './rpc/index.js';

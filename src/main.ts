@@ -1,16 +1,35 @@
 /**
  * The composition root: reads the configuration, chooses the adapters (the only place that does),
- * starts the HTTP server, and shuts everything down on SIGTERM/SIGINT.
+ * starts the HTTP server, passes the start-up checks before taking any work, and shuts everything
+ * down on SIGTERM/SIGINT in DESIGN.md §7's order.
  */
 import type { Server } from 'node:http';
 import { openBackend } from './backend.js';
 import { commandHandlers } from './commands/handlers.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { keysFor } from './events/keys.js';
 import { createApp } from './http/app.js';
 import { authenticate } from './http/auth.js';
-import { healthRoutes } from './http/health.js';
-import { createLogger } from './log.js';
+import { HttpDrain, keepAliveBehindProxy } from './http/drain.js';
+import { healthRoutes, type ReadinessCheck } from './http/health.js';
+import { httpMetrics } from './http/http-metrics.js';
+import { metricsRoute } from './http/metrics-route.js';
+import { correlationIds, requestLog } from './http/request-log.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import {
+  GracefulShutdown,
+  InstanceRegistry,
+  meterBacklog,
+  meteredHandlers,
+  meterInstance,
+  meterWorker,
+  passStartupChecks,
+  readinessDrainMs,
+  StartupRefusedError,
+  sleepUntil,
+} from './ops/index.js';
 import { PROJECTIONS } from './projections/index.js';
 import { Projector } from './projections/projector.js';
 import { ReadModels } from './projections/read-models.js';
@@ -18,6 +37,13 @@ import { rpcMethods } from './rpc/methods/index.js';
 import { createRpcHandler } from './rpc/router.js';
 
 const VERSION = '0.1.0';
+
+/** What runs once the start-up checks pass; shutdown stops whatever of it was started. */
+interface Work {
+  /** The Redis worker takes a grace time; the memory one ignores it. */
+  worker?: { close(graceMs?: number): Promise<void> };
+  projectors: Projector[];
+}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -30,27 +56,58 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
   const backend = openBackend(config, logger);
-  let shuttingDown = false;
-  const auth = authenticate({
+  const metrics = new Metrics({ serverId: config.SERVER_ID });
+  const shutdown = new GracefulShutdown({ graceMs: config.SHUTDOWN_GRACE_MS, logger });
+  const work: Work = { projectors: [] };
+  const registry = backend.redis
+    ? new InstanceRegistry(backend.redis, keysFor(config.KEY_PREFIX), {
+        serverId: config.SERVER_ID,
+        ttlMs: config.SERVER_TTL_MS,
+        port: config.PORT,
+        logger: logger.child({ component: 'registry' }),
+        onLost: () => void shutdown.begin('SERVER_ID taken over', 1),
+      })
+    : undefined;
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'shutdown',
+      check: () => (shutdown.started ? { ok: false, reason: 'shutting down' } : { ok: true }),
+    },
+    ...backend.checks,
+    {
+      name: 'commands',
+      check: () =>
+        work.worker ? { ok: true } : { ok: false, reason: 'start-up checks have not passed yet' },
+    },
+    ...(registry ? [registry.readiness] : []),
+  ];
+  meterInstance(metrics, { version: VERSION, store: config.STORE }, readiness);
+  meterBacklog(
+    () => backend.backlog(),
+    () => !backend.redis || backend.redis.status === 'ready',
+    metrics,
+  );
+  const authOptions = {
     mode: config.AUTH_MODE,
     jwtSecret: config.JWT_SECRET,
     jwksUrl: config.JWT_JWKS_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     logger,
-    allowAnonymous: true,
-  });
+  };
+  const auth = authenticate({ ...authOptions, allowAnonymous: true });
+  const readModels = new ReadModels(
+    backend.projections,
+    PROJECTIONS.map((p) => p.name),
+    config.COMMAND_TIMEOUT_MS,
+  );
   const methods = rpcMethods(
     {
       serverId: config.SERVER_ID,
       storeName: backend.storeName,
       store: backend.store,
       bus: backend.bus,
-      readModels: new ReadModels(
-        backend.projections,
-        PROJECTIONS.map((p) => p.name),
-        config.COMMAND_TIMEOUT_MS,
-      ),
+      readModels,
       commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
       trainerSpeed: config.TRAINER_SPEED,
       redisStatus: () => backend.redis?.status,
@@ -58,19 +115,10 @@ async function main(): Promise<void> {
     },
     VERSION,
   );
-  await backend.bus.serve(commandHandlers(backend.store, config));
-  const projectors = PROJECTIONS.map(
-    (projection) =>
-      new Projector({
-        events: backend.store,
-        store: backend.projections,
-        projection,
-        owner: config.SERVER_ID,
-        leaseTtlMs: config.LEASE_TTL_MS,
-        logger: logger.child({ component: 'projections' }),
-      }),
-  );
+  const drain = new HttpDrain();
   const app = createApp({
+    before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(metrics)],
+    cors: { origins: config.CORS_ORIGINS },
     rpc: createRpcHandler({
       methods,
       maxBatch: config.RPC_MAX_BATCH,
@@ -78,13 +126,8 @@ async function main(): Promise<void> {
       logger: logger.child({ component: 'rpc' }),
       authenticate: auth,
     }),
-    health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, [
-      {
-        name: 'shutdown',
-        check: () => (shuttingDown ? { ok: false, reason: 'shutting down' } : { ok: true }),
-      },
-      ...backend.checks,
-    ]),
+    health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, readiness),
+    metrics: metricsRoute(metrics),
   });
   const server: Server = app.listen(config.PORT, () => {
     logger.info(`streamcast listening on http://localhost:${config.PORT}`, {
@@ -96,20 +139,87 @@ async function main(): Promise<void> {
     logger.error(`cannot listen on port ${config.PORT}: ${error.message}; set PORT to a free port`);
     process.exit(1);
   });
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info(`${signal}: shutting down`);
-    const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS).unref();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.all(projectors.map((p) => p.close())); // gives the leases up
-    await backend.close();
-    clearTimeout(force);
-    logger.info('stopped');
-    process.exit(0);
+  keepAliveBehindProxy(server);
+  const drainMs = readinessDrainMs(config.SHUTDOWN_GRACE_MS);
+  shutdown
+    .add({
+      name: `answer /readyz with 503 for ${drainMs} ms so load balancers move away`,
+      run: (deadline) => sleepUntil(drainMs, deadline),
+    })
+    .add({
+      name: 'stop accepting connections; answer the requests in flight',
+      run: (deadline) => drain.close(server, deadline),
+    })
+    .add({
+      name: 'stop reading commands; finish or release those in flight',
+      run: async (deadline) => work.worker?.close(Math.max(deadline - Date.now(), 0)),
+    })
+    .add({
+      name: 'give up projection leases',
+      run: async () => {
+        await Promise.all(work.projectors.map((p) => p.close()));
+      },
+    })
+    .add({ name: 'leave the instance registry', run: async () => registry?.leave() })
+    .add({ name: 'close the store and Redis', run: () => backend.close() });
+  const starting = new AbortController();
+  const stop = (signal: string) => {
+    starting.abort(new Error(`${signal} during start-up`));
+    void shutdown.begin(signal);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  if (registry && backend.redis) {
+    const redis = backend.redis;
+    const checks = passStartupChecks({
+      redis,
+      registry,
+      serverId: config.SERVER_ID,
+      logger: logger.child({ component: 'startup' }),
+      signal: starting.signal,
+    });
+    if (!(await passedOrExit(checks, starting.signal, logger))) return;
+  }
+  if (shutdown.started) return;
+  const worker = await backend.bus.serve(
+    meteredHandlers(commandHandlers(backend.store, config), metrics),
+  );
+  meterWorker(worker, metrics);
+  work.worker = worker;
+  work.projectors = PROJECTIONS.map(
+    (projection) =>
+      new Projector({
+        events: backend.store,
+        store: backend.projections,
+        projection,
+        owner: config.SERVER_ID,
+        leaseTtlMs: config.LEASE_TTL_MS,
+        logger: logger.child({ component: 'projections' }),
+      }),
+  );
+}
+
+/**
+ * True once the start-up checks passed; false when a shutdown interrupted them. A refusal is
+ * logged one line per problem and ends the process with exit code 1.
+ */
+async function passedOrExit(
+  checks: Promise<void>,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<boolean> {
+  try {
+    await checks;
+    return true;
+  } catch (error) {
+    if (signal.aborted) return false;
+    if (!(error instanceof StartupRefusedError)) throw error;
+    for (const problem of error.problems) {
+      logger.error(`streamcast cannot start: ${problem}`, { component: 'startup' });
+    }
+    process.exit(1);
+  }
 }
 
 await main();

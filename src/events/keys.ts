@@ -25,12 +25,22 @@ export interface Keys {
   readonly deadCommands: string;
   /** Pub/sub channel on which an instance hears that its commands were handled. */
   reply(serverId: string): string;
+  /** Live instances (zset: `SERVER_ID` scored by its lease expiry, ms of the Redis clock). */
+  readonly servers: string;
+  /** The process holding each live `SERVER_ID` (hash: id → JSON `{incarnation, host, pid, …}`). */
+  readonly serverInfo: string;
   /** A projection's state: `checkpoint`, `fence`, `generation`, `leader` (DESIGN.md §3). */
   projection(name: string): string;
   /** A projection's lease (`<owner> <fence>`, expires after LEASE_TTL_MS without renewal). */
   lease(name: string): string;
   /** A projection's read-model keys start with this; each generation's follow as `<gen>:ids`, `<gen>:d:<id>`. */
   readModel(name: string): string;
+  /** An SSE session's owner and subscription (hash, kept for reconnects with the same `sessionId`). */
+  sseSession(sessionId: string): string;
+  /** Pub/sub channel announcing a changed SSE subscription (message: the session id). */
+  readonly sseChanges: string;
+  /** Who is connected to an instance (hash: user id → sessions; expires without heartbeats). */
+  presence(serverId: string): string;
 }
 
 /** Builds the keys for `prefix` (SPEC.md `KEY_PREFIX`, default `sc`). */
@@ -50,8 +60,13 @@ export function keysFor(prefix: string): Keys {
     commands: `${tag}:cmd`,
     deadCommands: `${tag}:cmd:dead`,
     reply: (serverId) => `${tag}:reply:${serverId}`,
+    servers: `${tag}:servers`,
+    serverInfo: `${tag}:servers:info`,
     projection: (name) => `${tag}:proj:${name}`,
     lease: (name) => `${tag}:proj:${name}:lease`,
     readModel: (name) => `${tag}:rm:${name}:`,
+    sseSession: (sessionId) => `${tag}:sse:session:${sessionId}`,
+    sseChanges: `${tag}:sse:changes`,
+    presence: (serverId) => `${tag}:presence:${serverId}`,
   };
 }

@@ -1,10 +1,17 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import { CORS_PATHS, type CorsOptions, cors } from './cors.js';
 
-/** What the HTTP surface is assembled from; each part is an express router. */
+/** What the HTTP surface is assembled from; each part is an express router or middleware. */
 export interface AppParts {
   readonly health: Router;
   /** `POST /rpc` (reads its own body: no body parser may run before it). */
   readonly rpc: Router;
+  /** `GET /metrics`, when the instance keeps metrics. */
+  readonly metrics?: Router;
+  /** Run first on every request, in order (correlation ids, request log, HTTP metrics, drain). */
+  readonly before?: readonly RequestHandler[];
+  /** CORS for `/rpc` and the event streams; without it, same origin only. */
+  readonly cors?: CorsOptions;
 }
 
 /** Assembles the express app. Compression is never applied (event streams must not be buffered). */
@@ -12,7 +19,10 @@ export function createApp(parts: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  for (const handler of parts.before ?? []) app.use(handler);
+  if (parts.cors) app.use(CORS_PATHS, cors(parts.cors));
   app.use(parts.health);
+  if (parts.metrics) app.use(parts.metrics);
   app.use(parts.rpc);
   return app;
 }

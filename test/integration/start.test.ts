@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { freePort } from '../../scripts/lib/redis-server.js';
+import { readyStatus } from '../support/readiness.js';
 import { describeWithRedis, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const secretKey = randomBytes(32).toString('base64');
@@ -21,7 +22,7 @@ describe('npm start (src/main.ts)', function () {
     await app.waitForLine(/listening/);
     const health = await (await fetch(`${app.url}/healthz`)).json();
     expect(health).to.include({ status: 'ok', store: 'memory' });
-    expect((await fetch(`${app.url}/readyz`)).status).to.equal(200);
+    expect(await readyStatus(app.url)).to.equal(200);
   });
 
   it('stops with one line per configuration problem', async () => {
@@ -62,7 +63,8 @@ describe('npm start (src/main.ts)', function () {
       });
       await app.waitForLine(/using the Redis event store/);
       await app.waitForLine(/connected to Redis/);
-      expect((await fetch(`${app.url}/readyz`)).status).to.equal(200);
+      await app.waitForLine(/start-up checks passed/);
+      expect(await readyStatus(app.url)).to.equal(200); // ready once its workers run
       expect(await (await fetch(`${app.url}/healthz`)).json()).to.include({ store: 'redis' });
     });
   });

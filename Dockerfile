@@ -1,0 +1,10 @@
+# The streamcast instance image used by docker-compose.yml: TypeScript run by tsx, no build step.
+FROM node:20-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+COPY src ./src
+COPY tsconfig.json ./
+USER node
+EXPOSE 8080
+CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -1,0 +1,19 @@
+/**
+ * The HTTP surface around the routers: app assembly, authentication, CORS, health and readiness,
+ * `/metrics`, request logs with correlation ids, HTTP metrics, and draining on shutdown.
+ */
+export { type AppParts, createApp } from './app.js';
+export {
+  type AuthOptions,
+  authenticate,
+  callerOf,
+  IDENTIFIER_PATTERN,
+  makeCaller,
+  rpcUnauthorizedBody,
+} from './auth.js';
+export { CORS_PATHS, type CorsOptions, cors } from './cors.js';
+export { HttpDrain, keepAliveBehindProxy } from './drain.js';
+export { healthRoutes, type ReadinessCheck } from './health.js';
+export { httpMetrics, routeOf } from './http-metrics.js';
+export { metricsRoute } from './metrics-route.js';
+export { correlationIds, redactUrl, requestLog } from './request-log.js';

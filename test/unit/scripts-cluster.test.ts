@@ -1,0 +1,43 @@
+import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
+import { clusterMembers, parseClusterArgs } from '../../scripts/lib/cluster-options.js';
+import { prefixLines } from '../../scripts/lib/line-prefixer.js';
+
+describe('npm run cluster: arguments and log prefixes (scripts/lib)', () => {
+  it('starts three instances on 8081.. with distinct SERVER_IDs by default', () => {
+    const options = parseClusterArgs([]);
+    expect(options).to.deep.equal({ instances: 3, basePort: 8081, idPrefix: 'sc' });
+    expect(clusterMembers(options)).to.deep.equal([
+      { serverId: 'sc-8081', port: 8081 },
+      { serverId: 'sc-8082', port: 8082 },
+      { serverId: 'sc-8083', port: 8083 },
+    ]);
+    expect(
+      clusterMembers(parseClusterArgs(['--instances', '2', '--base-port', '9000'])),
+    ).to.have.length(2);
+  });
+
+  it('names the bad argument', () => {
+    expect(() => parseClusterArgs(['--instances', '0'])).to.throw(/--instances/);
+    expect(() => parseClusterArgs(['--base-port', '65535', '--instances', '2'])).to.throw(
+      /--base-port/,
+    );
+    expect(() => parseClusterArgs(['--id-prefix', 'a b'])).to.throw(/--id-prefix/);
+    expect(() => parseClusterArgs(['--nodes', '3'])).to.throw(/nodes/);
+  });
+
+  it('prefixes whole lines, across chunk boundaries, and flushes a last partial line', async () => {
+    const from = new PassThrough();
+    const to = new PassThrough();
+    let out = '';
+    to.on('data', (c) => {
+      out += c;
+    });
+    prefixLines(from, to, '[a] ');
+    from.write('one\ntw');
+    from.write('o\nthr');
+    from.end('ee');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out).to.equal('[a] one\n[a] two\n[a] three\n');
+  });
+});
