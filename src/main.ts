@@ -31,6 +31,7 @@ import {
   sleepUntil,
 } from './ops/index.js';
 import { PROJECTIONS } from './projections/index.js';
+import { registerProjectionMetrics } from './projections/metrics.js';
 import { Projector } from './projections/projector.js';
 import { ReadModels } from './projections/read-models.js';
 import { rpcMethods } from './rpc/methods/index.js';
@@ -198,6 +199,7 @@ async function main(): Promise<void> {
         logger: logger.child({ component: 'projections' }),
       }),
   );
+  registerProjectionMetrics(metrics, readModels, work.projectors);
 }
 
 /**

@@ -139,6 +139,7 @@ export class Projector {
   }
 
   private pause(ms: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms * (0.75 + Math.random() * 0.5));
       this.wake = () => {
