@@ -21,6 +21,14 @@ import type { Logger } from './log.js';
 import { MemoryProjectionStore } from './projections/memory-projection-store.js';
 import type { ProjectionStore } from './projections/projection-store.js';
 import { RedisProjectionStore } from './projections/redis-projection-store.js';
+import {
+  MemorySessionDirectory,
+  RedisSessionDirectory,
+  type SessionDirectory,
+} from './sse/directory.js';
+import { MemoryNotificationLog } from './sse/memory-notification-log.js';
+import type { NotificationLog } from './sse/notification-log.js';
+import { RedisNotificationLog } from './sse/redis-notification-log.js';
 
 /** Handlers running at once per instance. */
 const WORKER_CONCURRENCY = 64;
@@ -32,6 +40,10 @@ export interface Backend {
   readonly bus: CommandBus;
   /** Projections' leases, checkpoints and read models. */
   readonly projections: ProjectionStore;
+  /** The notifications stream as SSE delivery reads it. */
+  readonly notifications: NotificationLog;
+  /** SSE sessions' subscriptions and presence, shared by every instance. */
+  readonly directory: SessionDirectory;
   readonly redis?: Redis;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
@@ -83,6 +95,8 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     store,
     bus,
     projections: new MemoryProjectionStore(() => store.stats().events),
+    notifications: new MemoryNotificationLog(store),
+    directory: new MemorySessionDirectory(),
     fault,
     checks: [],
     backlog: async () => ({ pending: 0, lag: 0, dead: (await bus.deadLetters(10_000)).length }),
@@ -145,6 +159,8 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     store,
     bus,
     projections: new RedisProjectionStore(redis, keys),
+    notifications: new RedisNotificationLog(redis, keys, logger.child({ component: 'sse' })),
+    directory: new RedisSessionDirectory(redis, keys),
     redis,
     fault,
     checks: [

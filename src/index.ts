@@ -2,7 +2,8 @@
  * streamcast as a library: the building blocks main.ts wires together, for embedding.
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
  * with their adapters, and projections; the HTTP surface (app, auth, CORS, health, request logs),
- * metrics, and operations (start-up checks, the instance registry, graceful shutdown).
+ * metrics, operations (start-up checks, the instance registry, graceful shutdown), and realtime
+ * delivery over SSE with its typed client.
  */
 export * from './client/index.js';
 export * from './commands/index.js';
@@ -15,3 +16,4 @@ export { Metrics, type MetricsOptions } from './metrics.js';
 export * from './ops/index.js';
 export * from './projections/index.js';
 export * from './rpc/index.js';
+export * from './sse/index.js';

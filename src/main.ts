@@ -9,6 +9,7 @@ import { commandHandlers } from './commands/handlers.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { keysFor } from './events/keys.js';
+import { LogWatch } from './events/log-watch.js';
 import { createApp } from './http/app.js';
 import { authenticate } from './http/auth.js';
 import { HttpDrain, keepAliveBehindProxy } from './http/drain.js';
@@ -16,6 +17,7 @@ import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { httpMetrics } from './http/http-metrics.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { correlationIds, requestLog } from './http/request-log.js';
+import { sseRoutes } from './http/sse-routes.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import {
@@ -36,6 +38,7 @@ import { Projector } from './projections/projector.js';
 import { ReadModels } from './projections/read-models.js';
 import { rpcMethods } from './rpc/methods/index.js';
 import { createRpcHandler } from './rpc/router.js';
+import { createRealtime } from './sse/index.js';
 
 const VERSION = '0.1.0';
 
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
   const metrics = new Metrics({ serverId: config.SERVER_ID });
   const shutdown = new GracefulShutdown({ graceMs: config.SHUTDOWN_GRACE_MS, logger });
   const work: Work = { projectors: [] };
+  const sse = createRealtime(config, backend, logger);
   const registry = backend.redis
     ? new InstanceRegistry(backend.redis, keysFor(config.KEY_PREFIX), {
         serverId: config.SERVER_ID,
@@ -69,6 +73,14 @@ async function main(): Promise<void> {
         onLost: () => void shutdown.begin('SERVER_ID taken over', 1),
       })
     : undefined;
+  const logWatch = new LogWatch(backend.store, logger.child({ component: 'store' }));
+  metrics.gauge({
+    name: 'streamcast_event_log_losses',
+    help: 'Times the global log was found behind its high-water mark (Redis lost data) since start',
+    collect() {
+      this.set(logWatch.losses);
+    },
+  });
   const readiness: ReadinessCheck[] = [
     {
       name: 'shutdown',
@@ -81,6 +93,7 @@ async function main(): Promise<void> {
         work.worker ? { ok: true } : { ok: false, reason: 'start-up checks have not passed yet' },
     },
     ...(registry ? [registry.readiness] : []),
+    logWatch.readiness,
   ];
   meterInstance(metrics, { version: VERSION, store: config.STORE }, readiness);
   meterBacklog(
@@ -113,6 +126,7 @@ async function main(): Promise<void> {
       trainerSpeed: config.TRAINER_SPEED,
       redisStatus: () => backend.redis?.status,
       backlog: () => backend.backlog(),
+      realtime: sse.realtime,
     },
     VERSION,
   );
@@ -129,6 +143,16 @@ async function main(): Promise<void> {
     }),
     health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, readiness),
     metrics: metricsRoute(metrics),
+    streams: sseRoutes({
+      realtime: sse.realtime,
+      feed: sse.feed,
+      authenticate: authenticate({
+        ...authOptions,
+        unauthorizedBody: (error) => ({ error: { code: -32001, message: error.message } }),
+      }),
+      retryMs: config.SSE_RETRY_MS,
+      logger: logger.child({ component: 'sse' }),
+    }),
   });
   const server: Server = app.listen(config.PORT, () => {
     logger.info(`streamcast listening on http://localhost:${config.PORT}`, {
@@ -146,6 +170,14 @@ async function main(): Promise<void> {
     .add({
       name: `answer /readyz with 503 for ${drainMs} ms so load balancers move away`,
       run: (deadline) => sleepUntil(drainMs, deadline),
+    })
+    .add({
+      // before the HTTP drain, which would otherwise wait for these endless responses
+      name: 'close SSE sessions with a jittered retry so clients move to other instances',
+      run: async () => {
+        await sse.realtime.close();
+        await sse.feed.close();
+      },
     })
     .add({
       name: 'stop accepting connections; answer the requests in flight',
@@ -183,8 +215,10 @@ async function main(): Promise<void> {
     if (!(await passedOrExit(checks, starting.signal, logger))) return;
   }
   if (shutdown.started) return;
+  await sse.realtime.start();
+  logWatch.start();
   const worker = await backend.bus.serve(
-    meteredHandlers(commandHandlers(backend.store, config), metrics),
+    meteredHandlers(commandHandlers(sse.store, config), metrics),
   );
   meterWorker(worker, metrics);
   work.worker = worker;

@@ -147,6 +147,8 @@ export interface EventStore {
   getOutcome(idempotencyKey: string): Promise<Outcome | undefined>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamPage>;
   readAll(options?: ReadAllOptions): Promise<LogPage>;
+  /** The position of the newest event in the global log (`START` when it is empty). */
+  head(): Promise<string>;
   subscribeAll(
     options: SubscribeAllOptions,
     handler: (events: readonly RecordedEvent[]) => Promise<void> | void,

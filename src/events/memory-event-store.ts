@@ -42,11 +42,15 @@ export class MemoryEventStore implements EventStore {
   private readonly outcomes = new Map<string, { outcome: Outcome; expiresAt: number }>();
   private readonly notifications: StoredNotification[] = [];
   private notificationSeq = 0;
+  private notificationsTrimmed = false;
+  /** Emits `notification` for each notification written (the memory twin of a tail on `{sc}:notify`). */
+  readonly notified = new EventEmitter();
   private readonly appended = new EventEmitter();
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(private readonly settings: StoreSettings) {
     this.appended.setMaxListeners(0);
+    this.notified.setMaxListeners(0);
   }
 
   async append(
@@ -157,6 +161,10 @@ export class MemoryEventStore implements EventStore {
     return { events, nextPosition: String(index), isEnd: index >= this.log.length };
   }
 
+  async head(): Promise<string> {
+    return String(this.log.length);
+  }
+
   subscribeAll(
     options: SubscribeAllOptions,
     handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
@@ -206,6 +214,16 @@ export class MemoryEventStore implements EventStore {
     return this.notifications.filter((n) => Number(n.id.split('-')[1]) > after);
   }
 
+  /** The newest notification id and the newest one trimmed away, as `XINFO STREAM` tells them. */
+  notificationRetention(): { newest: string; oldest?: string; trimmed: boolean } {
+    const oldest = this.notifications[0]?.id;
+    return {
+      newest: `0-${this.notificationSeq}`,
+      ...(oldest ? { oldest } : {}),
+      trimmed: this.notificationsTrimmed,
+    };
+  }
+
   /** Forgets a key's outcome (a redriven dead command), as the redrive script's DEL does. */
   forget(idempotencyKey: string): void {
     this.outcomes.delete(idempotencyKey);
@@ -229,8 +247,13 @@ export class MemoryEventStore implements EventStore {
     const prevId = `0-${this.notificationSeq}`;
     this.notificationSeq += 1;
     const id = `0-${this.notificationSeq}`;
-    this.notifications.push({ ...n, id, serverId: this.settings.serverId });
-    if (this.notifications.length > this.settings.notifyRetention) this.notifications.shift();
+    const stored = { ...n, id, serverId: this.settings.serverId };
+    this.notifications.push(stored);
+    if (this.notifications.length > this.settings.notifyRetention) {
+      this.notifications.shift();
+      this.notificationsTrimmed = true;
+    }
+    queueMicrotask(() => this.notified.emit('notification', stored));
     return { id, prevId };
   }
 

@@ -15,6 +15,7 @@ import type {
   SubscribeAllOptions,
   Subscription,
 } from './event-store.js';
+import { START } from './event-store.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 import {
@@ -190,6 +191,11 @@ export class RedisEventStore implements EventStore {
         return { events, nextPosition: after, isEnd: false };
       }
     }
+  }
+
+  async head(): Promise<string> {
+    const [newest] = await this.redis.xrevrange(this.keys.all, '+', '-', 'COUNT', 1);
+    return newest?.[0] ?? START;
   }
 
   subscribeAll(

@@ -6,6 +6,8 @@ export interface AppParts {
   readonly health: Router;
   /** `POST /rpc` (reads its own body: no body parser may run before it). */
   readonly rpc: Router;
+  /** The event streams (`/events`, `/streams/…/events`) and `POST /api/v1/sse/subscribe`. */
+  readonly streams?: Router;
   /** `GET /metrics`, when the instance keeps metrics. */
   readonly metrics?: Router;
   /** Run first on every request, in order (correlation ids, request log, HTTP metrics, drain). */
@@ -23,6 +25,7 @@ export function createApp(parts: AppParts): Express {
   if (parts.cors) app.use(CORS_PATHS, cors(parts.cors));
   app.use(parts.health);
   if (parts.metrics) app.use(parts.metrics);
+  if (parts.streams) app.use(parts.streams);
   app.use(parts.rpc);
   return app;
 }

@@ -360,6 +360,13 @@ export function describeEventStoreContract(
         );
       });
 
+      it('tells the position of its newest event (START when empty)', async () => {
+        expect(await store.head()).to.equal(START);
+        await store.append('trainer-a', [ev('A'), ev('B')]);
+        const log = await readWholeLog(store);
+        expect(await store.head()).to.equal(log.at(-1)!.globalPosition);
+      });
+
       it('filters by type', async () => {
         await store.append('trainer-a', [ev('A'), ev('B'), ev('A'), ev('C')]);
         const page = await store.readAll({ types: ['A', 'C'] });

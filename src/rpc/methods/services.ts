@@ -20,6 +20,13 @@ export interface RpcServices {
   readonly trainerSpeed: number;
   /** Redis connection state, or undefined on the memory store. */
   redisStatus(): string | undefined;
+  /** SSE sessions and distinct users connected to this instance. */
+  readonly realtime?: {
+    status(): { sessions: number; connectedUsers: number };
+    presence(): Promise<
+      readonly { serverId: string; sessions: number; users: readonly string[] }[]
+    >;
+  };
   /** Commands waiting in the group and dead-lettered ones. */
   backlog(): Promise<{ readonly pending: number; readonly lag: number; readonly dead: number }>;
 }

@@ -20,6 +20,17 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
         connectedUsers: z.number().int(),
         pendingCommands: z.number().int(),
         deadCommands: z.number().int(),
+        presence: z
+          .array(
+            z.object({
+              serverId: z.string(),
+              sessions: z.number().int(),
+              users: z.array(z.string()),
+            }),
+          )
+          .describe(
+            'SSE sessions and users per live instance (entries expire when an instance dies)',
+          ),
         projections: z.array(
           z.object({
             name: z.string(),
@@ -31,19 +42,20 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
         ),
       }),
       handler: async () => {
-        const [backlog, projections] = await Promise.all([
+        const [backlog, projections, presence] = await Promise.all([
           services.backlog(),
           services.readModels.status(),
+          services.realtime?.presence() ?? [],
         ]);
         return {
           serverId: services.serverId,
           store: services.storeName,
           redis: services.redisStatus() ?? null,
           uptimeS: Math.round((Date.now() - startedAt) / 1000),
-          sessions: 0, // SSE sessions arrive with the realtime issue
-          connectedUsers: 0,
+          ...(services.realtime?.status() ?? { sessions: 0, connectedUsers: 0 }),
           pendingCommands: backlog.pending + backlog.lag,
           deadCommands: backlog.dead,
+          presence: presence.map((p) => ({ ...p, users: [...p.users] })),
           projections: projections.map(({ name, position, lagEvents }) => ({
             name,
             position,

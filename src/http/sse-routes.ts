@@ -1,0 +1,109 @@
+/**
+ * The event streams and the subscription endpoint (SPEC.md §5): `GET /events`,
+ * `POST /api/v1/sse/subscribe`, `GET /streams/{streamId}/events`. Refusals are plain HTTP
+ * (400/401/403/404) with a JSON error body, sent before any event-stream header.
+ */
+import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import { toRpcError } from '../error-codes.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { STREAM_ID_PATTERN } from '../events/envelope.js';
+import type { Logger } from '../log.js';
+import { mayRead } from '../rpc/methods/events.js';
+import type { Realtime } from '../sse/realtime.js';
+import { startEventStream } from '../sse/realtime.js';
+import { subscriptionFromQuery } from '../sse/routing.js';
+import type { StreamFeed } from '../sse/stream-feed.js';
+import { callerOf } from './auth.js';
+
+export interface SseRouteParts {
+  readonly realtime: Realtime;
+  readonly feed: StreamFeed;
+  /** Authentication for every route here (anonymous callers refused). */
+  readonly authenticate: RequestHandler;
+  /** SSE_RETRY_MS */
+  readonly retryMs: number;
+  readonly logger: Logger;
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof ValidationError) return 400;
+  if (error instanceof ForbiddenError) return 403;
+  if (error instanceof NotFoundError) return 404;
+  return 500;
+}
+
+function refuse(res: Response, error: unknown, logger: Logger): void {
+  const status = statusOf(error);
+  if (status === 500) logger.error('event stream failed', { error: String(error) });
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(status).json({ error: toRpcError(error) });
+}
+
+function query(req: Request): URLSearchParams {
+  return new URL(req.originalUrl, 'http://x').searchParams;
+}
+
+export function sseRoutes(parts: SseRouteParts): Router {
+  const { realtime, feed, authenticate, logger } = parts;
+  const router = Router();
+  router.get('/events', authenticate, async (req, res) => {
+    try {
+      const caller = callerOf(res)!;
+      const q = query(req);
+      const prepared = await realtime.prepare(caller, {
+        ...(q.get('sessionId') ? { sessionId: q.get('sessionId')! } : {}),
+        subscription: subscriptionFromQuery(q),
+      });
+      const lastEventId = req.get('Last-Event-ID') ?? q.get('lastEventId') ?? undefined;
+      await realtime.open(res, caller, prepared, lastEventId);
+    } catch (error) {
+      refuse(res, error, logger);
+    }
+  });
+  router.post(
+    '/api/v1/sse/subscribe',
+    authenticate,
+    express.json({ limit: '64kb' }),
+    async (req, res) => {
+      try {
+        res.json(await realtime.subscribe(callerOf(res)!, req.body));
+      } catch (error) {
+        refuse(res, error, logger);
+      }
+    },
+  );
+  router.get('/streams/:streamId/events', authenticate, async (req, res) => {
+    try {
+      const caller = callerOf(res)!;
+      const streamId = String(req.params.streamId);
+      if (!STREAM_ID_PATTERN.test(streamId)) {
+        throw new ValidationError(`invalid stream id ${JSON.stringify(streamId)}`, [
+          { path: 'streamId', message: 'not a stream id' },
+        ]);
+      }
+      if (!mayRead(caller, streamId)) {
+        throw new ForbiddenError(
+          `only admins may read ${streamId}; you may read trainer-${caller.userId}`,
+        );
+      }
+      const resumed = Number(req.get('Last-Event-ID'));
+      const from =
+        Number.isSafeInteger(resumed) && resumed > 0
+          ? resumed + 1
+          : Number(query(req).get('fromVersion') ?? 1);
+      if (!Number.isSafeInteger(from) || from < 1) {
+        throw new ValidationError('fromVersion must be an integer ≥ 1', [
+          { path: 'fromVersion', message: 'integer ≥ 1' },
+        ]);
+      }
+      startEventStream(res, parts.retryMs);
+      await feed.serve(res, streamId, from);
+    } catch (error) {
+      refuse(res, error, logger);
+    }
+  });
+  return router;
+}

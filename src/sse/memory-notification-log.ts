@@ -1,0 +1,60 @@
+import type { Json } from '../events/envelope.js';
+import type { MemoryEventStore, StoredNotification } from '../events/memory-event-store.js';
+import { compareStreamIds } from '../events/stream-ids.js';
+import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
+
+function entryOf(n: StoredNotification): NotificationEntry {
+  return {
+    id: n.id,
+    method: n.method,
+    params: JSON.parse(n.params) as { [k: string]: Json },
+    target: n.target,
+    targetIds: n.targetIds ? n.targetIds.split(',') : [],
+    topic: n.topic,
+    serverId: n.serverId,
+  };
+}
+
+/** The memory store's notifications as a log (one instance: the epoch never changes). */
+export class MemoryNotificationLog implements NotificationLog {
+  private readonly epochId = Date.now().toString(36);
+
+  constructor(private readonly store: MemoryEventStore) {}
+
+  async epoch(): Promise<string> {
+    return this.epochId;
+  }
+
+  async renewEpoch(): Promise<string> {
+    return this.epochId;
+  }
+
+  async retention(): Promise<Retention> {
+    return this.store.notificationRetention();
+  }
+
+  async range(after: string, until: string, count: number): Promise<NotificationEntry[]> {
+    return this.store
+      .readNotifications(after)
+      .filter((n) => compareStreamIds(n.id, until) <= 0)
+      .slice(0, count)
+      .map(entryOf);
+  }
+
+  follow(after: string, handler: (entries: readonly NotificationEntry[]) => void): Tail {
+    let cursor = after;
+    const deliver = () => {
+      const fresh = this.store.readNotifications(cursor);
+      if (fresh.length === 0) return;
+      cursor = fresh.at(-1)!.id;
+      handler(fresh.map(entryOf));
+    };
+    this.store.notified.on('notification', deliver);
+    queueMicrotask(deliver);
+    return {
+      close: async () => {
+        this.store.notified.off('notification', deliver);
+      },
+    };
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The realtime side of an instance: `GET /events` sessions (limits, resume, subscriptions kept
+ * for reconnects), subscription changes from any instance, presence, and shutdown with a retry
+ * hint so clients move to other instances.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { IDENTIFIER } from '../domain/identifier.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Caller } from '../rpc/method.js';
+import type { InstancePresence, SessionDirectory } from './directory.js';
+import { jitteredRetry, retryFrame } from './frames.js';
+import type { Hub } from './hub.js';
+import { type SubscriptionSpec, specOf, subscriptionInput } from './routing.js';
+import { SseSession } from './session.js';
+
+export interface RealtimeOptions {
+  readonly hub: Hub;
+  readonly directory: SessionDirectory;
+  readonly serverId: string;
+  /** SSE_MAX_CONNECTIONS */
+  readonly maxConnections: number;
+  /** SSE_MAX_BUFFERED_BYTES */
+  readonly maxBufferedBytes: number;
+  /** SSE_RETRY_MS */
+  readonly retryMs: number;
+  /** PRESENCE_TTL_MS */
+  readonly presenceTtlMs: number;
+  readonly logger: Logger;
+}
+
+/** What `GET /events` asked for. */
+export interface OpenRequest {
+  readonly sessionId?: string;
+  readonly subscription: unknown;
+  /** `Last-Event-ID`, or the `lastEventId` query. */
+  readonly lastEventId?: string;
+}
+
+/** The body of `POST /api/v1/sse/subscribe`. */
+const subscribeBody = subscriptionInput.extend({
+  sessionId: z.string().regex(IDENTIFIER, 'must be the sessionId the session was opened with'),
+});
+
+/** The headers every event stream starts with (SPEC.md §5). */
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+  Connection: 'keep-alive',
+} as const;
+
+/** Starts an event stream on `res`: headers and `retry:`. */
+export function startEventStream(res: ServerResponse, retryMs: number): void {
+  res.writeHead(200, SSE_HEADERS);
+  res.socket?.setNoDelay(true);
+  res.write(retryFrame(retryMs));
+}
+
+export class Realtime {
+  private presenceTimer?: NodeJS.Timeout;
+  private closing = false;
+  private started = false;
+
+  constructor(private readonly options: RealtimeOptions) {}
+
+  async start(): Promise<void> {
+    const { hub, directory, presenceTtlMs } = this.options;
+    await hub.start();
+    await directory.onChange((sessionId) => void this.reload(sessionId));
+    this.presenceTimer = setInterval(() => void this.publishPresence(), presenceTtlMs / 3);
+    await this.publishPresence();
+    this.started = true;
+  }
+
+  /** Sessions and distinct users connected to this instance. */
+  status(): { sessions: number; connectedUsers: number } {
+    const users = new Set([...this.options.hub.sessions].map((s) => s.audience.userId));
+    return { sessions: this.options.hub.sessions.size, connectedUsers: users.size };
+  }
+
+  /** Who is connected to which instance, from every instance's presence entry. */
+  presence(): Promise<InstancePresence[]> {
+    return this.options.directory.presence();
+  }
+
+  /** Validates a request for `GET /events` before anything is written (errors become 4xx). */
+  async prepare(
+    caller: Caller,
+    request: OpenRequest,
+  ): Promise<{ sessionId: string; spec: SubscriptionSpec }> {
+    const sessionId = request.sessionId ?? randomUUID();
+    if (!IDENTIFIER.test(sessionId)) {
+      throw new ValidationError('sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -', [
+        { path: 'sessionId', message: 'not an identifier' },
+      ]);
+    }
+    const stored = request.sessionId ? await this.options.directory.get(sessionId) : undefined;
+    if (stored && stored.userId !== caller.userId && !caller.isAdmin) {
+      throw new ForbiddenError(
+        `session ${sessionId} belongs to another user; choose another sessionId`,
+      );
+    }
+    if (stored) return { sessionId, spec: stored.spec };
+    const parsed = subscriptionInput.safeParse(request.subscription);
+    if (!parsed.success) {
+      throw ValidationError.fromIssues(
+        'invalid topics or filters',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      )!;
+    }
+    const spec = specOf(parsed.data);
+    await this.options.directory.put(sessionId, { userId: caller.userId, spec });
+    return { sessionId, spec };
+  }
+
+  /** Serves one `GET /events` stream until the client goes or the instance shuts down. */
+  async open(
+    res: ServerResponse,
+    caller: Caller,
+    prepared: { sessionId: string; spec: SubscriptionSpec },
+    lastEventId?: string,
+  ): Promise<void> {
+    const { hub, retryMs, maxConnections, maxBufferedBytes, logger } = this.options;
+    if (!this.started || this.closing || hub.sessions.size >= maxConnections) {
+      startEventStream(res, jitteredRetry(retryMs));
+      res.end();
+      logger.info(
+        'event stream refused (starting, shutting down or at SSE_MAX_CONNECTIONS): told to retry',
+        {
+          sessions: hub.sessions.size,
+        },
+      );
+      return;
+    }
+    startEventStream(res, retryMs);
+    const session = new SseSession(
+      res,
+      prepared.sessionId,
+      { userId: caller.userId, groups: caller.groups },
+      prepared.spec,
+      maxBufferedBytes,
+      '0-0',
+    );
+    session.onClose = (reason) => {
+      hub.detach(session);
+      if (reason === 'slow') {
+        logger.warn(
+          'closed a slow SSE reader past SSE_MAX_BUFFERED_BYTES; it resumes from its last id',
+          {
+            sessionId: session.sessionId,
+            userId: caller.userId,
+            bufferedBytes: session.bufferedAtClose,
+            maxBufferedBytes,
+          },
+        );
+      }
+    };
+    await hub.attach(session, lastEventId);
+  }
+
+  /** `POST /api/v1/sse/subscribe`: changes a session's subscription wherever it is held. */
+  async subscribe(
+    caller: Caller,
+    body: unknown,
+  ): Promise<{ sessionId: string } & SubscriptionSpec> {
+    const parsed = subscribeBody.safeParse(body);
+    if (!parsed.success) {
+      throw ValidationError.fromIssues(
+        'invalid subscription change',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      )!;
+    }
+    const { sessionId, ...change } = parsed.data;
+    const stored = await this.options.directory.get(sessionId);
+    if (!stored) throw new NotFoundError('session', sessionId);
+    if (stored.userId !== caller.userId && !caller.isAdmin) {
+      throw new ForbiddenError(`session ${sessionId} belongs to another user`);
+    }
+    const spec = specOf({
+      topics: change.topics ?? stored.spec.topics.slice(),
+      filters: change.filters ?? (stored.spec.filters as Record<string, string[]>),
+    });
+    await this.options.directory.put(sessionId, { userId: stored.userId, spec });
+    await this.options.directory.announce(sessionId);
+    return { sessionId, ...spec };
+  }
+
+  /** Closes every session with a jittered retry so clients spread over the other instances. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.presenceTimer);
+    const { hub, directory, serverId, retryMs } = this.options;
+    for (const s of [...hub.sessions]) s.close('shutdown', jitteredRetry(retryMs));
+    await hub.close();
+    await directory.clearPresence(serverId).catch(() => {});
+    await directory.close();
+  }
+
+  private async reload(sessionId: string): Promise<void> {
+    const held = [...this.options.hub.sessions].filter((s) => s.sessionId === sessionId);
+    if (held.length === 0) return;
+    const record = await this.options.directory.get(sessionId);
+    if (record) for (const s of held) s.spec = record.spec;
+  }
+
+  private async publishPresence(): Promise<void> {
+    const users = new Map<string, number>();
+    for (const s of this.options.hub.sessions) {
+      users.set(s.audience.userId, (users.get(s.audience.userId) ?? 0) + 1);
+    }
+    const { directory, serverId, presenceTtlMs, logger } = this.options;
+    await directory.setPresence(serverId, users, presenceTtlMs).catch((error: unknown) => {
+      logger.warn('cannot write presence; retrying', { error: String(error) });
+    });
+  }
+}

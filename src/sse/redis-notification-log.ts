@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Json } from '../events/envelope.js';
+import type { Keys } from '../events/keys.js';
+import { fieldMap, type StreamEntry } from '../events/redis-entries.js';
+import type { Logger } from '../log.js';
+import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
+
+const BLOCK_MS = 2000;
+const BATCH = 500;
+
+const RENEW_EPOCH = `if redis.call('GET', KEYS[1]) == ARGV[1] or redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+return redis.call('GET', KEYS[1])`;
+
+/** Decodes a `{sc}:notify` entry (fields as the append script writes them). */
+export function decodeNotification([id, flat]: StreamEntry): NotificationEntry {
+  const f = fieldMap(flat);
+  return {
+    id,
+    method: f.method ?? '',
+    params: JSON.parse(f.params ?? '{}') as { [k: string]: Json },
+    target: (f.target ?? 'broadcast') as NotificationEntry['target'],
+    targetIds: f.targetIds ? f.targetIds.split(',') : [],
+    topic: f.topic ?? '',
+    serverId: f.serverId ?? '',
+  };
+}
+
+const newEpoch = () => randomBytes(6).toString('hex');
+
+/** The notifications stream on Redis. */
+export class RedisNotificationLog implements NotificationLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly logger: Logger,
+  ) {}
+
+  async epoch(): Promise<string> {
+    await this.redis.set(this.keys.notifyEpoch, newEpoch(), 'NX');
+    return (await this.redis.get(this.keys.notifyEpoch)) ?? this.epoch();
+  }
+
+  async renewEpoch(old: string): Promise<string> {
+    return (await this.redis.eval(
+      RENEW_EPOCH,
+      1,
+      this.keys.notifyEpoch,
+      old,
+      newEpoch(),
+    )) as string;
+  }
+
+  async retention(): Promise<Retention> {
+    try {
+      // trimming does not move max-deleted-entry-id (only XDEL does): compare counts instead
+      const info = fieldMap((await this.redis.xinfo('STREAM', this.keys.notify)) as unknown[]);
+      const first = info['first-entry'] as [string, string[]] | null;
+      return {
+        newest: String(info['last-generated-id'] ?? '0-0'),
+        ...(first ? { oldest: first[0] } : {}),
+        trimmed:
+          Number(info['entries-added']) > Number(info.length) ||
+          String(info['max-deleted-entry-id']) !== '0-0',
+      };
+    } catch (error) {
+      if (String(error).includes('no such key')) return { newest: '0-0', trimmed: false };
+      throw error;
+    }
+  }
+
+  async range(after: string, until: string, count: number): Promise<NotificationEntry[]> {
+    const entries = (await this.redis.xrange(
+      this.keys.notify,
+      `(${after}`,
+      until,
+      'COUNT',
+      count,
+    )) as StreamEntry[];
+    return entries.map(decodeNotification);
+  }
+
+  follow(after: string, handler: (entries: readonly NotificationEntry[]) => void): Tail {
+    const conn = this.redis.duplicate({ maxRetriesPerRequest: null });
+    conn.on('error', () => {}); // reported by the loop
+    let closing = false;
+    let cursor = after;
+    const loop = async () => {
+      let backoff = 100;
+      while (!closing) {
+        try {
+          const reply = (await conn.xread(
+            'COUNT',
+            BATCH,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            this.keys.notify,
+            cursor,
+          )) as [string, StreamEntry[]][] | null;
+          backoff = 100;
+          const entries = reply?.[0]?.[1] ?? [];
+          if (entries.length === 0 || closing) continue;
+          cursor = entries.at(-1)![0];
+          handler(entries.map(decodeNotification));
+        } catch (error) {
+          if (closing) break;
+          this.logger.warn('notifications tail read failed; retrying from its own last id', {
+            error: String(error),
+            retryInMs: backoff,
+          });
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+          backoff = Math.min(backoff * 2, 5000);
+        }
+      }
+    };
+    const done = loop();
+    return {
+      close: async () => {
+        closing = true;
+        conn.disconnect();
+        await done;
+      },
+    };
+  }
+}
