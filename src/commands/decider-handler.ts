@@ -1,7 +1,13 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { Command, Decider, DomainEvent, NotificationMapper } from '../domain/decider.js';
 import { ConcurrencyError } from '../errors.js';
-import { type ExpectedVersion, type Json, NO_STREAM, STREAM_EXISTS } from '../events/envelope.js';
+import {
+  ANY,
+  type ExpectedVersion,
+  type Json,
+  NO_STREAM,
+  STREAM_EXISTS,
+} from '../events/envelope.js';
 import type { EventStore } from '../events/event-store.js';
 import type { CommandEnvelope, CommandHandler } from './command-bus.js';
 
@@ -21,6 +27,12 @@ export interface DeciderSpec<C extends Command, E extends DomainEvent, S> {
   readonly notify?: NotificationMapper<E>;
   /** The answer recorded with the events (the store adds version and global position). */
   result(command: C, events: readonly E[], state: S): Json;
+  /**
+   * The stream is a log without invariants (a user's sent messages): decide on the initial state
+   * and append at any version, so concurrent commands never conflict. Its notifications get no
+   * stream version.
+   */
+  readonly unversioned?: boolean;
 }
 
 /** Tuning of the runtime. */
@@ -82,7 +94,9 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
     const clientExpected = spec.expectedVersion?.(envelope);
     const exact = typeof clientExpected === 'number' ? clientExpected : undefined;
     for (let round = 0; ; round++) {
-      const entity = await load(streamId);
+      const entity = spec.unversioned
+        ? { state: spec.decider.initialState(), version: 0 }
+        : await load(streamId);
       if (exact !== undefined && entity.version !== exact)
         throw new ConcurrencyError(streamId, exact, entity.version);
       if (clientExpected === STREAM_EXISTS && entity.version === 0)
@@ -102,7 +116,7 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
             data: e.data,
           })),
           {
-            expectedVersion: entity.version,
+            expectedVersion: spec.unversioned ? ANY : entity.version,
             idempotencyKey: envelope.id,
             result: spec.result(command, events, entity.state),
             metadata: {
@@ -130,7 +144,7 @@ export function deciderHandler<C extends Command, E extends DomainEvent, S>(
           );
         continue; // another writer won: reload from the store and decide again
       }
-      if (duplicate) return; // handled before (a redelivery): the stream holds that run's events, not ours
+      if (duplicate || spec.unversioned) return; // a redelivery, or nothing to cache
       remember(streamId, {
         state: events.reduce((s, e) => spec.decider.evolve(s, e), entity.state),
         version: entity.version + events.length,

@@ -83,6 +83,7 @@ export function commandHandlers(
         };
       },
       streamId: (command) => messageStreamId(command.metadata.userId),
+      unversioned: true, // concurrent messages of one sender never conflict
       notify: messageNotifications,
       result: (command) => ({ commandId: command.metadata.commandId }),
     }),
