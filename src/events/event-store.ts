@@ -48,6 +48,26 @@ export interface AppendOptions {
   readonly notifications?: readonly NotificationRecord[];
   /** Publish the idempotency key on this channel once the outcome is recorded (command replies). */
   readonly replyChannel?: string;
+  /**
+   * Queues a job in the same atomic step (DESIGN.md §7: a deployment is never started without its
+   * job). Refused with `OverloadedError`, writing nothing, when `maxWaiting` jobs already wait.
+   */
+  readonly enqueue?: JobToQueue;
+}
+
+/** A job queued by an append on `{sc}:jobs:<queue>` (consumer group `group`). */
+export interface JobToQueue {
+  /** `deploy` → `{sc}:jobs:deploy`. */
+  readonly queue: string;
+  readonly group: string;
+  /** The job's id (e.g. the deployment id). */
+  readonly id: string;
+  readonly type: string;
+  readonly data: Json;
+  /** Jobs not yet taken by any consumer, at most. */
+  readonly maxWaiting: number;
+  /** Names the queue in the refusal: `<label> queue is full` (default `the <queue>`). */
+  readonly label?: string;
 }
 
 /** What `append` returns: the events written, or the outcome recorded by the first use of the key. */

@@ -23,6 +23,8 @@ export interface Keys {
   readonly commands: string;
   /** Dead-lettered commands. */
   readonly deadCommands: string;
+  /** A job queue (stream with a consumer group), e.g. `deploy`; its dead letters add `:dead`. */
+  jobs(queue: string): string;
   /** Pub/sub channel on which an instance hears that its commands were handled. */
   reply(serverId: string): string;
   /** Live instances (zset: `SERVER_ID` scored by its lease expiry, ms of the Redis clock). */
@@ -41,6 +43,8 @@ export interface Keys {
   readonly sseChanges: string;
   /** Who is connected to an instance (hash: user id → sessions; expires without heartbeats). */
   presence(serverId: string): string;
+  /** A connection's secrets: AES-256-GCM ciphertext only (string, written once; DESIGN.md §3). */
+  secret(connectionId: string): string;
 }
 
 /** Builds the keys for `prefix` (SPEC.md `KEY_PREFIX`, default `sc`). */
@@ -60,6 +64,7 @@ export function keysFor(prefix: string): Keys {
     commands: `${tag}:cmd`,
     deadCommands: `${tag}:cmd:dead`,
     reply: (serverId) => `${tag}:reply:${serverId}`,
+    jobs: (queue) => `${tag}:jobs:${queue}`,
     servers: `${tag}:servers`,
     serverInfo: `${tag}:servers:info`,
     projection: (name) => `${tag}:proj:${name}`,
@@ -68,5 +73,6 @@ export function keysFor(prefix: string): Keys {
     sseSession: (sessionId) => `${tag}:sse:session:${sessionId}`,
     sseChanges: `${tag}:sse:changes`,
     presence: (serverId) => `${tag}:presence:${serverId}`,
+    secret: (connectionId) => `${tag}:secret:${connectionId}`,
   };
 }

@@ -15,11 +15,13 @@ import {
   type SubscribeAllOptions,
   type Subscription,
 } from './event-store.js';
+import { MemoryJobs } from './memory-jobs.js';
 import {
   assertIdempotencyKey,
   assertStreamId,
   type PreparedNotification,
   prepareAppend,
+  queueFull,
   type StoreSettings,
 } from './prepare-append.js';
 import { pageLimit } from './redis-log-follower.js';
@@ -37,6 +39,8 @@ export interface StoredNotification extends PreparedNotification {
 export class MemoryEventStore implements EventStore {
   /** Emits `(channel, idempotencyKey)` where the Redis store would `PUBLISH` a reply. */
   readonly replies = new EventEmitter();
+  /** Jobs queued by appends (`enqueue`). */
+  readonly jobs = new MemoryJobs();
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly log: RecordedEvent[] = [];
   private readonly outcomes = new Map<string, { outcome: Outcome; expiresAt: number }>();
@@ -51,6 +55,7 @@ export class MemoryEventStore implements EventStore {
   constructor(private readonly settings: StoreSettings) {
     this.appended.setMaxListeners(0);
     this.notified.setMaxListeners(0);
+    this.replies.setMaxListeners(0); // one listener per command waiting for its reply
   }
 
   async append(
@@ -71,6 +76,9 @@ export class MemoryEventStore implements EventStore {
     ) {
       throw new ConcurrencyError(streamId, options.expectedVersion ?? 'any', current);
     }
+    if (p.job && this.jobs.waiting(p.job.queue) >= p.job.maxWaiting) {
+      throw queueFull(p.job, this.jobs.waiting(p.job.queue));
+    }
     const recorded = p.events.map((e, i): RecordedEvent => {
       const event: RecordedEvent = {
         id: e.id,
@@ -88,6 +96,7 @@ export class MemoryEventStore implements EventStore {
     this.streams.set(streamId, stream);
     this.log.push(...recorded);
     const written = p.notifications.map((n) => this.writeNotification(n));
+    if (p.job) this.jobs.push(p.job);
     const appended = {
       kind: 'appended' as const,
       streamId,

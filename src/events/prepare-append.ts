@@ -1,5 +1,5 @@
 import { v4 as uuidv4 } from 'uuid';
-import { type Issue, ValidationError } from '../errors.js';
+import { type Issue, OverloadedError, ValidationError } from '../errors.js';
 import {
   ANY,
   type EventMetadata,
@@ -87,6 +87,51 @@ export interface PreparedAppend {
   readonly replyChannel: string;
   readonly events: readonly PreparedEvent[];
   readonly notifications: readonly PreparedNotification[];
+  /** The job to queue, serialised (`{sc}:jobs:<queue>` entry fields id type data meta). */
+  readonly job?: PreparedJob;
+}
+
+/** A job serialised for writing. */
+export interface PreparedJob {
+  readonly queue: string;
+  readonly group: string;
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly meta: string;
+  readonly maxWaiting: number;
+  readonly label?: string;
+}
+
+const QUEUE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** The error of an append whose job queue is full (nothing was written). */
+export function queueFull(
+  job: Pick<PreparedJob, 'queue' | 'maxWaiting' | 'label'>,
+  waiting: number,
+): OverloadedError {
+  return new OverloadedError(
+    `${job.label ?? `the ${job.queue}`} queue is full: ${waiting} jobs wait for a runner (at most ${job.maxWaiting}); retry later`,
+    5000,
+  );
+}
+
+function prepareJob(
+  job: AppendOptions['enqueue'],
+  meta: string,
+  issues: Issue[],
+): PreparedJob | undefined {
+  if (!job) return undefined;
+  if (!QUEUE_NAME.test(job.queue) || !QUEUE_NAME.test(job.group)) {
+    issues.push({ path: 'enqueue.queue', message: 'queue and group are 1-32 of a-z 0-9 -' });
+  }
+  if (!IDEMPOTENCY_KEY.test(job.id)) issues.push({ path: 'enqueue.id', message: 'invalid job id' });
+  if (!Number.isSafeInteger(job.maxWaiting) || job.maxWaiting < 1) {
+    issues.push({ path: 'enqueue.maxWaiting', message: 'a positive integer' });
+  }
+  const found = jsonIssues(job.data, 'enqueue.data');
+  issues.push(...found);
+  return found.length ? undefined : { ...job, data: JSON.stringify(job.data), meta };
 }
 
 /** Checks a stream id (SPEC.md §4), throwing `ValidationError`. */
@@ -155,9 +200,11 @@ export function prepareAppend(
   ) {
     issues.push({ path: 'replyChannel', message: 'must be a non-empty string' });
   }
+  const job = prepareJob(options.enqueue, prepared[0]?.meta ?? '{}', issues);
   const error = ValidationError.fromIssues(`append to ${streamId} refused`, issues);
   if (error) throw error;
   return {
+    ...(job ? { job } : {}),
     streamId,
     expected,
     idempotencyKey: options.idempotencyKey ?? '',

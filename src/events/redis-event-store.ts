@@ -22,12 +22,13 @@ import {
   assertIdempotencyKey,
   assertStreamId,
   prepareAppend,
+  queueFull,
   type StoreSettings,
 } from './prepare-append.js';
 import { decodeLogEntry, decodeStreamEntry, type StreamEntry } from './redis-entries.js';
 import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
 
-const appendScript = LuaScript.load(new URL('./lua/append-events-4.lua', import.meta.url));
+const appendScript = LuaScript.load(new URL('./lua/append-events-5.lua', import.meta.url));
 const recordOutcomeScript = LuaScript.load(new URL('./lua/record-outcome-1.lua', import.meta.url));
 
 /** Most log entries one `readAll` call scans when filtering by type. */
@@ -72,17 +73,22 @@ export class RedisEventStore implements EventStore {
     for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);
     args.push(p.notifications.length);
     for (const n of p.notifications) args.push(n.method, n.params, n.target, n.targetIds, n.topic);
+    const { job } = p;
+    if (job) args.push('1', job.group, job.maxWaiting, job.id, job.type, job.data, job.meta);
+    else args.push('0');
     const keys = [
       this.keys.stream(streamId),
       this.keys.all,
       this.keys.notify,
       this.keys.done(p.idempotencyKey),
+      this.keys.jobs(job?.queue ?? 'none'),
     ];
     const reply = (await appendScript.run(this.redis, keys, args)) as (string | number)[];
     const status = reply[0];
     if (status === 0) return { duplicate: true, outcome: JSON.parse(String(reply[1])) as Outcome };
     if (status === -1)
       throw new ConcurrencyError(streamId, options.expectedVersion ?? 'any', Number(reply[1]));
+    if (status === -2) throw queueFull(job!, Number(reply[1]));
     const first = Number(reply[1]);
     const positions = reply.slice(3, 3 + p.events.length).map(String);
     const notifications = [];

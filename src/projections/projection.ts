@@ -17,6 +17,18 @@ export interface ReadModelWrite {
   readonly delete?: boolean;
   readonly set?: ReadModelDoc;
   readonly incr?: Readonly<Record<string, number>>;
+  /**
+   * Then puts the document in a capped index by `score`; past `keep` entries the lowest-scored
+   * documents are deleted (e.g. the newest DEPLOY_RESULTS_KEEP finished deployments).
+   */
+  readonly keepNewest?: KeepNewest;
+}
+
+/** See `ReadModelWrite.keepNewest`. */
+export interface KeepNewest {
+  readonly index: string;
+  readonly score: number;
+  readonly keep: number;
 }
 
 /** A projection's definition; `project` must be pure (same event, same writes). */
@@ -36,7 +48,7 @@ export interface Projection {
 export function coalesceWrites(writes: readonly ReadModelWrite[]): ReadModelWrite[] {
   const byId = new Map<
     string,
-    { delete: boolean; set: ReadModelDoc; incr: Record<string, number> }
+    { delete: boolean; set: ReadModelDoc; incr: Record<string, number>; keepNewest?: KeepNewest }
   >();
   for (const write of writes) {
     let merged = byId.get(write.id);
@@ -45,6 +57,7 @@ export function coalesceWrites(writes: readonly ReadModelWrite[]): ReadModelWrit
       byId.delete(write.id);
       byId.set(write.id, merged);
     }
+    if (write.keepNewest) merged.keepNewest = write.keepNewest;
     for (const [field, value] of Object.entries(write.set ?? {})) {
       merged.set[field] = value;
       delete merged.incr[field];
@@ -62,6 +75,7 @@ export function coalesceWrites(writes: readonly ReadModelWrite[]): ReadModelWrit
     ...(m.delete ? { delete: true } : {}),
     ...(Object.keys(m.set).length ? { set: m.set } : {}),
     ...(Object.keys(m.incr).length ? { incr: m.incr } : {}),
+    ...(m.keepNewest ? { keepNewest: m.keepNewest } : {}),
   }));
 }
 
@@ -70,8 +84,9 @@ export function applyWrites(
   docs: Map<string, ReadModelDoc>,
   writes: readonly ReadModelWrite[],
 ): void {
+  const indexes = indexesOf(docs);
   for (const write of writes) {
-    if (write.delete) docs.delete(write.id);
+    if (write.delete) docs.delete(write.id); // (as on Redis: capped indexes keep their entries)
     if (!write.set && !write.incr) continue;
     const doc = { ...(docs.get(write.id) ?? {}) };
     Object.assign(doc, write.set ?? {});
@@ -79,6 +94,37 @@ export function applyWrites(
       doc[field] = (typeof doc[field] === 'number' ? (doc[field] as number) : 0) + by;
     }
     docs.set(write.id, doc);
+    if (write.keepNewest) keepNewest(docs, indexes, write.id, write.keepNewest);
+  }
+}
+
+/** The capped indexes of a document map (index → id → score). */
+const indexMaps = new WeakMap<Map<string, ReadModelDoc>, Map<string, Map<string, number>>>();
+
+function indexesOf(docs: Map<string, ReadModelDoc>): Map<string, Map<string, number>> {
+  let indexes = indexMaps.get(docs);
+  if (!indexes) {
+    indexes = new Map();
+    indexMaps.set(docs, indexes);
+  }
+  return indexes;
+}
+
+/** Adds to a capped index and deletes the lowest-scored documents past `keep` (ties: by id). */
+function keepNewest(
+  docs: Map<string, ReadModelDoc>,
+  indexes: Map<string, Map<string, number>>,
+  id: string,
+  k: KeepNewest,
+): void {
+  const index = indexes.get(k.index) ?? new Map<string, number>();
+  indexes.set(k.index, index);
+  index.set(id, k.score);
+  if (index.size <= k.keep) return;
+  const ordered = [...index].sort(([a, sa], [b, sb]) => sa - sb || (a < b ? -1 : a > b ? 1 : 0));
+  for (const [old] of ordered.slice(0, index.size - k.keep)) {
+    docs.delete(old);
+    index.delete(old);
   }
 }
 

@@ -31,6 +31,7 @@ function encodeWrites(writes: readonly ReadModelWrite[]): string {
       w.delete ? 1 : 0,
       Object.entries(w.set ?? {}).flatMap(([field, value]) => [field, JSON.stringify(value)]),
       Object.entries(w.incr ?? {}).flat(),
+      w.keepNewest ? [w.keepNewest.index, w.keepNewest.score, w.keepNewest.keep] : [],
     ]),
   );
 }

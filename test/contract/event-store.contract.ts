@@ -5,6 +5,7 @@ import {
   type EventStore,
   type NewEvent,
   NO_STREAM,
+  OverloadedError,
   type RecordedEvent,
   START,
   STREAM_EXISTS,
@@ -18,6 +19,8 @@ export interface EventStoreFixture {
   footprint(): Promise<number>;
   /** Starts listening on `channel`; `message` resolves with the next message published there. */
   nextReply(channel: string): Promise<{ readonly message: Promise<string> }>;
+  /** Jobs queued on `queue` (Redis: entries of `{sc}:jobs:<queue>`). */
+  queued(queue: string): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -461,6 +464,39 @@ export function describeEventStoreContract(
         expect(r1.notifications[0]!.prevId).to.equal('0-0');
         expect(r1.notifications[1]!.prevId).to.equal(r1.notifications[0]!.id);
         expect(r2.notifications[0]!.prevId).to.equal(r1.notifications[1]!.id);
+      });
+    });
+
+    describe('jobs queued by an append (DESIGN.md §7)', () => {
+      const job = (id: string, maxWaiting = 2) => ({
+        queue: 'deploy',
+        group: 'runners',
+        id,
+        type: 'RunDeployment',
+        data: { id },
+        maxWaiting,
+      });
+      it('queues the job with the events, and refuses past maxWaiting writing nothing', async () => {
+        await store.append('deployment-a', [ev('Started')], { enqueue: job('a') });
+        await store.append('deployment-b', [ev('Started')], { enqueue: job('b') });
+        expect(await fx.queued('deploy')).to.equal(2);
+        const refused = await expectRejects(
+          store.append('deployment-c', [ev('Started')], {
+            enqueue: job('c'),
+            idempotencyKey: 'start-c',
+          }),
+          OverloadedError,
+        );
+        expect(refused.message).to.match(/the deploy queue is full/);
+        expect((await store.readStream('deployment-c')).events).to.have.length(0);
+        expect(await store.getOutcome('start-c')).to.equal(undefined);
+        expect(await fx.queued('deploy')).to.equal(2);
+        await expectRejects(
+          store.append('deployment-d', [ev('Started')], {
+            enqueue: { ...job('d'), queue: 'Bad Name' },
+          }),
+          ValidationError,
+        );
       });
     });
 

@@ -23,6 +23,7 @@ describeEventStoreContract('memory', async () => {
     store,
     footprint: async () => Object.values(store.stats()).reduce((a, b) => a + b, 0),
     nextReply: async (channel) => ({ message: once(store.replies, channel) }),
+    queued: async (queue) => store.jobs.waiting(queue),
     cleanup: () => store.close(),
   };
 });
@@ -52,6 +53,7 @@ describeWithRedis('Redis event store', () => {
     return {
       store,
       footprint: async () => (await keysUnder(redis, prefix)).length,
+      queued: async (queue) => redis.xlen(keysFor(prefix).jobs(queue)),
       nextReply: async (channel) => {
         await subscriber.subscribe(channel);
         return { message: once(heard, channel).finally(() => subscriber.unsubscribe(channel)) };

@@ -109,6 +109,22 @@ export function describeProjectionStoreContract(
         expect(second.docs[1]).to.deep.equal({ id: 'misty', name: 'misty', n: 2 });
       });
 
+      it('keeps only the newest documents of a capped index', async () => {
+        const { fence } = (await store.acquire(name, 'a', 10_000))!;
+        const finished = (id: string, score: number) => ({
+          id,
+          set: { id },
+          keepNewest: { index: 'finished', score, keep: 2 },
+        });
+        await commitAs(fence, '0', f.pos(1), [finished('d3', 3), finished('d1', 1)] as never);
+        await commitAs(fence, f.pos(1), f.pos(2), [
+          { id: 'running', set: { x: 1 } },
+          finished('d2', 2),
+        ] as never);
+        const ids = (await store.list(name, { limit: 10 })).docs.map((d) => d.id);
+        expect(ids).to.deep.equal(['d2', 'd3', 'running']);
+      });
+
       it('keeps JSON values as they were written', async () => {
         const { fence } = (await store.acquire(name, 'a', 10_000))!;
         const doc = { s: 'x "y"', n: -1.5, b: false, nil: null, o: { x: 0.1, y: [1, 'a'] } };

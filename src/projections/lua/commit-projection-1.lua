@@ -1,7 +1,7 @@
 -- Commits one batch of a projection (DESIGN.md G4). KEYS: projection hash.
 -- ARGV: fence, from checkpoint, to checkpoint, mode (live/rebuild), generation,
 --       read-model key prefix (`{sc}:rm:<name>:`), writes as JSON
---       [[id, delete 0/1, [field, json value, ...], [field, increment, ...]], ...].
+--       [[id, delete 0/1, [field, json value, ...], [field, increment, ...], [index, score, keep] or []], ...].
 -- Live: the fence must be the current one and the checkpoint the batch started from; rebuild: the
 -- rebuild's generation and checkpoint. Otherwise nothing is written. Read-model keys share the
 -- hash tag of KEYS[1] (one slot).
@@ -30,6 +30,20 @@ for _, w in ipairs(cjson.decode(ARGV[7])) do
     redis.call('HSET', key, incr[i], current + incr[i + 1])
   end
   if #set > 0 or #incr > 0 then redis.call('ZADD', ids, 0, id) end
+  local cap = w[5]
+  if cap and #cap == 3 then
+    -- a capped index: past `keep` entries the lowest-scored documents go
+    local index = prefix .. 'x:' .. cap[1]
+    redis.call('ZADD', index, cap[2], id)
+    local over = redis.call('ZCARD', index) - cap[3]
+    if over > 0 then
+      for _, old in ipairs(redis.call('ZRANGE', index, 0, over - 1)) do
+        redis.call('DEL', prefix .. 'd:' .. old)
+        redis.call('ZREM', ids, old)
+        redis.call('ZREM', index, old)
+      end
+    end
+  end
 end
 redis.call('HSET', h, checkpointField, ARGV[3])
 return 'ok'

@@ -1,12 +1,14 @@
 --[[
-  append-events-4: append events to an entity stream and the global log, together with their
-  notifications, the outcome of the idempotency key and the reply, as one atomic step.
+  append-events-5: append events to an entity stream and the global log, together with their
+  notifications, the outcome of the idempotency key, the reply and an optional job, as one atomic
+  step.
   Every check comes before the first write: a script cannot roll back what it has written.
 
   KEYS[1] entity stream   {sc}:s:<streamId>   entry id 0-<version>
   KEYS[2] global log      {sc}:all            auto id = global position
   KEYS[3] notifications   {sc}:notify         MAXLEN ~ retention
   KEYS[4] outcome key     {sc}:done:<idempotencyKey> (unused when ARGV[4] is '')
+  KEYS[5] job queue       {sc}:jobs:<queue> (unused without a job)
 
   ARGV[1]  stream id
   ARGV[2]  expected kind: any | no_stream | exists | exact
@@ -21,13 +23,15 @@
            show that the exactly-once test fails without the check
   ARGV[11] n = number of events, then 5 per event: id, type, schemaVersion, data, meta
   ARGV[12 + 5n] m = number of notifications, then 5 per one: method, params, target, targetIds, topic
+  then '1' and a job (group, maxWaiting, id, type, data, meta), or '0'
 
   Returns
     {1, firstVersion, lastVersion, position * n, (notificationId, previousId) * m}
     {0, outcome JSON}    the idempotency key was used already: nothing written
     {-1, actualVersion}  the expected version did not match: nothing written
+    {-2, waiting}        the job queue already holds maxWaiting jobs nobody took: nothing written
 ]]
-local streamKey, allKey, notifyKey, doneKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local streamKey, allKey, notifyKey, doneKey, jobKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local streamId, expectedKind, expected = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local key, ttl, resultJson, replyChannel = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local retention, serverId = ARGV[8], ARGV[9]
@@ -35,6 +39,8 @@ local checkKey = ARGV[10] == '1'
 local n = tonumber(ARGV[11])
 local notifyBase = 12 + 5 * n
 local m = tonumber(ARGV[notifyBase])
+local jobBase = notifyBase + 1 + 5 * m
+local hasJob = ARGV[jobBase] == '1'
 
 if key ~= '' and checkKey then
   local done = redis.call('GET', doneKey)
@@ -48,6 +54,23 @@ if (expectedKind == 'exact' and current ~= expected)
   or (expectedKind == 'no_stream' and current ~= 0)
   or (expectedKind == 'exists' and current == 0) then
   return {-1, current}
+end
+
+if hasJob then
+  -- waiting = entries not yet delivered to the group (its lag), or the whole queue before it exists
+  local waiting = redis.call('XLEN', jobKey)
+  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', jobKey)
+  if ok then
+    for _, g in ipairs(groups) do
+      local name, lag
+      for i = 1, #g, 2 do
+        if g[i] == 'name' then name = g[i + 1] end
+        if g[i] == 'lag' then lag = g[i + 1] end
+      end
+      if name == ARGV[jobBase + 1] and type(lag) == 'number' then waiting = lag end
+    end
+  end
+  if waiting >= tonumber(ARGV[jobBase + 2]) then return {-2, waiting} end
 end
 
 local reply = {1, current + 1, current + n}
@@ -77,6 +100,11 @@ if m > 0 then
     reply[#reply + 1] = previous
     previous = id
   end
+end
+
+if hasJob then
+  redis.call('XADD', jobKey, '*', 'id', ARGV[jobBase + 3], 'type', ARGV[jobBase + 4],
+    'data', ARGV[jobBase + 5], 'meta', ARGV[jobBase + 6])
 end
 
 if key ~= '' then
