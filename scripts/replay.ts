@@ -9,11 +9,11 @@ import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { keysFor } from '../src/events/keys.js';
 import { createLogger } from '../src/log.js';
-import { PROJECTIONS, projectionNamed } from '../src/projections/index.js';
+import { PROJECTION_NAMES, projectionNamed } from '../src/projections/index.js';
 import { rebuild } from '../src/projections/rebuild.js';
 import { ProgressLine } from './lib/progress.js';
 
-const usage = `usage: npm run replay -- <projection>   (one of: ${PROJECTIONS.map((p) => p.name).join(', ')})`;
+const usage = `usage: npm run replay -- <projection>   (one of: ${PROJECTION_NAMES.join(', ')})`;
 
 async function run(): Promise<number> {
   const name = process.argv[2];
@@ -21,8 +21,8 @@ async function run(): Promise<number> {
     process.stderr.write(`${usage}\n`);
     return 2;
   }
-  const projection = projectionNamed(name);
   const config = loadConfig();
+  const projection = projectionNamed(name, config);
   if (config.STORE !== 'redis') {
     process.stderr.write('replay rebuilds a read model in Redis: set REDIS_URL as for npm start\n');
     return 2;

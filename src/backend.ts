@@ -9,6 +9,15 @@ import { FaultSwitch } from './commands/fault.js';
 import { MemoryCommandBus } from './commands/memory-command-bus.js';
 import { RedisCommandBus } from './commands/redis-command-bus.js';
 import type { Config } from './config.js';
+import { MemorySecretStore } from './connections/memory-secret-store.js';
+import { RedisSecretStore } from './connections/redis-secret-store.js';
+import type { SecretStore } from './connections/secret-store.js';
+import {
+  type JobConsumer,
+  type JobHandlers,
+  serveMemoryJobs,
+  serveRedisJobs,
+} from './deployments/job-queue.js';
 import { ConfigError } from './errors.js';
 import type { EventStore, Outcome } from './events/event-store.js';
 import { keysFor } from './events/keys.js';
@@ -44,9 +53,13 @@ export interface Backend {
   readonly notifications: NotificationLog;
   /** SSE sessions' subscriptions and presence, shared by every instance. */
   readonly directory: SessionDirectory;
+  /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
+  readonly secrets: SecretStore;
   readonly redis?: Redis;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
+  /** Serves the deployment job queue with at most DEPLOY_MAX_CONCURRENT jobs at once. */
+  serveJobs(handlers: JobHandlers): Promise<JobConsumer>;
   /** Commands waiting in the group and dead-lettered ones. */
   backlog(): Promise<{ pending: number; lag: number; dead: number }>;
   /** Stops the bus (finishing or releasing in-flight commands), the store, then Redis. */
@@ -97,8 +110,16 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     projections: new MemoryProjectionStore(() => store.stats().events),
     notifications: new MemoryNotificationLog(store),
     directory: new MemorySessionDirectory(),
+    secrets: new MemorySecretStore(),
     fault,
     checks: [],
+    serveJobs: async (handlers) =>
+      serveMemoryJobs(
+        store.jobs,
+        handlers,
+        config.DEPLOY_MAX_CONCURRENT,
+        logger.child({ component: 'deployments' }),
+      ),
     backlog: async () => ({ pending: 0, lag: 0, dead: (await bus.deadLetters(10_000)).length }),
     close: async () => {
       await bus.close();
@@ -161,6 +182,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     projections: new RedisProjectionStore(redis, keys),
     notifications: new RedisNotificationLog(redis, keys, logger.child({ component: 'sse' })),
     directory: new RedisSessionDirectory(redis, keys),
+    secrets: new RedisSecretStore(redis, keys),
     redis,
     fault,
     checks: [
@@ -179,6 +201,17 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
             : { ok: false, reason: 'not yet subscribed to the reply channel' },
       },
     ],
+    serveJobs: (handlers) =>
+      serveRedisJobs(redis, keys, handlers, {
+        serverId: config.SERVER_ID,
+        concurrency: config.DEPLOY_MAX_CONCURRENT,
+        claimIdleMs: config.COMMAND_CLAIM_IDLE_MS,
+        deadlineMs: config.DEPLOY_TIMEOUT_MS + 60_000,
+        maxAttempts: Math.max(config.COMMAND_MAX_ATTEMPTS, 10),
+        dedupTtlS: config.COMMAND_DEDUP_TTL_S,
+        fault,
+        logger: logger.child({ component: 'deployments' }),
+      }),
     backlog: () => bus.backlog(),
     close: async () => {
       await bus.close();

@@ -8,6 +8,7 @@ import {
   CommandTimeoutError,
   ConcurrencyError,
   DeadLetteredError,
+  DeploymentRunningError,
   DomainRuleError,
   ForbiddenError,
   type Issue,
@@ -132,6 +133,10 @@ function mapCommandError(error: unknown): RpcError | undefined {
   if (error instanceof DeadLetteredError) {
     const { commandId, attempts, lastError } = error;
     return rpcError(RPC_CODES.deadLettered, error, { commandId, attempts, lastError });
+  }
+  if (error instanceof DeploymentRunningError) {
+    const { deploymentId, status } = error;
+    return rpcError(RPC_CODES.deploymentRunning, error, { deploymentId, status });
   }
   if (error instanceof ReadModelLagError) {
     const { projection, minPosition, position } = error;

@@ -122,6 +122,19 @@ export class DeadLetteredError extends StreamcastError {
   }
 }
 
+/** A deployment's result was asked for while it still runs. */
+export class DeploymentRunningError extends StreamcastError {
+  readonly code = 'DEPLOYMENT_IN_PROGRESS';
+  constructor(
+    readonly deploymentId: string,
+    readonly status: string,
+  ) {
+    super(
+      `Deployment ${deploymentId} is still in progress (${status}): ask again once it has finished`,
+    );
+  }
+}
+
 /** A read model did not reach the asked position in time. */
 export class ReadModelLagError extends StreamcastError {
   readonly code = 'READ_MODEL_LAG';

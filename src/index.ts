@@ -1,13 +1,16 @@
 /**
  * streamcast as a library: the building blocks main.ts wires together, for embedding.
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
- * with their adapters, and projections; the HTTP surface (app, auth, CORS, health, request logs),
- * metrics, operations (start-up checks, the instance registry, graceful shutdown), and realtime
- * delivery over SSE with its typed client.
+ * with their adapters, projections, and connection secrets (sealing and their store); the HTTP
+ * surface (app, auth, CORS, health, request logs), metrics, operations (start-up checks, the
+ * instance registry, graceful shutdown), and realtime delivery over SSE with its typed client.
  */
 export * from './client/index.js';
 export * from './commands/index.js';
 export { type Config, loadConfig } from './config.js';
+export * from './connections/index.js';
+export * from './deployments/index.js';
+export * from './domain/index.js';
 export * from './errors.js';
 export * from './events/index.js';
 export * from './http/index.js';

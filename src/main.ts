@@ -5,8 +5,11 @@
  */
 import type { Server } from 'node:http';
 import { openBackend } from './backend.js';
+import { connectionHandlers } from './commands/connection-handlers.js';
 import { commandHandlers } from './commands/handlers.js';
 import { type Config, loadConfig } from './config.js';
+import { SecretBox } from './connections/secret-box.js';
+import { deploymentsFor } from './deployments/index.js';
 import { ConfigError } from './errors.js';
 import { keysFor } from './events/keys.js';
 import { LogWatch } from './events/log-watch.js';
@@ -17,6 +20,9 @@ import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { httpMetrics } from './http/http-metrics.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { correlationIds, requestLog } from './http/request-log.js';
+import { connectionsRouter } from './http/rest-connections.js';
+import { deployRouter } from './http/rest-deploy.js';
+import { restUnauthorizedBody } from './http/rest-errors.js';
 import { sseRoutes } from './http/sse-routes.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -32,11 +38,11 @@ import {
   StartupRefusedError,
   sleepUntil,
 } from './ops/index.js';
-import { PROJECTIONS } from './projections/index.js';
+import { projectionsFor } from './projections/index.js';
 import { registerProjectionMetrics } from './projections/metrics.js';
 import { Projector } from './projections/projector.js';
 import { ReadModels } from './projections/read-models.js';
-import { rpcMethods } from './rpc/methods/index.js';
+import { type RpcServices, rpcMethods } from './rpc/methods/index.js';
 import { createRpcHandler } from './rpc/router.js';
 import { createRealtime } from './sse/index.js';
 
@@ -46,6 +52,8 @@ const VERSION = '0.1.0';
 interface Work {
   /** The Redis worker takes a grace time; the memory one ignores it. */
   worker?: { close(graceMs?: number): Promise<void> };
+  /** The deployment job consumer (released jobs resume on another instance). */
+  jobs?: { close(graceMs?: number): Promise<void> };
   projectors: Projector[];
 }
 
@@ -112,24 +120,28 @@ async function main(): Promise<void> {
   const auth = authenticate({ ...authOptions, allowAnonymous: true });
   const readModels = new ReadModels(
     backend.projections,
-    PROJECTIONS.map((p) => p.name),
+    projectionsFor(config).map((p) => p.name),
     config.COMMAND_TIMEOUT_MS,
   );
-  const methods = rpcMethods(
-    {
-      serverId: config.SERVER_ID,
-      storeName: backend.storeName,
-      store: backend.store,
-      bus: backend.bus,
-      readModels,
-      commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
-      trainerSpeed: config.TRAINER_SPEED,
-      redisStatus: () => backend.redis?.status,
-      backlog: () => backend.backlog(),
-      realtime: sse.realtime,
-    },
-    VERSION,
-  );
+  const secretBox = new SecretBox(config.SECRET_KEY);
+  logger.info('connection secrets are sealed with AES-256-GCM under SECRET_KEY', {
+    component: 'connections',
+    keyId: secretBox.keyId,
+  });
+  const services: RpcServices = {
+    serverId: config.SERVER_ID,
+    storeName: backend.storeName,
+    store: backend.store,
+    bus: backend.bus,
+    readModels,
+    commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+    trainerSpeed: config.TRAINER_SPEED,
+    redisStatus: () => backend.redis?.status,
+    backlog: () => backend.backlog(),
+    realtime: sse.realtime,
+    secretBox,
+  };
+  const methods = rpcMethods(services, VERSION);
   const drain = new HttpDrain();
   const app = createApp({
     before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(metrics)],
@@ -143,6 +155,21 @@ async function main(): Promise<void> {
     }),
     health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, readiness),
     metrics: metricsRoute(metrics),
+    rest: [
+      connectionsRouter({
+        services,
+        authenticate: authenticate({ ...authOptions, unauthorizedBody: restUnauthorizedBody }),
+        logger,
+        maxBodyBytes: config.RPC_MAX_BODY_BYTES,
+      }),
+      deployRouter({
+        services,
+        feed: sse.feed,
+        authenticate: authenticate({ ...authOptions, unauthorizedBody: restUnauthorizedBody }),
+        retryMs: config.SSE_RETRY_MS,
+        logger: logger.child({ component: 'rest' }),
+      }),
+    ],
     streams: sseRoutes({
       realtime: sse.realtime,
       feed: sse.feed,
@@ -184,8 +211,11 @@ async function main(): Promise<void> {
       run: (deadline) => drain.close(server, deadline),
     })
     .add({
-      name: 'stop reading commands; finish or release those in flight',
-      run: async (deadline) => work.worker?.close(Math.max(deadline - Date.now(), 0)),
+      name: 'stop reading commands and deployment jobs; finish or release those in flight',
+      run: async (deadline) => {
+        const graceMs = Math.max(deadline - Date.now(), 0);
+        await Promise.all([work.worker?.close(graceMs), work.jobs?.close(0)]);
+      },
     })
     .add({
       name: 'give up projection leases',
@@ -217,12 +247,24 @@ async function main(): Promise<void> {
   if (shutdown.started) return;
   await sse.realtime.start();
   logWatch.start();
+  const deployments = deploymentsFor(sse.store, config, logger.child({ component: 'deployments' }));
   const worker = await backend.bus.serve(
-    meteredHandlers(commandHandlers(sse.store, config), metrics),
+    meteredHandlers(
+      {
+        ...commandHandlers(sse.store, config),
+        ...connectionHandlers(sse.store, backend.secrets),
+        ...deployments.handlers,
+      },
+      metrics,
+    ),
   );
+  work.jobs = await backend.serveJobs({
+    run: (id) => deployments.processManager.run(id),
+    abandon: (id, reason) => deployments.processManager.abandon(id, reason),
+  });
   meterWorker(worker, metrics);
   work.worker = worker;
-  work.projectors = PROJECTIONS.map(
+  work.projectors = projectionsFor(config).map(
     (projection) =>
       new Projector({
         events: backend.store,

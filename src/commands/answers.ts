@@ -4,6 +4,7 @@ import {
   DomainRuleError,
   ForbiddenError,
   NotFoundError,
+  OverloadedError,
   ValidationError,
 } from '../errors.js';
 import type { OutcomeError } from '../events/event-store.js';
@@ -19,6 +20,7 @@ export function isAnswer(error: unknown): boolean {
     error instanceof ValidationError ||
     error instanceof NotFoundError ||
     error instanceof ForbiddenError ||
+    error instanceof OverloadedError || // a full job queue: the answer (a new command may pass)
     error instanceof ConcurrencyError
   );
 }

@@ -1,8 +1,9 @@
 /**
  * Commands: the `CommandBus` port, its Redis (consumer group) and memory adapters, the worker
- * loop, and the runtime that handles commands with deciders.
+ * loop, the runtime that handles commands with deciders, and the connection commands' handlers.
  */
 export * from './command-bus.js';
+export { connectAwsData, connectGitHubData, connectionHandlers } from './connection-handlers.js';
 export { type DeciderRuntimeOptions, type DeciderSpec, deciderHandler } from './decider-handler.js';
 export { FaultSwitch } from './fault.js';
 export {

@@ -8,6 +8,8 @@ export interface AppParts {
   readonly rpc: Router;
   /** The event streams (`/events`, `/streams/…/events`) and `POST /api/v1/sse/subscribe`. */
   readonly streams?: Router;
+  /** Seed 003's REST endpoints under `/api/v1` (connections, deployments). */
+  readonly rest?: readonly Router[];
   /** `GET /metrics`, when the instance keeps metrics. */
   readonly metrics?: Router;
   /** Run first on every request, in order (correlation ids, request log, HTTP metrics, drain). */
@@ -26,6 +28,7 @@ export function createApp(parts: AppParts): Express {
   app.use(parts.health);
   if (parts.metrics) app.use(parts.metrics);
   if (parts.streams) app.use(parts.streams);
+  for (const router of parts.rest ?? []) app.use(router);
   app.use(parts.rpc);
   return app;
 }

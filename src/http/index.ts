@@ -1,6 +1,7 @@
 /**
  * The HTTP surface around the routers: app assembly, authentication, CORS, health and readiness,
- * `/metrics`, request logs with correlation ids, HTTP metrics, and draining on shutdown.
+ * `/metrics`, request logs with correlation ids, HTTP metrics, draining on shutdown, and seed 003's
+ * REST API (connections so far) with its error body.
  */
 export { type AppParts, createApp } from './app.js';
 export {
@@ -17,3 +18,15 @@ export { healthRoutes, type ReadinessCheck } from './health.js';
 export { httpMetrics, routeOf } from './http-metrics.js';
 export { metricsRoute } from './metrics-route.js';
 export { correlationIds, redactUrl, requestLog } from './request-log.js';
+export {
+  type ConnectionsRouterOptions,
+  connectionsRouter,
+  type RestSuccess,
+} from './rest-connections.js';
+export {
+  type RestErrorBody,
+  restErrorBody,
+  restErrorOf,
+  restUnauthorizedBody,
+  sendRestError,
+} from './rest-errors.js';

@@ -57,7 +57,8 @@ export function requestLog(logger: Logger): RequestHandler {
 }
 
 /** Sensitive query parameters, whatever their case (SPEC.md §3: tokens never reach a log). */
-const SECRET_PARAM = /^(access_token|token|sc_token|secret|password|api_key|apikey|key)$/i;
+const SECRET_PARAM =
+  /^(access_token|token|sc_token|secret|password|api_key|apikey|key|secretaccesskey|sessiontoken|accesskeyid)$/i;
 
 /** A URL with the values of sensitive query parameters replaced by `[redacted]`. */
 export function redactUrl(url: string): string {

@@ -2,9 +2,11 @@
  * Projections: read models folded from the global log, each on one instance at a time, with a
  * fenced checkpoint (DESIGN.md G4), read-your-writes queries and rebuilds into a new generation.
  */
+import { deploymentsProjection } from './deployments.js';
 import type { Projection } from './projection.js';
 import { trainerPositions } from './trainer-positions.js';
 
+export { DEPLOYMENT_EVENTS, deploymentsProjection } from './deployments.js';
 export { MemoryProjectionStore } from './memory-projection-store.js';
 export * from './projection.js';
 export * from './projection-store.js';
@@ -19,16 +21,21 @@ export {
 export { RedisProjectionStore } from './redis-projection-store.js';
 export { type TrainerView, trainerPositions } from './trainer-positions.js';
 
-/** Every projection an instance runs, by name (`npm run replay -- <name>`). */
-export const PROJECTIONS: readonly Projection[] = [trainerPositions];
+/** Projection names (`npm run replay -- <name>`). */
+export const PROJECTION_NAMES = ['trainer-positions', 'deployments'] as const;
+
+/** Every projection an instance runs, configured. */
+export function projectionsFor(config: { readonly DEPLOY_RESULTS_KEEP: number }): Projection[] {
+  return [trainerPositions, deploymentsProjection(config.DEPLOY_RESULTS_KEEP)];
+}
 
 /** The projection called `name`, or an error listing the known ones. */
-export function projectionNamed(name: string): Projection {
-  const found = PROJECTIONS.find((p) => p.name === name);
-  if (!found) {
-    throw new Error(
-      `unknown projection "${name}": use one of ${PROJECTIONS.map((p) => p.name).join(', ')}`,
-    );
-  }
+export function projectionNamed(
+  name: string,
+  config: { readonly DEPLOY_RESULTS_KEEP: number },
+): Projection {
+  const found = projectionsFor(config).find((p) => p.name === name);
+  if (!found)
+    throw new Error(`unknown projection "${name}": use one of ${PROJECTION_NAMES.join(', ')}`);
   return found;
 }

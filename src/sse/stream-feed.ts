@@ -13,14 +13,28 @@ function eventFrame(e: RecordedEvent): string {
   return `id: ${e.version}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
+/** How a feed turns events into frames (default: `event: <type>`, the envelope as data). */
+export interface FeedFormat {
+  /** The frame of an event, or undefined to send nothing for it. */
+  frame(e: RecordedEvent): string | undefined;
+  /** True for the event that ends the stream (closed `closeAfterMs` after it). */
+  ends?(e: RecordedEvent): boolean;
+  readonly closeAfterMs?: number;
+}
+
+const ENVELOPES: FeedFormat = { frame: eventFrame };
+
 class StreamSession {
   lastVersion: number;
   private held: RecordedEvent[] | undefined = [];
+
+  private ending = false;
 
   constructor(
     readonly res: ServerResponse,
     readonly streamId: string,
     fromVersion: number,
+    private readonly format: FeedFormat,
   ) {
     this.lastVersion = fromVersion - 1;
   }
@@ -31,9 +45,14 @@ class StreamSession {
   }
 
   async write(e: RecordedEvent): Promise<void> {
-    if (e.version <= this.lastVersion) return;
+    if (e.version <= this.lastVersion || this.ending) return;
     this.lastVersion = e.version;
-    if (!this.res.write(eventFrame(e)))
+    const text = this.format.frame(e);
+    if (this.format.ends?.(e)) {
+      this.ending = true;
+      setTimeout(() => this.res.end(), this.format.closeAfterMs ?? 0).unref();
+    }
+    if (text && !this.res.write(text))
       await new Promise((resolve) => this.res.once('drain', resolve));
   }
 
@@ -61,9 +80,14 @@ export class StreamFeed {
   }
 
   /** Sends the stream from `fromVersion`, then follows it until the client goes. */
-  async serve(res: ServerResponse, streamId: string, fromVersion: number): Promise<void> {
+  async serve(
+    res: ServerResponse,
+    streamId: string,
+    fromVersion: number,
+    format: FeedFormat = ENVELOPES,
+  ): Promise<void> {
     await this.ensureFollowing();
-    const session = new StreamSession(res, streamId, fromVersion);
+    const session = new StreamSession(res, streamId, fromVersion, format);
     let set = this.sessions.get(streamId);
     if (!set) {
       set = new Set();

@@ -168,7 +168,9 @@ describeWithRedis('nginx (deploy/nginx) in front of npm run cluster on Redis', f
     const log = memberLog(cluster!, victim);
     const loggedAt = (step: string) => log.find((l) => l.entry.message === `shutdown: ${step}`)?.at;
     const stoppedAccepting = loggedAt('stop accepting connections; answer the requests in flight');
-    const stoppedReading = loggedAt('stop reading commands; finish or release those in flight');
+    const stoppedReading = loggedAt(
+      'stop reading commands and deployment jobs; finish or release those in flight',
+    );
     expect(stoppedAccepting, 'logged when it stopped accepting').to.be.a('number');
     expect(first503, 'readiness seen at 503').not.to.equal(undefined);
     expect(first503!.at).to.be.lessThan(stoppedAccepting!);

@@ -10,8 +10,9 @@ import { describeWithRedis, testClient, testRedisUrl, uniquePrefix } from '../su
 /** DESIGN.md §7's order, as the instance logs its shutdown steps. */
 const STEPS = [
   /shutdown: answer \/readyz with 503 for 1000 ms/,
+  /shutdown: close SSE sessions with a jittered retry/,
   /shutdown: stop accepting connections; answer the requests in flight/,
-  /shutdown: stop reading commands; finish or release those in flight/,
+  /shutdown: stop reading commands and deployment jobs; finish or release those in flight/,
   /shutdown: give up projection leases/,
   /shutdown: leave the instance registry/,
   /shutdown: close the store and Redis/,

@@ -1,6 +1,8 @@
 import type { RpcMethod } from '../method.js';
 import { discoverMethod } from '../openrpc.js';
 import { commandMethods } from './commands.js';
+import { connectionMethods } from './connections.js';
+import { deploymentMethods } from './deployments.js';
 import { eventMethods } from './events.js';
 import { messageMethods } from './message.js';
 import type { RpcServices } from './services.js';
@@ -16,6 +18,8 @@ export function rpcMethods(services: RpcServices, version: string): RpcMethod[] 
     ...trainerMethods(services),
     ...trainerQueryMethods(services),
     ...messageMethods(services),
+    ...connectionMethods(services),
+    ...deploymentMethods(services),
     ...eventMethods(services),
     ...commandMethods(services),
     ...systemMethods(services),

@@ -1,4 +1,5 @@
 import type { CommandBus, CommandEnvelope } from '../../commands/command-bus.js';
+import type { SecretBox } from '../../connections/secret-box.js';
 import type { CommandMetadata } from '../../domain/decider.js';
 import { RecordedAnswerError } from '../../errors.js';
 import type { Json } from '../../events/envelope.js';
@@ -29,6 +30,8 @@ export interface RpcServices {
   };
   /** Commands waiting in the group and dead-lettered ones. */
   backlog(): Promise<{ readonly pending: number; readonly lag: number; readonly dead: number }>;
+  /** Seals connection secrets under SECRET_KEY (`connect.*` answer -32603 without it). */
+  readonly secretBox?: SecretBox;
 }
 
 /** The command envelope of an RPC call, stamped with the caller and the request's correlation id. */

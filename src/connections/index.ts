@@ -1,0 +1,17 @@
+/**
+ * Connection secrets (seed 003's GitHub token and AWS credentials): AES-256-GCM sealing under
+ * `SECRET_KEY`, the `SecretStore` port that keeps sealed secrets outside the event log, and its
+ * Redis and memory adapters.
+ */
+export * from './connection-secrets.js';
+export { MemorySecretStore } from './memory-secret-store.js';
+export { RedisSecretStore } from './redis-secret-store.js';
+export {
+  assertSealed,
+  isSealed,
+  type SealedSecret,
+  SecretBox,
+  SecretBoxError,
+  type SecretBoxFailure,
+} from './secret-box.js';
+export { SecretConflictError, type SecretStore } from './secret-store.js';

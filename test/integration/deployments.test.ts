@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
+import { type RpcCallError, RpcClient } from '../../src/client/index.js';
+import { keysFor, RESULT_FIELDS, STAGE_ERROR_CODES } from '../../src/index.js';
+import { connectBoth, readDeployEvents, untilFinished } from '../support/deployments.js';
+import { readyStatus } from '../support/readiness.js';
+import {
+  describeWithRedis,
+  keysUnder,
+  testClient,
+  testRedisUrl,
+  uniquePrefix,
+} from '../support/redis.js';
+
+/** Steps of stages 1–6 in seed 003 (4 + 4 + 3 + 6 + 9 + 1). */
+const STEPS = 27;
+
+describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
+  this.timeout(180_000);
+  let redis: Redis;
+  let prefix: string;
+  const apps: AppProcess[] = [];
+  const secret = randomBytes(32).toString('base64');
+
+  const start = async (env: Record<string, string> = {}) => {
+    const app = await startApp({
+      REDIS_URL: testRedisUrl(),
+      SECRET_KEY: secret,
+      KEY_PREFIX: prefix,
+      DEPLOY_SIM_STEP_MS: '5',
+      COMMAND_CLAIM_IDLE_MS: '1000',
+      LOG_LEVEL: 'info',
+      ...env,
+    });
+    apps.push(app);
+    expect(await readyStatus(app.url), 'ready').to.equal(200);
+    return app;
+  };
+  const rpc = (app: AppProcess, userId = 'ash') =>
+    new RpcClient({ url: app.url, headers: { 'X-User-Id': userId } });
+  const deploy = async (app: AppProcess, repo: string, userId = 'ash') => {
+    const connections = await connectBoth(app.url, userId);
+    return rpc(app, userId).call<{ deploymentId: string }>('deploy.start', {
+      ...connections,
+      owner: 'your-org',
+      repo,
+      branch: 'main',
+    });
+  };
+
+  before(() => {
+    redis = testClient();
+  });
+  after(() => redis.disconnect());
+  beforeEach(() => {
+    prefix = uniquePrefix('dp');
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.stop()));
+    const left = await keysUnder(redis, prefix);
+    for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+  });
+
+  it('runs stages 1-6 to COMPLETED with every result field, over JSON-RPC', async () => {
+    const app = await start();
+    const { deploymentId } = await deploy(app, 'shop');
+    expect(deploymentId).to.match(/^dep_[0-9a-f]{10}$/);
+    const done = await untilFinished(app.url, 'ash', deploymentId);
+    expect(done.status).to.equal('COMPLETED');
+    const result = await rpc(app).call<Record<string, unknown>>('deploy.result', { deploymentId });
+    expect(Object.keys(result)).to.deep.equal(RESULT_FIELDS);
+    expect(result).to.include({
+      status: 'COMPLETED',
+      repo: 'shop',
+      finalService: 'green',
+      blueUrl: 'http://blue.shop.local',
+      greenUrl: 'http://green.shop.local',
+      errorMessage: null,
+      errorCode: null,
+    });
+    for (const f of [
+      'blueLatencyMs',
+      'greenLatencyMs',
+      'blueErrorRate',
+      'greenErrorRate',
+      'durationSeconds',
+    ]) {
+      expect(result[f], f).to.be.a('number');
+    }
+    const length = await redis.xlen(keysFor(prefix).stream(`deployment-${deploymentId}`));
+    expect(result.eventCount, 'events in the stream').to.equal(length);
+    const other = await rpc(app, 'misty')
+      .call('deploy.result', { deploymentId })
+      .catch((e: unknown) => e);
+    expect((other as RpcCallError).code, "another user's deployment").to.equal(-32003);
+  });
+
+  it('runs over REST with the seed envelope; a late SSE client gets the whole history, then 204', async () => {
+    const app = await start();
+    const connections = await connectBoth(app.url, 'ash');
+    const started = await fetch(`${app.url}/api/v1/deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': 'ash' },
+      body: JSON.stringify({ ...connections, owner: 'your-org', repo: 'shop', branch: 'main' }),
+    });
+    expect(started.status).to.equal(200);
+    const body = (await started.json()) as {
+      code: number;
+      data: { deploymentId: string; message: string };
+    };
+    expect(body.code).to.equal(200);
+    const { deploymentId } = body.data;
+    expect(body.data.message).to.equal(
+      `Deployment started. Listen to /api/v1/deploy/${deploymentId}/events`,
+    );
+    const live = await readDeployEvents(app.url, 'ash', deploymentId);
+    const late = await readDeployEvents(app.url, 'ash', deploymentId); // after the end: the whole history
+    for (const { frames } of [live, late]) {
+      expect(frames.filter((f) => f.event === 'stage')).to.have.length(STEPS);
+      expect(frames.at(-1)!.event).to.equal('done');
+      expect(frames.at(-1)!.data).to.deep.equal({ message: 'Deployment completed successfully' });
+      const stages = frames
+        .filter((f) => f.event === 'stage')
+        .map((f) => (f.data.details as { stage: number }).stage);
+      expect(stages).to.deep.equal([...stages].sort((a, b) => a - b));
+    }
+    expect(late.frames[0]!.data).to.deep.equal({
+      type: 'stage',
+      message: '[Stage 1] Dockerfile search and Docker build - cloning the repository...',
+      details: { stage: 1 },
+    });
+    const again = await readDeployEvents(app.url, 'ash', deploymentId, {
+      'Last-Event-ID': late.frames.at(-1)!.id,
+    });
+    expect(again.status, 'a reconnect after the end').to.equal(204);
+    expect((await readDeployEvents(app.url, 'ash', 'dep_0000000000')).status).to.equal(404);
+    const result = await fetch(`${app.url}/api/v1/deploy/${deploymentId}/result?userId=ash`);
+    const resultBody = (await result.json()) as { code: number; data: Record<string, unknown> };
+    expect([result.status, resultBody.code, resultBody.data.status]).to.deep.equal([
+      200,
+      200,
+      'COMPLETED',
+    ]);
+    const missing = await fetch(`${app.url}/api/v1/deploy/dep_0000000000/result?userId=ash`);
+    expect(missing.status).to.equal(400);
+    expect(((await missing.json()) as { message: string }).message).to.equal(
+      'Deployment result not found: dep_0000000000',
+    );
+  });
+
+  it('fails fail-at-stage-N with the stage error code, and slow-stage-N with DEPLOYMENT_TIMEOUT', async () => {
+    const app = await start({ DEPLOY_STAGE_TIMEOUT_MS: '800' });
+    const started = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((n) => deploy(app, `fail-at-stage-${n}`)),
+    );
+    const slow = await deploy(app, 'slow-stage-2');
+    for (const [i, { deploymentId }] of started.entries()) {
+      await untilFinished(app.url, 'ash', deploymentId);
+      const result = await rpc(app).call<Record<string, unknown>>('deploy.result', {
+        deploymentId,
+      });
+      expect(result, `fail-at-stage-${i + 1}`).to.include({
+        status: 'FAILED',
+        errorCode: STAGE_ERROR_CODES[i + 1],
+        greenUrl: null,
+      });
+      expect(result.errorMessage).to.be.a('string');
+    }
+    await untilFinished(app.url, 'ash', slow.deploymentId);
+    const timedOut = await fetch(`${app.url}/api/v1/deploy/${slow.deploymentId}/result?userId=ash`);
+    const data = ((await timedOut.json()) as { data: Record<string, unknown> }).data;
+    expect(data).to.include({ status: 'FAILED', errorCode: 'DEPLOYMENT_TIMEOUT' });
+    expect(String(data.errorMessage)).to.match(/timed out at Stage 2/);
+    const events = await readDeployEvents(app.url, 'ash', slow.deploymentId);
+    expect(events.frames.at(-1)).to.include({ event: 'error' });
+    expect(events.frames.at(-1)!.data).to.include({ errorCode: 'DEPLOYMENT_TIMEOUT', stage: 2 });
+  });
+
+  it('runs real commands with the script runner: output lines, ::set fields, a failing command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamcast-script-'));
+    const script = join(dir, 'stages.yaml');
+    writeFileSync(
+      script,
+      [
+        `1: echo "building $REPO"; echo "$DEPLOYMENT_ID" > ${dir}/built-$REPO.txt; echo "::set blueUrl=http://blue.custom"`,
+        `2: if [ "$REPO" = "broken" ]; then echo "push refused" >&2; exit 3; fi; echo pushed`,
+        '6: echo "::set finalService=green"',
+      ].join('\n'),
+    );
+    const app = await start({ DEPLOY_RUNNER: 'script', DEPLOY_SCRIPT_FILE: script });
+    const ok = await deploy(app, 'site');
+    const broken = await deploy(app, 'broken');
+    await untilFinished(app.url, 'ash', ok.deploymentId);
+    await untilFinished(app.url, 'ash', broken.deploymentId);
+    expect(readFileSync(join(dir, 'built-site.txt'), 'utf8').trim()).to.equal(ok.deploymentId);
+    const result = await rpc(app).call<Record<string, unknown>>('deploy.result', ok);
+    expect(result).to.include({
+      status: 'COMPLETED',
+      blueUrl: 'http://blue.custom',
+      finalService: 'green',
+    });
+    const failed = await rpc(app).call<Record<string, unknown>>('deploy.result', broken);
+    expect(failed).to.include({ status: 'FAILED', errorCode: 'ECR_PUSH_FAILED' });
+    expect(String(failed.errorMessage)).to.match(/exited with code 3: push refused/);
+    const frames = (await readDeployEvents(app.url, 'ash', ok.deploymentId)).frames;
+    expect(frames.map((f) => f.data.message)).to.include('[Stage 1] building site');
+  });
+
+  it('runs ten at once on one instance while the eleventh waits QUEUED; past DEPLOY_MAX_QUEUED the queue is full', async () => {
+    const app = await start({ DEPLOY_SIM_STEP_MS: '60', DEPLOY_MAX_QUEUED: '1' });
+    const started = [];
+    for (let i = 0; i < 11; i++) started.push(await deploy(app, `r${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const statuses = await Promise.all(
+      started.map((s) => rpc(app).call<{ status: string }>('deploy.get', s)),
+    );
+    const count = (s: string) => statuses.filter((x) => x.status === s).length;
+    expect([count('RUNNING'), count('QUEUED')]).to.deep.equal([10, 1]);
+    const full = await deploy(app, 'r11').catch((e: unknown) => e);
+    expect((full as RpcCallError).code).to.equal(-32029);
+    expect((full as RpcCallError).message).to.match(/^Deployment queue is full/);
+    for (const s of started)
+      expect((await untilFinished(app.url, 'ash', s.deploymentId, 60_000)).status).to.equal(
+        'COMPLETED',
+      );
+  });
+
+  it('completes a deployment whose instance was SIGKILLed in the middle of stage 3, on another instance', async () => {
+    const env = { DEPLOY_SIM_STEP_MS: '250' };
+    const [a, b] = [
+      await start({ ...env, SERVER_ID: `a-${prefix}` }),
+      await start({ ...env, SERVER_ID: `b-${prefix}` }),
+    ];
+    const { deploymentId } = await deploy(a, 'shop');
+    const stream = keysFor(prefix).stream(`deployment-${deploymentId}`);
+    const watching = readDeployEvents(b.url, 'ash', deploymentId);
+    let runner = '';
+    for (let i = 0; i < 200 && !runner; i++) {
+      const entries = await redis.xrange(stream, '-', '+');
+      const inStage3 = entries.some(
+        ([, f]) =>
+          f.includes('StageProgressed') && /"stage":3/.test(f[f.indexOf('data') + 1] ?? ''),
+      );
+      const claim = entries.find(([, f]) => f.includes('RunnerClaimed'));
+      if (inStage3 && claim)
+        runner = (JSON.parse(claim[1][claim[1].indexOf('data') + 1]!) as { serverId: string })
+          .serverId;
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(runner, 'the deployment reached stage 3').to.not.equal('');
+    const victim = runner.startsWith('a-') ? a : b;
+    const survivor = victim === a ? b : a;
+    await victim.stop('SIGKILL');
+    const done = await untilFinished(survivor.url, 'ash', deploymentId, 60_000);
+    expect(done.status).to.equal('COMPLETED');
+    const { frames } =
+      victim === b ? await readDeployEvents(survivor.url, 'ash', deploymentId) : await watching;
+    const stages = frames.filter((f) => f.event === 'stage');
+    expect(
+      stages.map((f) => f.data.message),
+      'every step once, in order',
+    ).to.have.length(STEPS);
+    const order = stages.map((f) => (f.data.details as { stage: number }).stage);
+    expect(order).to.deep.equal([...order].sort((x, y) => x - y));
+    expect(frames.at(-1)!.event).to.equal('done');
+    const claims = (await redis.xrange(stream, '-', '+')).filter(([, f]) =>
+      f.includes('RunnerClaimed'),
+    );
+    process.stdout.write(
+      `      runner ${runner} SIGKILLed in stage 3; resumed by ${claims.length - 1} other runner(s); ${stages.length} stage events, each once\n`,
+    );
+    expect(claims.length, 'RunnerClaimed by the second instance').to.equal(2);
+  });
+});
