@@ -16,6 +16,7 @@ import {
   testRedisUrl,
   uniquePrefix,
 } from '../support/redis.js';
+import { SseClient } from '../support/sse.js';
 
 /** Steps of stages 1–6 in seed 003 (4 + 4 + 3 + 6 + 9 + 1). */
 const STEPS = 27;
@@ -66,8 +67,12 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
     for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
   });
 
-  it('runs stages 1-6 to COMPLETED with every result field, over JSON-RPC', async () => {
+  it('runs stages 1-6 to COMPLETED with every result field, over JSON-RPC, notifying its starter', async () => {
     const app = await start();
+    const ash = new SseClient(app.url, { userId: 'ash', topics: 'deployment.*' });
+    const misty = new SseClient(app.url, { userId: 'misty' });
+    await ash.until((c) => c.of('session.opened').length > 0);
+    await misty.until((c) => c.of('session.opened').length > 0);
     const { deploymentId } = await deploy(app, 'shop');
     expect(deploymentId).to.match(/^dep_[0-9a-f]{10}$/);
     const done = await untilFinished(app.url, 'ash', deploymentId);
@@ -94,6 +99,16 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
     }
     const length = await redis.xlen(keysFor(prefix).stream(`deployment-${deploymentId}`));
     expect(result.eventCount, 'events in the stream').to.equal(length);
+    await ash.until((c) => c.of('deployment.done').length > 0, 10_000, 'deployment.done');
+    expect(ash.of('deployment.stage')).to.have.length(STEPS);
+    expect(ash.of('deployment.done')[0]!.params).to.include({
+      deploymentId,
+      message: 'Deployment completed successfully',
+    });
+    const leaked = misty.frames.filter((f) => f.event.startsWith('deployment.'));
+    expect(leaked, "another user's notifications").to.deep.equal([]);
+    ash.close();
+    misty.close();
     const other = await rpc(app, 'misty')
       .call('deploy.result', { deploymentId })
       .catch((e: unknown) => e);

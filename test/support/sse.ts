@@ -14,6 +14,9 @@ const NAMES = [
   'position.update',
   'message.chat',
   'message.big',
+  'deployment.stage',
+  'deployment.done',
+  'deployment.failed',
 ];
 
 /**
