@@ -84,7 +84,8 @@ type Identify = (req: Request) => Promise<Caller | undefined>;
  */
 export function authenticate(options: AuthOptions): RequestHandler {
   const logger = options.logger.child({ component: 'auth' });
-  const identify = options.mode === 'none' ? identifyFromHeaders(logger) : jwtIdentity(options);
+  const identify =
+    options.mode === 'none' ? identifyFromHeaders(logger, options.logger) : jwtIdentity(options);
   const body = options.unauthorizedBody ?? rpcUnauthorizedBody;
   return async (req, res, next) => {
     let caller: Caller | undefined;
@@ -126,10 +127,16 @@ function errorName(error: unknown): string {
 
 // --- AUTH_MODE=none ---------------------------------------------------------------------------
 
-function identifyFromHeaders(logger: Logger): Identify {
-  logger.warn(
-    'AUTH_MODE=none: callers are whoever X-User-Id / userId says they are; set AUTH_MODE=jwt outside development',
-  );
+/** Loggers already warned about AUTH_MODE=none (an instance builds several authenticators). */
+const warnedAboutNone = new WeakSet<Logger>();
+
+function identifyFromHeaders(logger: Logger, parent: Logger): Identify {
+  if (!warnedAboutNone.has(parent)) {
+    warnedAboutNone.add(parent);
+    logger.warn(
+      'AUTH_MODE=none: callers are whoever X-User-Id / userId says they are; set AUTH_MODE=jwt outside development',
+    );
+  }
   return async (req) => {
     const userId = headerOrQuery(req, 'X-User-Id', 'userId') ?? 'anonymous';
     if (!IDENTIFIER_PATTERN.test(userId)) {

@@ -65,12 +65,24 @@ export function addressedTo(audience: Audience, n: NotificationEntry): boolean {
   }
 }
 
+/** A spec's filters as entries, computed once per spec (routing runs per session per notification). */
+const entriesOf = new WeakMap<SubscriptionSpec, [string, readonly string[]][]>();
+
+function filterEntries(spec: SubscriptionSpec): [string, readonly string[]][] {
+  let entries = entriesOf.get(spec);
+  if (!entries) {
+    entries = Object.entries(spec.filters);
+    entriesOf.set(spec, entries);
+  }
+  return entries;
+}
+
 /** True when the notification passes the subscription's topics and filters. */
 export function passes(spec: SubscriptionSpec, n: NotificationEntry): boolean {
   if (spec.topics.length > 0) {
     if (!n.topic || !spec.topics.some((p) => topicMatches(p, n.topic))) return false;
   }
-  for (const [field, accepted] of Object.entries(spec.filters)) {
+  for (const [field, accepted] of filterEntries(spec)) {
     const key = Object.keys(n.params).find((k) => normaliseField(k) === field);
     const value = key === undefined ? undefined : n.params[key];
     if (value === undefined || value === null || typeof value === 'object') return false;

@@ -83,3 +83,27 @@ describe('SSE routing (SPEC.md §5 "Who gets what")', () => {
     }
   });
 });
+
+describe('compareStreamIds', () => {
+  it('orders stream ids as pairs of integers, "0" first', async () => {
+    const { compareStreamIds } = await import('../../src/index.js');
+    const ordered = [
+      '0',
+      '0-1',
+      '9-0',
+      '10-0',
+      '10-2',
+      '10-10',
+      '1796200000000-0',
+      '1796200000000-1',
+    ];
+    for (let i = 0; i < ordered.length; i++) {
+      for (let j = 0; j < ordered.length; j++) {
+        expect(
+          compareStreamIds(ordered[i]!, ordered[j]!),
+          `${ordered[i]} vs ${ordered[j]}`,
+        ).to.equal(Math.sign(i - j));
+      }
+    }
+  });
+});
