@@ -9,7 +9,9 @@
 import { parseArgs } from 'node:util';
 import { type BaselineEnvelope, benchAppend } from './append.js';
 import { benchCommands } from './commands.js';
+import { benchFanout } from './fanout.js';
 import { resultsTable } from './lib.js';
+import { benchNotifyLatency } from './notify-latency.js';
 import { benchReplay } from './replay.js';
 import { benchRpc } from './rpc.js';
 
@@ -32,6 +34,8 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<void>> = {
   commands: (o) => benchCommands({ rounds: o.rounds ?? 3, total: o.perRound ?? 20_000 }),
   rpc: (o) => benchRpc({ rounds: o.rounds ?? 3, seconds: 8 }),
   replay: (o) => benchReplay({ rounds: o.rounds ?? 3, events: o.perRound ?? 1_000_000 }),
+  'notify-latency': (o) => benchNotifyLatency({ rounds: o.rounds ?? 5, perRound: o.perRound }),
+  fanout: (o) => benchFanout({ rounds: o.rounds ?? 5, sessions: o.perRound }),
 };
 
 function usage(message: string): never {
