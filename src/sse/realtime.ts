@@ -112,7 +112,9 @@ export class Realtime {
       )!;
     }
     const spec = specOf(parsed.data);
-    await this.options.directory.put(sessionId, { userId: caller.userId, spec });
+    // only a client-chosen id can be reconnected to or changed later: others are not kept
+    if (request.sessionId)
+      await this.options.directory.put(sessionId, { userId: caller.userId, spec });
     return { sessionId, spec };
   }
 
