@@ -6,6 +6,7 @@
  * Usage: bare-sse-fanout.ts <port>.
  */
 import { createServer, type ServerResponse } from 'node:http';
+import { acceptSse } from './bare-sse.js';
 
 const [port] = process.argv.slice(2);
 if (!port) throw new Error('usage: bare-sse-fanout.ts <port>');
@@ -13,18 +14,7 @@ if (!port) throw new Error('usage: bare-sse-fanout.ts <port>');
 const clients = new Set<ServerResponse>();
 
 const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url?.startsWith('/events')) {
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-    });
-    res.socket?.setNoDelay(true);
-    res.write('retry: 3000\n\n');
-    clients.add(res);
-    res.on('close', () => clients.delete(res));
-    return;
-  }
+  if (acceptSse(req, res, clients)) return;
   if (req.method === 'POST' && req.url === '/broadcast') {
     let body = '';
     req.setEncoding('utf8');

@@ -7,6 +7,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
+import { acceptSse } from './bare-sse.js';
 
 const [url, port, key] = process.argv.slice(2);
 if (!url || !port || !key)
@@ -16,18 +17,7 @@ const redis = new Redis(url, { maxRetriesPerRequest: null });
 const clients = new Set<ServerResponse>();
 
 const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url?.startsWith('/events')) {
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-    });
-    res.socket?.setNoDelay(true);
-    res.write('retry: 3000\n\n');
-    clients.add(res);
-    res.on('close', () => clients.delete(res));
-    return;
-  }
+  if (acceptSse(req, res, clients)) return;
   res.writeHead(404).end();
 });
 

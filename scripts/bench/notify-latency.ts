@@ -174,24 +174,30 @@ function direction(seq: number): { x: number; y: number } {
 /** A side of the benchmark: runs one round with the trainer ids `<tag>-t<n>`. */
 type Side = (tag: string, total: number, rate: number) => Promise<LatencyRound>;
 
+/** Points the inbox at a round: each (trainerId, version) received once, repeats counted. */
+function listen(inbox: Inbox, tag: string) {
+  const received = new Map<string, number>();
+  let repeats = 0;
+  inbox.current = {
+    tag,
+    receive: (p, at) => {
+      const key = `${p.trainerId}:${p.version}`;
+      if (received.has(key)) repeats += 1;
+      else received.set(key, at);
+    },
+  };
+  return { received, duplicates: () => repeats };
+}
+
 /** Ours: trainer.move to A over JSON-RPC; position.update read from B. */
 function oursSide(a: Instance, inbox: Inbox, pids: Record<string, number>): Side {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   return async (tag, total, rate) => {
     const sentAt = new Map<string, number>();
     const answeredAt = new Map<string, number>();
-    const received = new Map<string, number>();
+    const { received, duplicates } = listen(inbox, tag);
     const errors = new ErrorTally();
     let answered = 0;
-    let duplicates = 0;
-    inbox.current = {
-      tag,
-      receive: (p, at) => {
-        const key = `${p.trainerId}:${p.version}`;
-        if (received.has(key)) duplicates += 1;
-        else received.set(key, at);
-      },
-    };
     const cpu = cpuWatch(pids);
     const send = (seq: number) => {
       const trainerId = `${tag}-t${seq % TRAINERS}`;
@@ -258,7 +264,7 @@ function oursSide(a: Instance, inbox: Inbox, pids: Record<string, number>): Side
         received,
         () => answered,
         errors,
-        () => duplicates,
+        duplicates,
       );
       const rpc = new Float64Array(total);
       const after = new Float64Array(total);
@@ -288,18 +294,9 @@ function oursSide(a: Instance, inbox: Inbox, pids: Record<string, number>): Side
 function bareSide(redis: Redis, inbox: Inbox, pids: Record<string, number>): Side {
   return async (tag, total, rate) => {
     const sentAt = new Map<string, number>();
-    const received = new Map<string, number>();
+    const { received, duplicates } = listen(inbox, tag);
     const errors = new ErrorTally();
     let answered = 0;
-    let duplicates = 0;
-    inbox.current = {
-      tag,
-      receive: (p, at) => {
-        const key = `${p.trainerId}:${p.version}`;
-        if (received.has(key)) duplicates += 1;
-        else received.set(key, at);
-      },
-    };
     const cpu = cpuWatch(pids);
     const send = (seq: number) => {
       const trainerId = `${tag}-t${seq % TRAINERS}`;
@@ -351,7 +348,7 @@ function bareSide(redis: Redis, inbox: Inbox, pids: Record<string, number>): Sid
         received,
         () => answered,
         errors,
-        () => duplicates,
+        duplicates,
       );
       return roundOf(latencies, total, seconds, cpu.stop());
     } finally {
