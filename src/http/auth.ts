@@ -3,7 +3,7 @@
  * from trusted headers (`AUTH_MODE=none`) or a verified JWT (`AUTH_MODE=jwt`), or answers 401.
  * Tokens never reach a log line or an error message.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type RpcError, toRpcError } from '../error-codes.js';
 import { ConfigError, UnauthenticatedError } from '../errors.js';
@@ -75,8 +75,33 @@ export function makeCaller(
   return { userId, groups, roles, isAdmin: roles.includes('admin') };
 }
 
+/** What identifying a caller reads of a request: its headers and its parsed query. */
+export interface RequestLike {
+  get(header: string): string | undefined;
+  readonly query: Readonly<Record<string, unknown>>;
+}
+
 /** Resolves the caller of a request: undefined when it carries no credentials at all. */
-type Identify = (req: Request) => Promise<Caller | undefined>;
+type Identify = (req: RequestLike) => Promise<Caller | undefined>;
+
+/**
+ * The caller of a request outside express (the plain-http event stream): resolves it, or throws
+ * `UnauthenticatedError` (missing or bad credentials; tokens never in the message).
+ */
+export function callerIdentifier(options: AuthOptions): (req: RequestLike) => Promise<Caller> {
+  const logger = options.logger.child({ component: 'auth' });
+  const identify =
+    options.mode === 'none' ? identifyFromHeaders(logger, options.logger) : jwtIdentity(options);
+  return async (req) => {
+    try {
+      const caller = await identify(req);
+      if (!caller) throw missingCredentials();
+      return caller;
+    } catch (error) {
+      throw asRefusal(error, logger);
+    }
+  };
+}
 
 /**
  * Middleware setting `res.locals.caller` (read it with `callerOf`), or answering 401 with
@@ -149,12 +174,12 @@ function identifyFromHeaders(logger: Logger, parent: Logger): Identify {
 }
 
 /** The header if sent, else the query parameter (given once), else undefined. */
-function headerOrQuery(req: Request, header: string, query: string): string | undefined {
+function headerOrQuery(req: RequestLike, header: string, query: string): string | undefined {
   const fromHeader = req.get(header);
   return fromHeader ?? queryValue(req, query);
 }
 
-function queryValue(req: Request, name: string): string | undefined {
+function queryValue(req: RequestLike, name: string): string | undefined {
   const value: unknown = req.query[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new UnauthenticatedError(`${name} must be given once`);
@@ -207,7 +232,7 @@ function keyResolver(options: AuthOptions): { getKey: JWTVerifyGetKey; algorithm
 }
 
 /** `Authorization: Bearer`, else the `sc_token` cookie, else the `access_token` query. */
-function tokenOf(req: Request): string | undefined {
+function tokenOf(req: RequestLike): string | undefined {
   const authorization = req.get('Authorization');
   if (authorization !== undefined) {
     const match = /^Bearer +(\S+) *$/i.exec(authorization);

@@ -28,10 +28,15 @@ export interface CorsOptions {
 /** The paths CORS applies to: JSON-RPC and every event stream. */
 export const CORS_PATHS = ['/rpc', '/events', '/streams', '/api'];
 
+/** The rule of `CORS_ORIGINS`: whether a page from `origin` may call the API. */
+export function originRule(options: CorsOptions): (origin: string) => boolean {
+  const allowed = new Set((options.origins ?? []).map(normalise));
+  return (origin) => allowed.has('*') || allowed.has(normalise(origin));
+}
+
 /** Middleware answering preflights and adding CORS headers for allowed origins. */
 export function cors(options: CorsOptions): RequestHandler {
-  const allowed = new Set((options.origins ?? []).map(normalise));
-  const allows = (origin: string) => allowed.has('*') || allowed.has(normalise(origin));
+  const allows = originRule(options);
   return (req, res, next) => {
     const origin = req.get('Origin');
     if (origin === undefined) return next();

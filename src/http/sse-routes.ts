@@ -1,7 +1,8 @@
 /**
- * The event streams and the subscription endpoint (SPEC.md §5): `GET /events`,
- * `POST /api/v1/sse/subscribe`, `GET /streams/{streamId}/events`. Refusals are plain HTTP
- * (400/401/403/404) with a JSON error body, sent before any event-stream header.
+ * The subscription endpoint and one stream's events (SPEC.md §5): `POST /api/v1/sse/subscribe`
+ * and `GET /streams/{streamId}/events`. `GET /events` is served by plain http (plain-events.ts).
+ * Refusals are plain HTTP (400/401/403/404) with a JSON error body, sent before any event-stream
+ * header.
  */
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { toRpcError } from '../error-codes.js';
@@ -11,7 +12,6 @@ import type { Logger } from '../log.js';
 import { mayRead } from '../rpc/methods/events.js';
 import type { Realtime } from '../sse/realtime.js';
 import { startEventStream } from '../sse/realtime.js';
-import { subscriptionFromQuery } from '../sse/routing.js';
 import type { StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
 
@@ -49,20 +49,6 @@ function query(req: Request): URLSearchParams {
 export function sseRoutes(parts: SseRouteParts): Router {
   const { realtime, feed, authenticate, logger } = parts;
   const router = Router();
-  router.get('/events', authenticate, async (req, res) => {
-    try {
-      const caller = callerOf(res)!;
-      const q = query(req);
-      const prepared = await realtime.prepare(caller, {
-        ...(q.get('sessionId') ? { sessionId: q.get('sessionId')! } : {}),
-        subscription: subscriptionFromQuery(q),
-      });
-      const lastEventId = req.get('Last-Event-ID') ?? q.get('lastEventId') ?? undefined;
-      await realtime.open(res, caller, prepared, lastEventId);
-    } catch (error) {
-      refuse(res, error, logger);
-    }
-  });
   router.post(
     '/api/v1/sse/subscribe',
     authenticate,
