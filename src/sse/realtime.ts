@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { IDENTIFIER } from '../domain/identifier.js';
+import { validationErrorFromZod } from '../error-codes.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
@@ -106,10 +107,7 @@ export class Realtime {
     if (stored) return { sessionId, spec: stored.spec };
     const parsed = subscriptionInput.safeParse(request.subscription);
     if (!parsed.success) {
-      throw ValidationError.fromIssues(
-        'invalid topics or filters',
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      )!;
+      throw validationErrorFromZod('invalid topics or filters', parsed.error);
     }
     const spec = specOf(parsed.data);
     // only a client-chosen id can be reconnected to or changed later: others are not kept
@@ -170,10 +168,7 @@ export class Realtime {
   ): Promise<{ sessionId: string } & SubscriptionSpec> {
     const parsed = subscribeBody.safeParse(body);
     if (!parsed.success) {
-      throw ValidationError.fromIssues(
-        'invalid subscription change',
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      )!;
+      throw validationErrorFromZod('invalid subscription change', parsed.error);
     }
     const { sessionId, ...change } = parsed.data;
     const stored = await this.options.directory.get(sessionId);
