@@ -9,7 +9,7 @@ import {
   RedisEventStore,
   silentLogger,
 } from '../../src/index.js';
-import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+import { clearPrefix, describeWithRedis, testClient, uniquePrefix } from '../support/redis.js';
 import { BUS_TEST_SETTINGS, describeCommandBusContract } from './command-bus.contract.js';
 
 const storeSettings = { ...DEFAULT_STORE_SETTINGS, serverId: 'test-server' };
@@ -82,8 +82,7 @@ describeWithRedis('Redis command bus', () => {
       },
       cleanup: async () => {
         await Promise.all([bus.close(), ...extra.map((b) => b.close())]);
-        const left = await keysUnder(redis, prefix);
-        if (left.length > 0) await redis.del(...left);
+        await clearPrefix(redis, prefix);
       },
     };
   });

@@ -8,7 +8,13 @@ import {
   RedisEventStore,
   type StoreSettings,
 } from '../../src/index.js';
-import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+import {
+  clearPrefix,
+  describeWithRedis,
+  keysUnder,
+  testClient,
+  uniquePrefix,
+} from '../support/redis.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 
 const settings: StoreSettings = { ...DEFAULT_STORE_SETTINGS, serverId: 'test-server' };
@@ -60,8 +66,7 @@ describeWithRedis('Redis event store', () => {
       },
       cleanup: async () => {
         await store.close();
-        const left = await keysUnder(redis, prefix);
-        if (left.length > 0) await redis.del(...left);
+        await clearPrefix(redis, prefix);
       },
     };
   });

@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import { keysFor, MemoryProjectionStore, RedisProjectionStore } from '../../src/index.js';
-import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+import {
+  clearPrefix,
+  describeWithRedis,
+  keysUnder,
+  testClient,
+  uniquePrefix,
+} from '../support/redis.js';
 import { describeProjectionStoreContract } from './projection-store.contract.js';
 
 describeProjectionStoreContract('memory', async () => {
@@ -31,8 +37,7 @@ describeWithRedis('Redis projection store', () => {
           (k) => k.startsWith(keys.readModel(name)) && k.includes(':d:'),
         ).length,
       cleanup: async () => {
-        const left = await keysUnder(redis, prefix);
-        if (left.length) await redis.del(...left);
+        await clearPrefix(redis, prefix);
       },
     };
   });

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { MemorySecretStore, RedisSecretStore, SecretBox } from '../../src/connections/index.js';
 import { keysFor } from '../../src/events/keys.js';
-import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+import {
+  clearPrefix,
+  describeWithRedis,
+  keysUnder,
+  testClient,
+  uniquePrefix,
+} from '../support/redis.js';
 import { describeSecretStoreContract } from './secret-store.contract.js';
 
 describeSecretStoreContract('memory', async () => {
@@ -30,8 +36,7 @@ describeWithRedis('Redis secret store', () => {
     return JSON.stringify(keys.map((k, i) => [k, values[i]]));
   };
   const cleanup = async () => {
-    const left = await keysUnder(redis, prefix);
-    if (left.length) await redis.del(...left);
+    await clearPrefix(redis, prefix);
   };
 
   describeSecretStoreContract('redis', async () => {

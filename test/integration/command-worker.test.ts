@@ -12,7 +12,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { command } from '../contract/command-bus.contract.js';
-import { describeWithRedis, keysUnder, testClient, uniquePrefix } from '../support/redis.js';
+import { clearPrefix, describeWithRedis, testClient, uniquePrefix } from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,8 +35,7 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
   });
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((b) => b.close()));
-    const left = await keysUnder(redis, prefix);
-    if (left.length > 0) await redis.del(...left);
+    await clearPrefix(redis, prefix);
   });
 
   function instance(

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import {
+  clearPrefix,
   describeWithRedis,
   keysUnder,
   testClient,
@@ -65,8 +66,7 @@ describeWithRedis('connection secrets never appear in Redis, logs or answers', f
   });
   after(async () => {
     await app?.stop();
-    const left = await keysUnder(redis, prefix);
-    if (left.length) await redis.del(...left);
+    await clearPrefix(redis, prefix);
     redis.disconnect();
   });
 

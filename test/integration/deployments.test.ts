@@ -10,8 +10,8 @@ import { keysFor, RESULT_FIELDS, STAGE_ERROR_CODES } from '../../src/index.js';
 import { connectBoth, readDeployEvents, untilFinished } from '../support/deployments.js';
 import { readyStatus } from '../support/readiness.js';
 import {
+  clearPrefix,
   describeWithRedis,
-  keysUnder,
   testClient,
   testRedisUrl,
   uniquePrefix,
@@ -63,8 +63,7 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.stop()));
-    const left = await keysUnder(redis, prefix);
-    for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+    await clearPrefix(redis, prefix);
   });
 
   it('runs stages 1-6 to COMPLETED with every result field, over JSON-RPC, notifying its starter', async () => {

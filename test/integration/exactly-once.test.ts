@@ -5,8 +5,8 @@ import { RpcCallError, RpcClient } from '../../src/client/index.js';
 import { keysFor } from '../../src/index.js';
 import { Cluster } from '../support/cluster.js';
 import {
+  clearPrefix,
   describeWithRedis,
-  keysUnder,
   testClient,
   testRedisUrl,
   uniquePrefix,
@@ -32,8 +32,7 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
   after(() => redis.disconnect());
   afterEach(async () => {
     await cluster?.stop();
-    const left = await keysUnder(redis, prefix);
-    for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+    await clearPrefix(redis, prefix);
   });
 
   it('applies every command exactly once, with gapless versions, and proves faults happened', async () => {

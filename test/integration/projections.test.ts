@@ -8,6 +8,7 @@ import { Cluster } from '../support/cluster.js';
 import { startMoves } from '../support/moves.js';
 import { foldTrainers, listTrainers, waitCaughtUp } from '../support/projections.js';
 import {
+  clearPrefix,
   describeWithRedis,
   keysUnder,
   testClient,
@@ -30,8 +31,7 @@ describeWithRedis('projections across instances', function () {
   after(() => redis.disconnect());
   afterEach(async () => {
     await cluster?.stop();
-    const left = await keysUnder(redis, prefix);
-    for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+    await clearPrefix(redis, prefix);
   });
 
   const startCluster = async (env: Record<string, string> = {}) => {

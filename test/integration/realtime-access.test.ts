@@ -8,8 +8,8 @@ import type { RpcCallError } from '../../src/client/index.js';
 import { readyStatus } from '../support/readiness.js';
 import { adminMessage, rpcAs } from '../support/realtime.js';
 import {
+  clearPrefix,
   describeWithRedis,
-  keysUnder,
   testClient,
   testRedisUrl,
   uniquePrefix,
@@ -74,8 +74,7 @@ describeWithRedis('realtime access, subscriptions and presence', function () {
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await Promise.all([a?.stop(), b?.stop()]);
-    const left = await keysUnder(redis, prefix);
-    if (left.length) await redis.del(...left);
+    await clearPrefix(redis, prefix);
   });
 
   it('never delivers what is addressed to one user to another, whatever the topics', async () => {

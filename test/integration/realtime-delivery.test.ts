@@ -8,8 +8,8 @@ import { startMoves } from '../support/moves.js';
 import { readyStatus } from '../support/readiness.js';
 import { notifyHead, notifyIds, strictlyIncreasing } from '../support/realtime.js';
 import {
+  clearPrefix,
   describeWithRedis,
-  keysUnder,
   testClient,
   testRedisUrl,
   uniquePrefix,
@@ -49,8 +49,7 @@ describeWithRedis('realtime delivery across instances', function () {
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await Promise.all([a?.stop(), b?.stop()]);
-    const left = await keysUnder(redis, prefix);
-    for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+    await clearPrefix(redis, prefix);
   });
 
   const client = (app: AppProcess, query: Record<string, string>) => {

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import {
+  clearPrefix,
   describeWithRedis,
   keysUnder,
   testClient,
@@ -31,8 +32,7 @@ describeWithRedis('malformed JSON-RPC input writes nothing to Redis', function (
   });
   after(async () => {
     await app.stop();
-    const left = await keysUnder(redis, prefix);
-    if (left.length) await redis.del(...left);
+    await clearPrefix(redis, prefix);
     redis.disconnect();
   });
 

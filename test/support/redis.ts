@@ -35,6 +35,12 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
   return found.sort();
 }
 
+/** Deletes every key under a prefix's hash tag (what a test wrote), in batches. */
+export async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
+  const left = await keysUnder(redis, prefix);
+  for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+}
+
 /**
  * Declares a suite that needs Redis: it fails under CI when Redis is missing (the global fixture
  * throws first), and locally skips with the printed reason.
