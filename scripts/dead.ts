@@ -3,10 +3,11 @@
  * sends one again under the same id. Reads the same configuration as `npm start` (REDIS_URL,
  * KEY_PREFIX, SECRET_KEY…).
  */
-import { openBackend } from '../src/backend.js';
+
 import { loadConfig } from '../src/config.js';
 import { ConfigError, NotFoundError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
+import { openBackend } from '../src/wiring/backend.js';
 
 const [verb, arg] = process.argv.slice(2);
 const usage = 'usage: npm run dead -- list [limit] | npm run dead -- redrive <commandId>';

@@ -4,13 +4,13 @@
  * deletes the old one. Reads the same configuration as `npm start` (REDIS_URL, KEY_PREFIX…).
  */
 import { hostname } from 'node:os';
-import { openBackend } from '../src/backend.js';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { keysFor } from '../src/events/keys.js';
 import { createLogger } from '../src/log.js';
 import { PROJECTION_NAMES, projectionNamed } from '../src/projections/index.js';
 import { rebuild } from '../src/projections/rebuild.js';
+import { openBackend } from '../src/wiring/backend.js';
 import { ProgressLine } from './lib/progress.js';
 
 const usage = `usage: npm run replay -- <projection>   (one of: ${PROJECTION_NAMES.join(', ')})`;

@@ -42,7 +42,7 @@ try {
       Array.from({ length: 100 }, () =>
         store.recordOutcome(randomUUID(), {
           kind: 'rejected',
-          error: { code: -32010, message: 'trainer is not moving' },
+          error: { error: 'rule', rule: 'trainer-not-moving', message: 'trainer is not moving' },
         }),
       ),
     );

@@ -145,8 +145,10 @@ function resolve(c: Parsed, problems: string[]): Config {
   if (store === 'memory' && production) {
     problems.push('STORE: the in-memory store is refused with NODE_ENV=production; set REDIS_URL');
   }
-  if (store === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
-    problems.push('EVENTSTORE_CONNECTION_STRING: required with STORE=eventstoredb');
+  if (store === 'eventstoredb') {
+    problems.push(
+      'STORE: eventstoredb is not available yet (its adapter is not built); use STORE=redis with REDIS_URL, or leave STORE unset',
+    );
   }
   if (c.AUTH_MODE === 'none' && production) {
     problems.push('AUTH_MODE: "none" is refused with NODE_ENV=production; use AUTH_MODE=jwt');

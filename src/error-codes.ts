@@ -4,6 +4,7 @@
  * Anything else is an internal error whose message never leaves the server.
  */
 import type { z } from 'zod';
+import type { AnswerKind } from './domain/command-definition.js';
 import {
   CommandTimeoutError,
   ConcurrencyError,
@@ -15,7 +16,6 @@ import {
   NotFoundError,
   OverloadedError,
   ReadModelLagError,
-  RecordedAnswerError,
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
@@ -62,6 +62,23 @@ export const RPC_CODE_MEANINGS: Readonly<Record<RpcErrorCode, string>> = {
   [-32032]: 'Read model did not reach minPosition in time',
 };
 
+/** The code of each kind of domain answer a command may give (`CommandDefinition.answers`). */
+export const ANSWER_CODES: Readonly<Record<AnswerKind, RpcErrorCode>> = {
+  validation: RPC_CODES.invalidParams,
+  'not-found': RPC_CODES.notFound,
+  forbidden: RPC_CODES.forbidden,
+  conflict: RPC_CODES.concurrency,
+  rule: RPC_CODES.domainRule,
+  overloaded: RPC_CODES.overloaded,
+};
+
+/** What any command may answer besides its own domain errors: a full backlog, a timeout, dead. */
+export const COMMAND_PATH_CODES: readonly RpcErrorCode[] = [
+  RPC_CODES.overloaded,
+  RPC_CODES.commandTimeout,
+  RPC_CODES.deadLettered,
+];
+
 /** A JSON-RPC 2.0 error object. */
 export interface RpcError {
   readonly code: number;
@@ -96,15 +113,14 @@ export function internalError(correlationId?: string): RpcError {
 
 /**
  * Maps a thrown value to its JSON-RPC error. Typed errors keep their message (written for
- * clients); a `RecordedAnswerError` gives back the answer recorded the first time; anything else
- * becomes -32603 carrying only `correlationId`.
+ * clients; a recorded answer is raised again as its typed error, so a repeat gets the same error);
+ * anything else becomes -32603 carrying only `correlationId`.
  */
 export function toRpcError(error: unknown, correlationId?: string): RpcError {
   return mapKnown(error) ?? internalError(correlationId);
 }
 
 function mapKnown(error: unknown): RpcError | undefined {
-  if (error instanceof RecordedAnswerError) return recordedAnswer(error);
   if (error instanceof ValidationError) {
     return rpcError(RPC_CODES.invalidParams, error, error.issues.map(issueJson));
   }
@@ -143,12 +159,6 @@ function mapCommandError(error: unknown): RpcError | undefined {
     return rpcError(RPC_CODES.readModelLag, error, { projection, minPosition, position });
   }
   return undefined;
-}
-
-/** The recorded answer is already a JSON-RPC error object (it was made by `toRpcError`). */
-function recordedAnswer({ answer }: RecordedAnswerError): RpcError {
-  const { code, message, data } = answer;
-  return data === undefined ? { code, message } : { code, message, data: data as Json };
 }
 
 function rpcError(code: RpcErrorCode, error: Error, data?: Json): RpcError {

@@ -55,8 +55,9 @@ export class NotFoundError extends StreamcastError {
   constructor(
     readonly kind: string,
     readonly id: string,
+    message = `${kind} ${id} was not found`,
   ) {
-    super(`${kind} ${id} was not found`);
+    super(message);
   }
 }
 
@@ -118,7 +119,7 @@ export class DeadLetteredError extends StreamcastError {
     readonly attempts: number,
     readonly lastError: string,
   ) {
-    super(`command ${commandId} failed ${attempts} times and was dead-lettered: ${lastError}`);
+    super(`command dead-lettered after ${attempts} attempts: ${lastError}`);
   }
 }
 
@@ -150,14 +151,27 @@ export class ReadModelLagError extends StreamcastError {
 }
 
 /**
- * A command's answer as recorded with its outcome (a JSON-RPC error object), thrown again so a
- * repeat of the command gets exactly the first answer.
+ * The errors that are a command's answer rather than a failure: recorded with its outcome and
+ * never retried (a broken rule, invalid input, a missing or forbidden thing, a full queue, or a
+ * conflict with the client's own expectedVersion). Anything else thrown while handling is
+ * transient: retried, then dead-lettered.
  */
-export class RecordedAnswerError extends StreamcastError {
-  readonly code = 'RECORDED_ANSWER';
-  constructor(
-    readonly answer: { readonly code: number; readonly message: string; readonly data?: unknown },
-  ) {
-    super(answer.message);
-  }
+export type AnswerError =
+  | ValidationError
+  | NotFoundError
+  | ForbiddenError
+  | ConcurrencyError
+  | DomainRuleError
+  | OverloadedError;
+
+/** True for an `AnswerError`. */
+export function isAnswerError(error: unknown): error is AnswerError {
+  return (
+    error instanceof DomainRuleError ||
+    error instanceof ValidationError ||
+    error instanceof NotFoundError ||
+    error instanceof ForbiddenError ||
+    error instanceof OverloadedError ||
+    error instanceof ConcurrencyError
+  );
 }

@@ -60,8 +60,6 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
     dedupTtlS: 3600,
     fault: FaultSwitch.from(undefined, silentLogger),
     logger: silentLogger,
-    outcomeOf: async () => undefined,
-    recordAnswer: async () => {},
   });
   await bus.start();
   try {

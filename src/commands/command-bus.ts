@@ -1,13 +1,14 @@
 import type { CommandMetadata } from '../domain/decider.js';
-import type { Json } from '../events/envelope.js';
-import type { Outcome } from '../events/event-store.js';
+import type { JsonData } from '../events/envelope.js';
+import type { Outcome } from '../events/outcome.js';
+import type { Decision } from './decision.js';
 
 /** A command on the bus: what the client asked, who asked, and where to send the reply. */
 export interface CommandEnvelope {
   /** The command id (a UUID): the idempotency key of its effect. */
   readonly id: string;
   readonly type: string;
-  readonly data: Json;
+  readonly data: JsonData;
   readonly metadata: CommandMetadata & {
     /** The reply channel of the instance waiting for the answer. */
     readonly replyTo?: string;
@@ -34,12 +35,23 @@ export type CommandStatus =
   | { readonly status: 'unknown' };
 
 /**
- * Handles one command. It must record the command's outcome itself: an append with the command id
- * as idempotency key, or a thrown answer (`DomainRuleError`, `ValidationError`, `NotFoundError`,
- * `ForbiddenError`, `ConcurrencyError` of a client's expected version), which the worker records.
- * Any other error is transient: retried with backoff, then dead-lettered.
+ * Decides what one command does: loads what it needs and returns a `Decision` (events with their
+ * notifications, result and job, or an answer), or throws an `AnswerError` as the answer. It never
+ * appends: the bus hands the decision to the `CommandRuntime`, which commits it and asks again
+ * after a conflict with another writer. Any other error is transient: retried with backoff, then
+ * dead-lettered.
  */
-export type CommandHandler = (command: CommandEnvelope) => Promise<void>;
+export type CommandHandler = (command: CommandEnvelope) => Promise<Decision>;
+
+/** What a worker does with the entries of its stream (commands, or deployment jobs). */
+export interface EntryProcessor {
+  /** Handles one entry until its outcome is recorded; throws a transient error to be retried. */
+  process(entry: CommandEnvelope): Promise<void>;
+  /** True when a redelivered entry was handled already: it is then only acknowledged. */
+  handled(entry: CommandEnvelope): Promise<boolean>;
+  /** Told once an entry was dead-lettered after its attempts. */
+  deadLettered?(entry: CommandEnvelope, attempts: number, lastError: string): Promise<void>;
+}
 
 /** A dead-lettered command (`npm run dead -- list`). */
 export interface DeadLetter {
@@ -65,7 +77,8 @@ export interface Worker {
  */
 export interface CommandBus {
   send(command: CommandEnvelope, options?: SendOptions): Promise<SendResult>;
-  serve(handlers: Readonly<Record<string, CommandHandler>>): Promise<Worker>;
+  /** Serves commands with `processor` (`CommandRuntime.processor(handlers)`) until closed. */
+  serve(processor: EntryProcessor): Promise<Worker>;
   status(commandId: string): Promise<CommandStatus>;
   /** The dead-lettered commands, newest first. */
   deadLetters(limit?: number): Promise<readonly DeadLetter[]>;

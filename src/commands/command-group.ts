@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
+import type { Outcome } from '../events/outcome.js';
 import type { CommandEnvelope } from './command-bus.js';
 
 const renewScript = LuaScript.load(new URL('./lua/renew-commands-1.lua', import.meta.url));
@@ -123,10 +123,7 @@ export class CommandGroup {
         command.type,
         JSON.stringify(command.data),
         JSON.stringify(command.metadata),
-        String(
-          (outcome.error.data as { lastError?: string } | undefined)?.lastError ??
-            outcome.error.message,
-        ),
+        outcome.lastError,
         outcome.attempts,
         JSON.stringify(outcome),
         ttlS,

@@ -1,11 +1,14 @@
 /**
  * Commands: the `CommandBus` port, its Redis (consumer group) and memory adapters, the worker
- * loop, the runtime that handles commands with deciders, and the connection commands' handlers.
+ * loop, the handlers derived from the command catalogue, and the one runtime that commits their
+ * decisions.
  */
 export * from './command-bus.js';
-export { connectAwsData, connectGitHubData, connectionHandlers } from './connection-handlers.js';
-export { type DeciderRuntimeOptions, type DeciderSpec, deciderHandler } from './decider-handler.js';
+export type { AppendDecision, DecidedEvent, Decision, RejectDecision } from './decision.js';
+export { decodeCommand, definitionHandler, type HandlerDeps } from './definition-handler.js';
+export { catchUp, type Entity, EntityCache, type Fold } from './entity.js';
 export { FaultSwitch } from './fault.js';
+export { catalogueHandlers, commandPorts } from './handlers.js';
 export {
   MemoryCommandBus,
   type MemoryCommandBusOptions,
@@ -16,3 +19,12 @@ export {
   type RedisCommandBusOptions,
 } from './redis-command-bus.js';
 export type { WorkerStats } from './redis-worker.js';
+export {
+  CommandRuntime,
+  type CommandRuntimeOptions,
+  type CommitTarget,
+  type Committed,
+  describeError,
+  type HandledCommand,
+} from './runtime.js';
+export { CommandSender } from './sender.js';

@@ -1,19 +1,19 @@
 import { CommandTimeoutError, NotFoundError, OverloadedError } from '../errors.js';
-import type { Outcome } from '../events/event-store.js';
-import type { MemoryEventStore } from '../events/memory-event-store.js';
+import type { EventStore } from '../events/event-store.js';
+import type { Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import type { Logger } from '../log.js';
-import { describeError, isAnswer, outcomeErrorOf } from './answers.js';
 import type {
   CommandBus,
   CommandEnvelope,
-  CommandHandler,
   CommandStatus,
   DeadLetter,
+  EntryProcessor,
   SendOptions,
   SendResult,
   Worker,
 } from './command-bus.js';
+import { describeError } from './runtime.js';
 
 /** Settings of the in-process bus (the same names as the Redis one). */
 export interface MemoryCommandBusOptions {
@@ -24,37 +24,46 @@ export interface MemoryCommandBusOptions {
   readonly logger: Logger;
 }
 
-const REPLY_CHANNEL = 'memory-bus-reply';
+interface Waiter {
+  resolve(outcome: Outcome): void;
+  reject(error: Error): void;
+}
 
 /**
  * In-process `CommandBus` with the Redis bus's semantics (enqueue once per id, one recorded outcome
- * per command, retries then dead letters), for `npm start` without Redis and for fast tests.
+ * per command, retries then dead letters), for `npm start` without Redis and for fast tests. It
+ * works through the ports only: outcomes live in the event store (recorded by the runtime that
+ * commits them), dead letters and the waiting callers here.
  */
 export class MemoryCommandBus implements CommandBus {
   private readonly dead: DeadLetter[] = [];
   private readonly queue: CommandEnvelope[] = [];
   private readonly sent = new Set<string>();
   private readonly owners = new Map<string, string>();
-  private handlers: Readonly<Record<string, CommandHandler>> | undefined;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private processor: EntryProcessor | undefined;
   private running = 0;
   private closed = false;
 
+  /**
+   * @param store where handled commands' outcomes are recorded (by the runtime that commits them).
+   */
   constructor(
-    private readonly store: MemoryEventStore,
+    private readonly store: Pick<EventStore, 'getOutcome'>,
     private readonly options: MemoryCommandBusOptions,
   ) {}
 
   async send(command: CommandEnvelope, options: SendOptions = {}): Promise<SendResult> {
     assertIdempotencyKey(command.id);
-    // listen first, then look: a reply emitted in between is not missed
+    // listen first, then look: an outcome recorded in between is not missed
     const waiting =
       (options.wait ?? true)
         ? this.waitFor(command.id, options.timeoutMs ?? this.options.timeoutMs)
         : undefined;
     waiting?.catch(() => {});
-    const recorded = await this.store.getOutcome(command.id);
+    const recorded = await this.outcomeOf(command.id);
     if (recorded) {
-      this.store.replies.emit(REPLY_CHANNEL, command.id);
+      this.settle(command.id, recorded);
       return { status: 'handled', outcome: recorded };
     }
     if (!this.sent.has(command.id)) {
@@ -66,22 +75,22 @@ export class MemoryCommandBus implements CommandBus {
       }
       this.sent.add(command.id);
       this.owners.set(command.id, command.metadata.userId);
-      this.queue.push({ ...command, metadata: { ...command.metadata, replyTo: REPLY_CHANNEL } });
+      this.queue.push(command);
       this.pump();
     }
     if (!waiting) return { status: 'queued' };
     return { status: 'handled', outcome: await waiting };
   }
 
-  async serve(handlers: Readonly<Record<string, CommandHandler>>): Promise<Worker> {
-    this.handlers = handlers;
+  async serve(processor: EntryProcessor): Promise<Worker> {
+    this.processor = processor;
     this.pump();
     return { close: () => this.close() };
   }
 
   async status(commandId: string): Promise<CommandStatus> {
     assertIdempotencyKey(commandId);
-    const outcome = await this.store.getOutcome(commandId);
+    const outcome = await this.outcomeOf(commandId);
     const owner = this.owners.get(commandId);
     const known = owner === undefined ? {} : { owner };
     if (outcome) return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome, ...known };
@@ -95,11 +104,8 @@ export class MemoryCommandBus implements CommandBus {
   async redrive(commandId: string): Promise<void> {
     assertIdempotencyKey(commandId);
     const index = this.dead.findIndex((d) => d.command.id === commandId);
-    const outcome = await this.store.getOutcome(commandId);
-    if (index < 0 || (outcome && outcome.kind !== 'dead'))
-      throw new NotFoundError('dead command', commandId);
+    if (index < 0) throw new NotFoundError('dead command', commandId);
     const [dead] = this.dead.splice(index, 1);
-    this.store.forget(commandId);
     this.sent.add(commandId);
     this.queue.push(dead!.command);
     this.pump();
@@ -110,37 +116,53 @@ export class MemoryCommandBus implements CommandBus {
     while (this.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
+  /** The recorded outcome: dead letters are kept here, everything else by the event store. */
+  private async outcomeOf(commandId: string): Promise<Outcome | undefined> {
+    const dead = this.dead.find((d) => d.command.id === commandId);
+    if (dead) return { kind: 'dead', attempts: dead.attempts, lastError: dead.error };
+    return this.store.getOutcome(commandId);
+  }
+
   private waitFor(commandId: string, timeoutMs: number): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
-      const onReply = (key: string) => {
-        if (key !== commandId) return;
-        cleanup();
-        void this.store
-          .getOutcome(commandId)
-          .then((o) => (o ? resolve(o) : reject(new CommandTimeoutError(commandId))));
-      };
       const timer = setTimeout(() => {
-        cleanup();
+        this.drop(commandId, waiter);
         reject(new CommandTimeoutError(commandId));
       }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.store.replies.off(REPLY_CHANNEL, onReply);
+      const waiter: Waiter = {
+        resolve: (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+        reject,
       };
-      this.store.replies.on(REPLY_CHANNEL, onReply);
+      this.waiters.set(commandId, [...(this.waiters.get(commandId) ?? []), waiter]);
     });
+  }
+
+  private drop(commandId: string, waiter: Waiter): void {
+    const rest = (this.waiters.get(commandId) ?? []).filter((w) => w !== waiter);
+    if (rest.length > 0) this.waiters.set(commandId, rest);
+    else this.waiters.delete(commandId);
+  }
+
+  /** Answers everyone waiting for `commandId`. */
+  private settle(commandId: string, outcome: Outcome): void {
+    const waiting = this.waiters.get(commandId) ?? [];
+    this.waiters.delete(commandId);
+    for (const waiter of waiting) waiter.resolve(outcome);
   }
 
   private pump(): void {
     while (
-      this.handlers &&
+      this.processor &&
       !this.closed &&
       this.running < this.options.concurrency &&
       this.queue.length > 0
     ) {
       const command = this.queue.shift()!;
       this.running += 1;
-      void this.handle(command).finally(() => {
+      void this.handle(this.processor, command).finally(() => {
         this.running -= 1;
         this.sent.delete(command.id);
         this.pump();
@@ -148,48 +170,23 @@ export class MemoryCommandBus implements CommandBus {
     }
   }
 
-  private async handle(command: CommandEnvelope): Promise<void> {
+  private async handle(processor: EntryProcessor, command: CommandEnvelope): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const handler = this.handlers?.[command.type];
-        if (!handler) throw new Error(`no handler for command type ${command.type}`);
-        await handler(command);
+        await processor.process(command);
+        const outcome = await this.outcomeOf(command.id);
+        if (outcome) this.settle(command.id, outcome);
         return;
       } catch (error) {
-        if (isAnswer(error)) {
-          await this.store.recordOutcome(
-            command.id,
-            { kind: 'rejected', error: outcomeErrorOf(error) },
-            { replyChannel: REPLY_CHANNEL },
-          );
-          return;
-        }
         const lastError = describeError(error);
         this.options.logger.warn(
           `command handler failed (attempt ${attempt} of ${this.options.maxAttempts})`,
           { commandId: command.id, error: lastError },
         );
         if (attempt >= this.options.maxAttempts) {
-          this.dead.unshift({
-            command,
-            error: lastError,
-            attempts: attempt,
-            at: new Date().toISOString(),
-          });
-          const data = { commandId: command.id, attempts: attempt, lastError };
-          await this.store.recordOutcome(
-            command.id,
-            {
-              kind: 'dead',
-              attempts: attempt,
-              error: {
-                code: -32031,
-                message: `command dead-lettered after ${attempt} attempts: ${lastError}`,
-                data,
-              },
-            },
-            { replyChannel: REPLY_CHANNEL },
-          );
+          const at = new Date().toISOString();
+          this.dead.unshift({ command, error: lastError, attempts: attempt, at });
+          this.settle(command.id, { kind: 'dead', attempts: attempt, lastError });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));

@@ -1,20 +1,21 @@
 import type { Redis } from 'ioredis';
 import { NotFoundError, OverloadedError } from '../errors.js';
-import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
+import { decodeOutcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import { fieldMap } from '../events/redis-entries.js';
 import type {
   CommandBus,
   CommandEnvelope,
-  CommandHandler,
   CommandStatus,
   DeadLetter,
+  EntryProcessor,
   SendOptions,
   SendResult,
 } from './command-bus.js';
-import { decodeCommand, RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
+import { decodeEntry } from './entries.js';
+import { RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
 import { ReplyWaiter } from './reply-waiter.js';
 
 const enqueueScript = LuaScript.load(new URL('./lua/enqueue-command-3.lua', import.meta.url));
@@ -84,7 +85,7 @@ export class RedisCommandBus implements CommandBus {
     }
     if (reply[0] === 2) {
       waiting?.cancel();
-      return { status: 'handled', outcome: JSON.parse(String(reply[1])) as Outcome };
+      return { status: 'handled', outcome: decodeOutcome(String(reply[1])) };
     }
     if (reply[0] === -1) {
       waiting?.cancel();
@@ -97,8 +98,8 @@ export class RedisCommandBus implements CommandBus {
     return { status: 'handled', outcome: await waiting.outcome };
   }
 
-  async serve(handlers: Readonly<Record<string, CommandHandler>>): Promise<RedisCommandWorker> {
-    const worker = new RedisCommandWorker(this.redis, this.keys, handlers, {
+  async serve(processor: EntryProcessor): Promise<RedisCommandWorker> {
+    const worker = new RedisCommandWorker(this.redis, this.keys, processor, {
       ...this.options,
       group: COMMAND_GROUP,
       consumer: this.options.serverId,
@@ -116,7 +117,7 @@ export class RedisCommandBus implements CommandBus {
     );
     const owner = sent === null ? {} : { owner: sent };
     if (done) {
-      const outcome = JSON.parse(done) as Outcome;
+      const outcome = decodeOutcome(done);
       return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome, ...owner };
     }
     return sent === null ? { status: 'unknown' } : { status: 'pending', ...owner };
@@ -133,7 +134,7 @@ export class RedisCommandBus implements CommandBus {
     return entries.map(([entryId, fields]) => {
       const f = fieldMap(fields);
       return {
-        command: decodeCommand(fields),
+        command: decodeEntry(fields),
         error: f.error ?? '',
         attempts: Number(f.attempts ?? 0),
         at: new Date(Number(entryId.split('-')[0])).toISOString(),

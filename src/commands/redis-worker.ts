@@ -1,12 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
-import { fieldMap } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
-import { describeError, isAnswer, outcomeErrorOf } from './answers.js';
-import type { CommandEnvelope, CommandHandler, Worker } from './command-bus.js';
+import type { CommandEnvelope, EntryProcessor, Worker } from './command-bus.js';
 import { CommandGroup } from './command-group.js';
+import { decodeEntry } from './entries.js';
 import type { FaultSwitch } from './fault.js';
+import { describeError } from './runtime.js';
 
 const BLOCK_MS = 1000;
 const TRIM_EVERY_MS = 5000;
@@ -28,19 +27,11 @@ export interface WorkerOptions {
   readonly dedupTtlS: number;
   readonly fault: FaultSwitch;
   readonly logger: Logger;
-  /** Reads a command's recorded outcome (the event store's `getOutcome`). */
-  readonly outcomeOf: (commandId: string) => Promise<Outcome | undefined>;
-  /** Records an answer (the event store's `recordOutcome`). */
-  readonly recordAnswer: (
-    command: CommandEnvelope,
-    outcome: Exclude<Outcome, { kind: 'appended' }>,
-  ) => Promise<void>;
 }
 
 /** Counters a worker keeps (logged, and shown by system.status and /metrics). */
 export interface WorkerStats {
   handled: number;
-  answeredWithError: number;
   retried: number;
   dead: number;
   reclaimed: number;
@@ -50,17 +41,6 @@ export interface WorkerStats {
 interface InFlight {
   readonly commandId: string;
   readonly startedAt: number;
-}
-
-/** Decodes a command stream entry (fields `id type data meta`). */
-export function decodeCommand(fields: readonly string[]): CommandEnvelope {
-  const f = fieldMap(fields);
-  return {
-    id: f.id ?? '',
-    type: f.type ?? '',
-    data: JSON.parse(f.data ?? 'null'),
-    metadata: JSON.parse(f.meta ?? '{}'),
-  };
 }
 
 /**
@@ -73,7 +53,6 @@ export function decodeCommand(fields: readonly string[]): CommandEnvelope {
 export class RedisCommandWorker implements Worker {
   readonly stats: WorkerStats = {
     handled: 0,
-    answeredWithError: 0,
     retried: 0,
     dead: 0,
     reclaimed: 0,
@@ -92,7 +71,7 @@ export class RedisCommandWorker implements Worker {
   constructor(
     redis: Redis,
     keys: Keys,
-    private readonly handlers: Readonly<Record<string, CommandHandler>>,
+    private readonly processor: EntryProcessor,
     private readonly options: WorkerOptions,
   ) {
     this.group = new CommandGroup(redis, keys, options.group, options.consumer);
@@ -209,7 +188,7 @@ export class RedisCommandWorker implements Worker {
   private start1(entryId: string, fields: string[], deliveries: number): void {
     let command: CommandEnvelope;
     try {
-      command = decodeCommand(fields);
+      command = decodeEntry(fields);
     } catch (error) {
       this.options.logger.error('undecodable command entry; dead-lettering it', {
         entryId,
@@ -248,11 +227,7 @@ export class RedisCommandWorker implements Worker {
     });
     // only a redelivery can have been handled already (a client repeat is never enqueued twice);
     // first deliveries rely on the append script's own check and save a round trip
-    if (
-      deliveries > 1 &&
-      !this.options.fault.noDedup &&
-      (await this.options.outcomeOf(command.id))
-    ) {
+    if (deliveries > 1 && !this.options.fault.noDedup && (await this.processor.handled(command))) {
       this.stats.redelivered += 1;
       log.info('command already handled; acknowledging the redelivery', {
         redelivered: 1,
@@ -274,9 +249,9 @@ export class RedisCommandWorker implements Worker {
   }
 
   /**
-   * Runs the handler until its outcome is recorded: appended, or an answer. Transient failures are
-   * retried with backoff, each run counted in the delivery count. False when the entry was
-   * dead-lettered or taken over meanwhile (then there is nothing left to acknowledge here).
+   * Processes the entry until its outcome is recorded. Transient failures are retried with backoff,
+   * each run counted in the delivery count. False when the entry was dead-lettered or taken over
+   * meanwhile (then there is nothing left to acknowledge here).
    */
   private async run(
     entryId: string,
@@ -284,22 +259,12 @@ export class RedisCommandWorker implements Worker {
     deliveries: number,
     log: Logger,
   ): Promise<boolean> {
-    const handler = this.handlers[command.type];
     for (let attempt = deliveries; ; ) {
       try {
-        if (!handler) throw new Error(`no handler for command type ${command.type}`);
-        await handler(command);
+        await this.processor.process(command);
         this.stats.handled += 1;
         return true;
       } catch (error) {
-        if (isAnswer(error)) {
-          await this.options.recordAnswer(command, {
-            kind: 'rejected',
-            error: outcomeErrorOf(error),
-          });
-          this.stats.answeredWithError += 1;
-          return true;
-        }
         log.warn(`command handler failed (attempt ${attempt} of ${this.options.maxAttempts})`, {
           error: describeError(error),
         });
@@ -321,12 +286,7 @@ export class RedisCommandWorker implements Worker {
     attempts: number,
     lastError: string,
   ): Promise<void> {
-    const message = `command dead-lettered after ${attempts} attempts: ${lastError}`;
-    const outcome = {
-      kind: 'dead',
-      attempts,
-      error: { code: -32031, message, data: { commandId: command.id, attempts, lastError } },
-    } as const;
+    const outcome = { kind: 'dead', attempts, lastError } as const;
     if (await this.group.deadLetter(entryId, command, outcome, this.options.dedupTtlS)) {
       this.stats.dead += 1;
       this.options.logger.error('command dead-lettered', {
@@ -335,6 +295,7 @@ export class RedisCommandWorker implements Worker {
         lastError,
         dead: 1,
       });
+      await this.processor.deadLettered?.(command, attempts, lastError);
     }
   }
 

@@ -5,22 +5,15 @@
  */
 import { inspect } from 'node:util';
 import { z } from 'zod';
+import type { ConnectionSecrets } from '../domain/connection/connection.js';
 import type { SealedSecret, SecretBox } from './secret-box.js';
 import type { SecretStore } from './secret-store.js';
 
-/** A GitHub connection's secret: the personal access token. */
-export type GitHubSecrets = { readonly kind: 'github'; readonly token: string };
-
-/** An AWS connection's secrets: the whole credential (the key id is only useful with its secret). */
-export type AwsSecrets = {
-  readonly kind: 'aws';
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-};
-
-/** What a connection keeps sealed. */
-export type ConnectionSecrets = GitHubSecrets | AwsSecrets;
+export type {
+  AwsSecrets,
+  ConnectionSecrets,
+  GitHubSecrets,
+} from '../domain/connection/connection.js';
 
 const secretsSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('github'), token: z.string() }),

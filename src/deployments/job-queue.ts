@@ -5,16 +5,18 @@
  * COMMAND_CLAIM_IDLE_MS — the process manager then resumes at the first unfinished stage.
  */
 import type { Redis } from 'ioredis';
-import type { CommandEnvelope } from '../commands/command-bus.js';
 import type { FaultSwitch } from '../commands/fault.js';
 import { RedisCommandWorker } from '../commands/redis-worker.js';
+import { DEPLOY_QUEUE, RUNNER_GROUP } from '../domain/deployment/start-deployment.js';
 import type { Keys } from '../events/keys.js';
 import type { MemoryJobs } from '../events/memory-jobs.js';
 import type { Logger } from '../log.js';
 
-export const DEPLOY_QUEUE = 'deploy';
-export const RUNNER_GROUP = 'runners';
-export const RUN_DEPLOYMENT = 'RunDeployment';
+export {
+  DEPLOY_QUEUE,
+  RUN_DEPLOYMENT,
+  RUNNER_GROUP,
+} from '../domain/deployment/start-deployment.js';
 
 /** What serves the queue: runs a job to its end (throws to have it retried). */
 export interface JobHandlers {
@@ -57,7 +59,11 @@ export async function serveRedisJobs(
   const worker = new RedisCommandWorker(
     redis,
     jobKeys,
-    { [RUN_DEPLOYMENT]: (job: CommandEnvelope) => handlers.run(job.id) },
+    {
+      process: (job) => handlers.run(job.id),
+      handled: async () => false, // a redelivered job resumes; its steps are idempotent
+      deadLettered: (job, _attempts, lastError) => handlers.abandon(job.id, lastError),
+    },
     {
       group: RUNNER_GROUP,
       consumer: options.serverId,
@@ -68,8 +74,6 @@ export async function serveRedisJobs(
       dedupTtlS: options.dedupTtlS,
       fault: options.fault,
       logger: options.logger,
-      outcomeOf: async () => undefined, // a redelivered job resumes; its steps are idempotent
-      recordAnswer: async (job, outcome) => handlers.abandon(job.id, outcome.error.message),
     },
   );
   await worker.start();

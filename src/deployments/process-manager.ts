@@ -1,29 +1,40 @@
 /**
  * Runs one deployment to its end (DESIGN.md §7 "Deployments"): claims it with `RunnerClaimed`,
- * runs its first unfinished stage onwards, and records every step with the stream's expected
- * version and a step key, so a zombie runner's writes fail and a re-run step is recorded once.
- * Stage and overall timeouts count from the stage's first event and from `startedAt`.
+ * runs its first unfinished stage onwards, and records every step as a command of the deployment
+ * decider, committed by the one runtime with the stream's expected version and a step key, so a
+ * zombie runner's writes fail and a re-run step is recorded once. Stage and overall timeouts count
+ * from the stage's first event and from `startedAt`.
  */
+
+import { catchUp } from '../commands/entity.js';
+import type { CommandRuntime } from '../commands/runtime.js';
+import type { CommandMetadata } from '../domain/decider.js';
 import {
+  type DeploymentCommand,
   type DeploymentSpec,
   type DeploymentState,
+  decodeDeploymentEvent,
+  deploymentDecider,
+  deploymentNotifications,
   deploymentStreamId,
-  evolveDeployment,
+  type Fields,
+  isFinished,
   NO_DEPLOYMENT,
-  resultOf,
   STAGE_ERROR_CODES,
   STAGES,
   type StageStep,
   TIMEOUT_CODE,
-} from '../domain/deployment.js';
-import { ConcurrencyError } from '../errors.js';
-import type { Json, NotificationRecord } from '../events/envelope.js';
+} from '../domain/deployment/deployment.js';
+import { DomainRuleError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
 import type { Logger } from '../log.js';
 import { StageFailure, type StageRunner } from './runners.js';
 
 export interface ProcessManagerOptions {
-  readonly store: EventStore;
+  /** Reads the deployment's stream. */
+  readonly store: Pick<EventStore, 'readStream'>;
+  /** Commits the steps. */
+  readonly runtime: CommandRuntime;
   readonly runner: StageRunner;
   readonly serverId: string;
   /** DEPLOY_STAGE_TIMEOUT_MS */
@@ -33,37 +44,37 @@ export interface ProcessManagerOptions {
   readonly logger: Logger;
 }
 
-/** Another runner claimed the deployment after us: we are the zombie and stop. */
+/** Another runner claimed the deployment after us, or it ended: we are the zombie and stop. */
 class Superseded extends Error {}
+
+const fold = { evolve: deploymentDecider.evolve, decode: decodeDeploymentEvent };
+
+/** Loads a deployment's state from its stream (after `from`, when given). */
+function loadDeployment(
+  store: Pick<EventStore, 'readStream'>,
+  deploymentId: string,
+  from: DeploymentState = NO_DEPLOYMENT,
+): Promise<DeploymentState> {
+  const streamId = deploymentStreamId(deploymentId);
+  return catchUp(store, fold, streamId, { state: from, version: from.version }).then(
+    (entity) => entity.state,
+  );
+}
 
 export class DeploymentProcessManager {
   constructor(private readonly options: ProcessManagerOptions) {}
 
   /** Loads a deployment's state from its stream. */
   load(deploymentId: string): Promise<DeploymentState> {
-    return catchUp(this.options.store, deploymentId, NO_DEPLOYMENT);
+    return loadDeployment(this.options.store, deploymentId);
   }
 
   /** Fails a deployment whose job could not be run (every attempt failed): UNEXPECTED_ERROR. */
   async abandon(deploymentId: string, reason: string): Promise<void> {
-    const state = await this.load(deploymentId);
-    if (!state.spec || state.status === 'COMPLETED' || state.status === 'FAILED') return;
-    await this.options.store.append(
-      deploymentStreamId(deploymentId),
-      [
-        {
-          type: 'DeploymentFailed',
-          data: {
-            deploymentId,
-            stage: Math.min(6, state.stagesDone + 1),
-            errorCode: 'UNEXPECTED_ERROR',
-            errorMessage: `Unexpected error: ${reason}`,
-            completedAt: new Date().toISOString(),
-          },
-        },
-      ],
-      { expectedVersion: state.version, idempotencyKey: `${deploymentId}/abandoned` },
-    );
+    const run = new Run(this.options, deploymentId, await this.load(deploymentId));
+    await run.abandon(reason).catch((error: unknown) => {
+      if (!(error instanceof Superseded)) throw error;
+    });
   }
 
   /** Runs the deployment from its first unfinished stage to COMPLETED or FAILED. */
@@ -94,30 +105,47 @@ class Run {
   ) {}
 
   private get spec(): DeploymentSpec {
-    return this.state.spec!;
+    const { spec } = this.state;
+    if (!spec) throw new Error(`deployment ${this.deploymentId} has no DeploymentStarted event`);
+    return spec;
   }
 
   async toEnd(): Promise<void> {
-    if (!this.state.spec)
-      throw new Error(`deployment ${this.deploymentId} has no DeploymentStarted event`);
-    if (this.state.status === 'COMPLETED' || this.state.status === 'FAILED') return;
-    this.attempt = this.state.attempt + 1;
-    await this.record(`claim/${this.attempt}`, 'RunnerClaimed', {
-      deploymentId: this.deploymentId,
-      attempt: this.attempt,
-      serverId: this.options.serverId,
-    });
-    let fields: Record<string, Json> = {};
+    const { serverId } = this.options;
+    if (isFinished(this.state) || !this.spec) return;
+    const attempt = this.state.attempt + 1;
+    this.attempt = attempt;
+    await this.step(`claim/${attempt}`, (metadata) => ({
+      type: 'ClaimRunner',
+      data: { attempt, serverId },
+      metadata,
+    }));
+    let fields: Fields = {};
     for (const stage of STAGES) {
       if (stage <= this.state.stagesDone) continue;
       const outcome = await this.runStage(stage);
       if (outcome === 'failed') return;
       fields = { ...fields, ...outcome };
     }
-    await this.finish({ ...this.state.fields, ...fields });
+    await this.step('completed', (metadata) => ({
+      type: 'CompleteDeployment',
+      data: { fields },
+      metadata,
+    }));
   }
 
-  private async runStage(stage: number): Promise<Record<string, Json> | 'failed'> {
+  async abandon(reason: string): Promise<void> {
+    if (!this.state.spec || isFinished(this.state)) return;
+    const stage = Math.min(6, this.state.stagesDone + 1);
+    const errorMessage = `Unexpected error: ${reason}`;
+    await this.step('abandoned', (metadata) => ({
+      type: 'FailDeployment',
+      data: { stage, errorCode: 'UNEXPECTED_ERROR', errorMessage, withResult: false },
+      metadata,
+    }));
+  }
+
+  private async runStage(stage: number): Promise<Fields | 'failed'> {
     const { runner, stageTimeoutMs, timeoutMs } = this.options;
     const stageStart = Date.parse(this.state.stageStartedAt[stage] ?? new Date().toISOString());
     const overall = Date.parse(this.spec.startedAt) + timeoutMs;
@@ -129,11 +157,11 @@ class Run {
         signal,
         progress: (s) => this.progress(stage, ++step, s),
       });
-      await this.record(`${stage}/done`, 'StageCompleted', {
-        deploymentId: this.deploymentId,
-        stage,
-        fields,
-      });
+      await this.step(`${stage}/done`, (metadata) => ({
+        type: 'CompleteStage',
+        data: { stage, fields },
+        metadata,
+      }));
       return fields;
     } catch (error) {
       if (error instanceof Superseded) throw error;
@@ -151,11 +179,8 @@ class Run {
         this.options.logger.error(`deployment ${this.deploymentId}: stage ${stage} threw`, {
           error: String(error),
         });
-        await this.fail(
-          stage,
-          'UNEXPECTED_ERROR',
-          `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        const message = error instanceof Error ? error.message : String(error);
+        await this.fail(stage, 'UNEXPECTED_ERROR', `Unexpected error: ${message}`);
       }
       return 'failed';
     }
@@ -163,137 +188,93 @@ class Run {
 
   private progress(stage: number, step: number, s: StageStep): Promise<void> {
     const details = { stage, ...s.details };
-    return this.record(
-      `${stage}/${step}`,
-      'StageProgressed',
-      {
-        deploymentId: this.deploymentId,
-        stage,
-        step,
-        message: s.message,
-        details,
-      },
-      this.notify('deployment.stage', {
-        deploymentId: this.deploymentId,
-        type: 'stage',
-        message: s.message,
-        details,
-      }),
-    );
+    return this.step(`${stage}/${step}`, (metadata) => ({
+      type: 'RecordProgress',
+      data: { stage, step, message: s.message, details },
+      metadata,
+    }));
   }
 
-  private async finish(fields: Record<string, Json>): Promise<void> {
-    const completedAt = new Date().toISOString();
-    const data = { deploymentId: this.deploymentId, completedAt, result: fields };
-    const result = this.resultAfter('DeploymentCompleted', data);
-    await this.record(
-      'completed',
-      'DeploymentCompleted',
-      { ...data, result },
-      this.notify('deployment.done', {
-        deploymentId: this.deploymentId,
-        message: 'Deployment completed successfully',
-        result,
-      }),
-    );
-  }
-
-  private async fail(stage: number, errorCode: string, errorMessage: string): Promise<void> {
-    const data = {
-      deploymentId: this.deploymentId,
-      stage,
-      errorCode,
-      errorMessage,
-      completedAt: new Date().toISOString(),
-    };
-    await this.record(
-      'failed',
-      'DeploymentFailed',
-      { ...data, result: this.resultAfter('DeploymentFailed', data) },
-      this.notify('deployment.failed', {
-        deploymentId: this.deploymentId,
-        stage,
-        errorCode,
-        message: `Deployment failed: ${errorMessage}`,
-      }),
-    );
-  }
-
-  /** The result object as it will read once the final event is recorded (it counts too). */
-  private resultAfter(type: string, data: Record<string, Json>): Record<string, Json> {
-    const timestamp = String(data.completedAt);
-    return resultOf(evolveDeployment(this.state, { type, data, metadata: { timestamp } }));
-  }
-
-  private notify(method: string, params: Record<string, Json>): NotificationRecord[] {
-    return [
-      {
-        method,
-        params,
-        target: 'user',
-        targetIds: [this.spec.userId],
-        topic: `deployment.${this.deploymentId}`,
-      },
-    ];
+  private fail(stage: number, errorCode: string, errorMessage: string): Promise<void> {
+    return this.step('failed', (metadata) => ({
+      type: 'FailDeployment',
+      data: { stage, errorCode, errorMessage, withResult: true },
+      metadata,
+    }));
   }
 
   /**
-   * Appends one event with the expected version and the step key `<id>/<step>`. A step recorded
-   * before (a re-run stage) is skipped; a newer claim by another runner stops this one.
+   * Decides one step on the current state and commits it with the expected version and the step
+   * key `<id>/<step>`. A step recorded before (a re-run stage) is skipped; a conflict reloads the
+   * state and decides again, unless a newer claim by another runner (or the deployment's end)
+   * means this run is the zombie: then it stops.
    */
-  private async record(
-    step: string,
-    type: string,
-    data: Record<string, Json>,
-    notifications: NotificationRecord[] = [],
+  private async step(
+    key: string,
+    command: (metadata: CommandMetadata) => DeploymentCommand,
   ): Promise<void> {
     const streamId = deploymentStreamId(this.deploymentId);
+    const idempotencyKey = `${this.deploymentId}/${key}`;
     for (;;) {
+      const metadata = this.metadataOf(idempotencyKey);
+      let events: ReturnType<typeof deploymentDecider.decide>;
       try {
-        const appended = await this.options.store.append(streamId, [{ type, data }], {
+        events = deploymentDecider.decide(command(metadata), this.state);
+      } catch (error) {
+        if (error instanceof DomainRuleError) throw new Superseded(error.message);
+        throw error;
+      }
+      const committed = await this.options.runtime.commit(
+        {
+          kind: 'append',
+          streamId,
           expectedVersion: this.state.version,
-          idempotencyKey: `${this.deploymentId}/${step}`,
-          notifications,
+          expectedByClient: false,
+          events,
+          notifications: this.notificationsOf(events, metadata.timestamp),
+          result: null,
+        },
+        {
+          key: idempotencyKey,
           metadata: {
             correlationId: this.deploymentId,
             causationId: this.deploymentId,
             userId: this.spec.userId,
+            timestamp: metadata.timestamp,
           },
-        });
-        if (appended.duplicate) {
-          this.state = await this.reload();
-          return;
-        }
-        this.state = appended.events.reduce(evolveDeployment, this.state);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        this.state = await this.reload();
-        if (this.state.attempt > this.attempt && this.attempt > 0) throw new Superseded();
-        if (this.state.status === 'COMPLETED' || this.state.status === 'FAILED')
-          throw new Superseded();
+        },
+      );
+      if (committed.status === 'conflict') {
+        this.state = await loadDeployment(this.options.store, this.deploymentId, this.state);
+        if (this.attempt > 0 && this.state.attempt > this.attempt) throw new Superseded();
+        if (isFinished(this.state)) throw new Superseded();
+        continue;
       }
+      this.state = await loadDeployment(this.options.store, this.deploymentId, this.state);
+      return;
     }
   }
 
-  private reload(): Promise<DeploymentState> {
-    return catchUp(this.options.store, this.deploymentId, this.state);
-  }
-}
-
-/** Folds the events of a deployment's stream after `state` into it. */
-async function catchUp(
-  store: EventStore,
-  deploymentId: string,
-  from: DeploymentState,
-): Promise<DeploymentState> {
-  let state = from;
-  for (;;) {
-    const page = await store.readStream(deploymentStreamId(deploymentId), {
-      fromVersion: state.version + 1,
-      limit: 1000,
+  /** The step's notifications, each with the state after its event. */
+  private notificationsOf(events: ReturnType<typeof deploymentDecider.decide>, timestamp: string) {
+    let state = this.state;
+    return events.flatMap((event, i) => {
+      state = deploymentDecider.evolve(state, { ...event, metadata: { timestamp } });
+      const context = {
+        streamId: deploymentStreamId(this.deploymentId),
+        version: this.state.version + 1 + i,
+        timestamp,
+      };
+      return deploymentNotifications(event, context, state);
     });
-    for (const e of page.events) state = evolveDeployment(state, e);
-    if (page.isEnd) return state;
+  }
+
+  private metadataOf(key: string): CommandMetadata {
+    return {
+      commandId: key,
+      userId: this.spec.userId,
+      correlationId: this.deploymentId,
+      timestamp: new Date().toISOString(),
+    };
   }
 }

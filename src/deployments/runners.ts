@@ -11,7 +11,7 @@ import {
   type StageStep,
   simulatedResult,
   stageSteps,
-} from '../domain/deployment.js';
+} from '../domain/deployment/deployment.js';
 import type { Json } from '../events/envelope.js';
 
 /** A stage that failed for a reason of its own (its stage's error code applies). */

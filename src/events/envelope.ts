@@ -11,6 +11,18 @@ export type Json =
   | readonly Json[]
   | { readonly [k: string]: Json };
 
+/**
+ * A JSON value as code builds it: an object's properties may be optional (`JSON.stringify` leaves
+ * undefined ones out). What is read back from JSON is plain `Json`.
+ */
+export type JsonData =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonData[]
+  | { readonly [k: string]: JsonData | undefined };
+
 /** Who and what caused an event; stamped on every recorded event. */
 export interface EventMetadata {
   readonly commandId?: string;

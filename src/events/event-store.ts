@@ -7,29 +7,9 @@ import type {
   RecordedEvent,
   WrittenNotification,
 } from './envelope.js';
+import type { Appended, Outcome } from './outcome.js';
 
-/** The error recorded as a command's answer: JSON-RPC shaped, so a repeat gets the same answer. */
-export interface OutcomeError {
-  readonly code: number;
-  readonly message: string;
-  readonly data?: Json;
-}
-
-/** What an idempotency key was used for, as recorded by the first append or `recordOutcome`. */
-export type Outcome =
-  | {
-      readonly kind: 'appended';
-      readonly streamId: string;
-      readonly firstVersion: number;
-      readonly lastVersion: number;
-      readonly globalPositions: readonly string[];
-      readonly result?: Json;
-    }
-  | { readonly kind: 'rejected'; readonly error: OutcomeError }
-  | { readonly kind: 'dead'; readonly error: OutcomeError; readonly attempts: number };
-
-/** The outcome of an append that wrote its events. */
-export type Appended = Extract<Outcome, { kind: 'appended' }>;
+export type { Appended, Outcome } from './outcome.js';
 
 /** Options of one append. Everything is validated before anything is written. */
 export interface AppendOptions {

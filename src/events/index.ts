@@ -7,6 +7,15 @@ export * from './event-store.js';
 export { type Keys, keysFor } from './keys.js';
 export { MemoryEventStore, type StoredNotification } from './memory-event-store.js';
 export {
+  type AnswerRecord,
+  answerErrorOf,
+  answerRecordOf,
+  decodeOutcome,
+  errorOfOutcome,
+  landedAt,
+  outcomeSchema,
+} from './outcome.js';
+export {
   DEFAULT_STORE_SETTINGS,
   MAX_EVENTS_PER_APPEND,
   type StoreSettings,

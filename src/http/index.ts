@@ -1,7 +1,7 @@
 /**
  * The HTTP surface around the routers: app assembly, authentication, CORS, health and readiness,
  * `/metrics`, request logs with correlation ids, HTTP metrics, draining on shutdown, and seed 003's
- * REST API (connections so far) with its error body.
+ * REST API (the command routes and deployment reads) with its one error body.
  */
 export { type AppParts, createApp } from './app.js';
 export {
@@ -19,10 +19,10 @@ export { httpMetrics, routeOf } from './http-metrics.js';
 export { metricsRoute } from './metrics-route.js';
 export { correlationIds, redactUrl, requestLog } from './request-log.js';
 export {
-  type ConnectionsRouterOptions,
-  connectionsRouter,
+  type CommandRoutesOptions,
+  commandRoutes,
   type RestSuccess,
-} from './rest-connections.js';
+} from './rest-commands.js';
 export {
   type RestErrorBody,
   restErrorBody,

@@ -5,14 +5,13 @@
  * session. Same contract as before: authentication, CORS, `sessionId`, topics, filters, resume.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toRpcError } from '../error-codes.js';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
 import type { Realtime } from '../sse/realtime.js';
 import { subscriptionFromQuery } from '../sse/routing.js';
 import type { RequestLike } from './auth.js';
 import { type CorsOptions, originRule } from './cors.js';
+import { sendRestError } from './rest-errors.js';
 
 export interface PlainEventsOptions {
   readonly realtime: Realtime;
@@ -36,14 +35,6 @@ function requestLike(req: IncomingMessage, query: URLSearchParams): RequestLike 
     },
     query: parsed,
   };
-}
-
-function statusOf(error: unknown): number {
-  if (error instanceof UnauthenticatedError) return 401;
-  if (error instanceof ValidationError) return 400;
-  if (error instanceof ForbiddenError) return 403;
-  if (error instanceof NotFoundError) return 404;
-  return 500;
 }
 
 /** Returns a request handler that serves `GET /events` and answers false for anything else. */
@@ -70,14 +61,7 @@ export function plainEvents(
       const lastEventId = like.get('Last-Event-ID') ?? query.get('lastEventId') ?? undefined;
       await options.realtime.open(res, caller, prepared, lastEventId);
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 500) options.logger.error('event stream failed', { error: String(error) });
-      if (res.headersSent) {
-        res.end();
-        return;
-      }
-      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ error: toRpcError(error) }));
+      sendRestError(res, error, options.logger);
     }
   };
   return (req, res) => {

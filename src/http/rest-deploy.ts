@@ -1,22 +1,24 @@
 /**
- * Seed 003's deployment endpoints (SPEC.md §6), thin adapters over `StartDeployment` and the
- * deployments read model: `POST /api/v1/deploy`, `GET /api/v1/deploy/{id}/result` and the
- * deployment's own event stream `GET /api/v1/deploy/{id}/events`.
+ * Seed 003's deployment reads (SPEC.md §6): `GET /api/v1/deploy/{id}/result` over the deployments
+ * read model, and the deployment's own event stream `GET /api/v1/deploy/{id}/events`.
+ * (`POST /api/v1/deploy` is the start command's route: `rest-commands.ts`.)
  */
-import { randomUUID } from 'node:crypto';
-import express, { type RequestHandler, type Response, Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { deploymentResult } from '../deployments/queries.js';
-import { startDeploymentData } from '../deployments/start-handler.js';
-import { deploymentStreamId } from '../domain/deployment.js';
-import { validationErrorFromZod } from '../error-codes.js';
+import {
+  type DeploymentEvent,
+  decodeDeploymentEvent,
+  deploymentStreamId,
+} from '../domain/deployment/deployment.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Json, RecordedEvent } from '../events/envelope.js';
 import type { Logger } from '../log.js';
-import { envelopeOf, type RpcServices, sendAndWait } from '../rpc/methods/services.js';
+import type { RpcServices } from '../rpc/methods/services.js';
 import { startEventStream } from '../sse/realtime.js';
 import type { FeedFormat, StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
-import { restErrorBody, sendRestError } from './rest-errors.js';
+import { correlationIdOf } from './rest-commands.js';
+import { sendRestError } from './rest-errors.js';
 
 export interface DeployRouterOptions {
   readonly services: RpcServices;
@@ -28,94 +30,69 @@ export interface DeployRouterOptions {
 }
 
 const DEPLOYMENT_ID = /^dep_[0-9a-f]{10}$/;
-const END_EVENTS = new Set(['DeploymentCompleted', 'DeploymentFailed']);
 
 function frame(id: number, event: string, data: Json): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** Seed 003's frames: `stage` for progress, then `done` or `error`; other events send nothing. */
+/** True for the event that ends a deployment's stream. */
+function isEnd(event: DeploymentEvent | undefined): boolean {
+  return event?.type === 'DeploymentCompleted' || event?.type === 'DeploymentFailed';
+}
+
+/** Seed 003's frame of a deployment event: `stage`, then `done` or `error`; others send nothing. */
+function deploymentFrame(version: number, event: DeploymentEvent): string | undefined {
+  switch (event.type) {
+    case 'StageProgressed':
+      return frame(version, 'stage', {
+        type: 'stage',
+        message: event.data.message,
+        details: event.data.details,
+      });
+    case 'DeploymentCompleted':
+      return frame(version, 'done', { message: 'Deployment completed successfully' });
+    case 'DeploymentFailed':
+      return frame(version, 'error', {
+        message: `Deployment failed: ${event.data.errorMessage}`,
+        errorCode: event.data.errorCode,
+        stage: event.data.stage,
+      });
+    case 'DeploymentStarted':
+    case 'RunnerClaimed':
+    case 'StageCompleted':
+      return undefined;
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
+  }
+}
+
+/** Seed 003's frames of a deployment's stream; the stream closes 5 s after its end. */
 export const DEPLOYMENT_FRAMES: FeedFormat = {
   frame(e: RecordedEvent) {
-    const d = e.data as Record<string, Json>;
-    if (e.type === 'StageProgressed') {
-      return frame(e.version, 'stage', {
-        type: 'stage',
-        message: d.message ?? '',
-        details: d.details ?? {},
-      });
-    }
-    if (e.type === 'DeploymentCompleted')
-      return frame(e.version, 'done', { message: 'Deployment completed successfully' });
-    if (e.type === 'DeploymentFailed') {
-      return frame(e.version, 'error', {
-        message: `Deployment failed: ${String(d.errorMessage)}`,
-        errorCode: d.errorCode ?? 'UNEXPECTED_ERROR',
-        stage: d.stage ?? null,
-      });
-    }
-    return undefined;
+    const event = decodeDeploymentEvent(e);
+    return event && deploymentFrame(e.version, event);
   },
-  ends: (e) => END_EVENTS.has(e.type),
+  ends: (e) => isEnd(decodeDeploymentEvent(e)),
   closeAfterMs: 5000,
 };
-
-function correlationIdOf(res: Response): string {
-  const id = (res.locals.correlationId as string | undefined) ?? randomUUID();
-  res.locals.correlationId = id;
-  return id;
-}
 
 export function deployRouter(options: DeployRouterOptions): Router {
   const { services, feed, authenticate, logger } = options;
   const router = Router();
-  router.post('/api/v1/deploy', authenticate, express.json({ limit: '16kb' }), async (req, res) => {
-    const correlationId = correlationIdOf(res);
-    try {
-      const parsed = startDeploymentData.safeParse(req.body);
-      if (!parsed.success) throw validationErrorFromZod('invalid request body', parsed.error);
-      const ctx = { user: callerOf(res)!, correlationId, logger };
-      const outcome = await sendAndWait(
-        services,
-        envelopeOf(ctx, randomUUID(), 'StartDeployment', parsed.data),
-      );
-      const { deploymentId } = outcome.result as { deploymentId: string };
-      res.json({
-        code: 200,
-        message: 'Deployment started.',
-        data: {
-          deploymentId,
-          message: `Deployment started. Listen to /api/v1/deploy/${deploymentId}/events`,
-        },
-      });
-    } catch (error) {
-      // seed 003: a missing connection is a 400 "Deployment Error"
-      const rpcCode = (error as { answer?: { code?: number } }).answer?.code;
-      if (error instanceof NotFoundError || rpcCode === -32004) {
-        const message = error instanceof Error ? error.message : 'connection not found';
-        res.status(400).json({
-          ...restErrorBody(400, 'CONNECTION_NOT_FOUND', message),
-          error: 'Deployment Error',
-        });
-        return;
-      }
-      sendRestError(res, error, logger, correlationId);
-    }
-  });
   router.get('/api/v1/deploy/:id/result', authenticate, async (req, res) => {
     const correlationId = correlationIdOf(res);
     const id = String(req.params.id);
     try {
-      const result = await deploymentResult(services.readModels, callerOf(res)!, id);
+      const result = await deploymentResult(services.readModels, callerOf(res)!, id).catch(
+        (error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+          throw new NotFoundError('deploymentResult', id, `Deployment result not found: ${id}`);
+        },
+      );
       res.json({ code: 200, message: 'Deployment result retrieved.', data: result });
     } catch (error) {
-      if (error instanceof NotFoundError) {
-        res.status(400).json({
-          ...restErrorBody(400, 'NOT_FOUND', `Deployment result not found: ${id}`),
-          error: 'Deployment Error',
-        });
-        return;
-      }
       sendRestError(res, error, logger, correlationId);
     }
   });
@@ -126,7 +103,7 @@ export function deployRouter(options: DeployRouterOptions): Router {
         ? await services.store.readStream(deploymentStreamId(id), { limit: 1 })
         : undefined;
       const started = stream?.events[0];
-      if (!started) throw new NotFoundError('deployment', id);
+      if (!started) throw new NotFoundError('deployment', id, `Deployment not found: ${id}`);
       const caller = callerOf(res)!;
       if (started.metadata.userId !== caller.userId && !caller.isAdmin) {
         throw new ForbiddenError(`deployment ${id} was started by another user`);
@@ -144,14 +121,6 @@ export function deployRouter(options: DeployRouterOptions): Router {
         DEPLOYMENT_FRAMES,
       );
     } catch (error) {
-      if (res.headersSent) {
-        res.end();
-        return;
-      }
-      if (error instanceof NotFoundError) {
-        res.status(404).json(restErrorBody(404, 'NOT_FOUND', `Deployment not found: ${id}`));
-        return;
-      }
       sendRestError(res, error, logger, correlationIdOf(res));
     }
   });
@@ -169,5 +138,5 @@ async function seenTheEnd(
     limit: 1,
   });
   const last = events[0];
-  return last !== undefined && END_EVENTS.has(last.type) && last.version <= lastEventId;
+  return last !== undefined && isEnd(decodeDeploymentEvent(last)) && last.version <= lastEventId;
 }

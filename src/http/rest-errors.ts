@@ -1,13 +1,17 @@
 /**
- * The REST error body of seed 003 (SPEC.md §6): `{timestamp, status, error, message, errorCode?,
- * …}`, with `error` the HTTP reason phrase. Errors are first mapped to their JSON-RPC error by the
- * one mapping (`toRpcError`), so both surfaces say the same thing; this module only turns that
- * into an HTTP status and body. Internal errors say nothing but the correlation id to quote.
+ * The one REST mapping of errors: every error of a REST route (seed 003's `/api/v1/…`) and of an
+ * event-stream route (`/events`, `/streams/…/events`, `/api/v1/deploy/…/events`) is answered with
+ * seed 003's error body (SPEC.md §6) `{timestamp, status, error, message, errorCode, …}` — `error`
+ * the HTTP reason phrase, or the seed's error type ("Deployment Error") — with the error's data as
+ * extra fields. Errors are first mapped to their JSON-RPC error by the one JSON-RPC mapping
+ * (`toRpcError`), so both surfaces say the same thing. Internal errors say nothing but the
+ * correlation id to quote.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { RPC_CODES, type RpcError, toRpcError } from '../error-codes.js';
-import type { UnauthenticatedError } from '../errors.js';
+import { NotFoundError, type UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
+import { isJsonObject } from '../events/json.js';
 import type { Logger } from '../log.js';
 
 /** Seed 003's error body; extra fields (`issues`, `deploymentId`, …) come from the error's data. */
@@ -15,7 +19,7 @@ export interface RestErrorBody {
   /** ISO-8601 time of the answer (UTC). */
   readonly timestamp: string;
   readonly status: number;
-  /** The HTTP reason phrase, e.g. `Bad Request`. */
+  /** The HTTP reason phrase (e.g. `Bad Request`), or seed 003's error type (`Deployment Error`). */
   readonly error: string;
   /** What was wrong and what to do; never a secret. */
   readonly message: string;
@@ -41,6 +45,16 @@ const BY_RPC_CODE: Readonly<Record<number, readonly [status: number, errorCode: 
   [RPC_CODES.readModelLag]: [503, 'READ_MODEL_LAG'],
 };
 
+/**
+ * Seed 003 answers a deployment that cannot start for a missing connection, or a result that is
+ * not there, with 400 "Deployment Error" (not a 404): these kinds of `NotFoundError`.
+ */
+const DEPLOYMENT_ERRORS: Readonly<Record<string, string>> = {
+  githubConnection: 'CONNECTION_NOT_FOUND',
+  awsConnection: 'CONNECTION_NOT_FOUND',
+  deploymentResult: 'NOT_FOUND',
+};
+
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -56,7 +70,7 @@ const REASONS: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-/** A REST error body for `status`; `extra` fields follow the standard ones. */
+/** A REST error body for `status`; `extra` fields come first, the standard ones win. */
 export function restErrorBody(
   status: number,
   errorCode: string,
@@ -73,8 +87,8 @@ export function restErrorBody(
   };
 }
 
-/** The REST answer of a JSON-RPC error object (the one mapping of typed errors). */
-export function restErrorOf(error: RpcError, correlationId?: string): RestErrorBody {
+/** The REST body of a JSON-RPC error object. */
+function bodyOfRpcError(error: RpcError, correlationId?: string): RestErrorBody {
   const [status, errorCode] = BY_RPC_CODE[error.code] ?? [500, 'UNEXPECTED_ERROR'];
   if (status === 500 && error.code !== RPC_CODES.deadLettered) {
     const quote = correlationId ? `; quote correlation id ${correlationId}` : '';
@@ -86,38 +100,53 @@ export function restErrorOf(error: RpcError, correlationId?: string): RestErrorB
   const extra =
     error.code === RPC_CODES.invalidParams
       ? { issues: data ?? [] }
-      : data !== null && typeof data === 'object' && !Array.isArray(data)
-        ? (data as { readonly [k: string]: Json })
+      : isJsonObject(data)
+        ? data
         : {};
   return restErrorBody(status, errorCode, error.message, extra);
 }
 
-/** The 401 body for `authenticate({unauthorizedBody})` on REST routes. */
+/** The REST error body of any thrown value (the one mapping; see the module comment). */
+export function restErrorOf(thrown: unknown, correlationId?: string): RestErrorBody {
+  if (thrown instanceof NotFoundError && DEPLOYMENT_ERRORS[thrown.kind]) {
+    const body = restErrorBody(400, DEPLOYMENT_ERRORS[thrown.kind]!, thrown.message);
+    return { ...body, error: 'Deployment Error' };
+  }
+  return bodyOfRpcError(toRpcError(thrown, correlationId), correlationId);
+}
+
+/** The 401 body of `authenticate({unauthorizedBody})` on REST and event-stream routes. */
 export function restUnauthorizedBody(error: UnauthenticatedError): RestErrorBody {
-  return restErrorBody(401, 'UNAUTHENTICATED', error.message);
+  return restErrorOf(error);
 }
 
 /**
- * Answers a thrown value as a REST error: typed errors with their own message, anything else as
- * 500 with only the correlation id (the error itself is logged here, never sent).
+ * Answers a thrown value as a REST error, on express's response or a plain http one: typed errors
+ * with their own message, anything else as 500 with only the correlation id (the error itself is
+ * logged here, never sent). A response whose headers went out already (an event stream) is ended.
  */
 export function sendRestError(
-  res: Response,
+  res: ServerResponse,
   thrown: unknown,
   logger: Logger,
   correlationId?: string,
 ): void {
-  const rpcError = toRpcError(thrown, correlationId);
-  const body = restErrorOf(rpcError, correlationId);
-  if (rpcError.code === RPC_CODES.internalError) {
-    logger.error('REST request failed', { error: describe(thrown), correlationId });
+  const body = restErrorOf(thrown, correlationId);
+  if (body.errorCode === 'UNEXPECTED_ERROR') {
+    logger.error('request failed', { error: describe(thrown), correlationId });
   } else {
-    logger.debug('REST request refused', { status: body.status, reason: body.message });
+    logger.debug('request refused', { status: body.status, reason: body.message });
   }
-  if (rpcError.code === RPC_CODES.overloaded && typeof body.retryAfterMs === 'number') {
-    res.set('Retry-After', String(Math.max(1, Math.ceil(body.retryAfterMs / 1000))));
+  if (res.headersSent) {
+    res.end();
+    return;
   }
-  res.status(body.status).json(body);
+  const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
+  if (body.errorCode === 'OVERLOADED' && typeof body.retryAfterMs === 'number') {
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(body.retryAfterMs / 1000)));
+  }
+  res.writeHead(body.status, headers);
+  res.end(JSON.stringify(body));
 }
 
 function describe(error: unknown): string {

@@ -1,12 +1,11 @@
 /**
  * The subscription endpoint and one stream's events (SPEC.md §5): `POST /api/v1/sse/subscribe`
  * and `GET /streams/{streamId}/events`. `GET /events` is served by plain http (plain-events.ts).
- * Refusals are plain HTTP (400/401/403/404) with a JSON error body, sent before any event-stream
- * header.
+ * Refusals are plain HTTP (400/401/403/404) with the REST error body (`rest-errors.ts`), sent
+ * before any event-stream header.
  */
-import express, { type Request, type RequestHandler, type Response, Router } from 'express';
-import { toRpcError } from '../error-codes.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import express, { type Request, type RequestHandler, Router } from 'express';
+import { ForbiddenError, ValidationError } from '../errors.js';
 import { STREAM_ID_PATTERN } from '../events/envelope.js';
 import type { Logger } from '../log.js';
 import { mayRead } from '../rpc/methods/events.js';
@@ -14,6 +13,7 @@ import type { Realtime } from '../sse/realtime.js';
 import { startEventStream } from '../sse/realtime.js';
 import type { StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
+import { sendRestError } from './rest-errors.js';
 
 export interface SseRouteParts {
   readonly realtime: Realtime;
@@ -23,23 +23,6 @@ export interface SseRouteParts {
   /** SSE_RETRY_MS */
   readonly retryMs: number;
   readonly logger: Logger;
-}
-
-function statusOf(error: unknown): number {
-  if (error instanceof ValidationError) return 400;
-  if (error instanceof ForbiddenError) return 403;
-  if (error instanceof NotFoundError) return 404;
-  return 500;
-}
-
-function refuse(res: Response, error: unknown, logger: Logger): void {
-  const status = statusOf(error);
-  if (status === 500) logger.error('event stream failed', { error: String(error) });
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.status(status).json({ error: toRpcError(error) });
 }
 
 function query(req: Request): URLSearchParams {
@@ -57,7 +40,7 @@ export function sseRoutes(parts: SseRouteParts): Router {
       try {
         res.json(await realtime.subscribe(callerOf(res)!, req.body));
       } catch (error) {
-        refuse(res, error, logger);
+        sendRestError(res, error, logger);
       }
     },
   );
@@ -88,7 +71,7 @@ export function sseRoutes(parts: SseRouteParts): Router {
       startEventStream(res, parts.retryMs);
       await feed.serve(res, streamId, from);
     } catch (error) {
-      refuse(res, error, logger);
+      sendRestError(res, error, logger);
     }
   });
   return router;

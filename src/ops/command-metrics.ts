@@ -1,11 +1,11 @@
 /**
- * Command metrics, kept out of the command code: a middleware around the handlers (runs, their
- * outcome and latency), the worker's own counters read at scrape time (dead letters, reclaims),
+ * Command metrics, kept out of the command code: the runtime's observer (runs, their outcome and
+ * latency), the worker's own counters read at scrape time (dead letters, reclaims),
  * and the consumer group's backlog read from Redis at scrape time.
  */
 
-import { isAnswer } from '../commands/answers.js';
-import type { CommandHandler, Worker, WorkerStats } from '../commands/index.js';
+import type { Worker, WorkerStats } from '../commands/index.js';
+import type { HandledCommand } from '../commands/runtime.js';
 import type { Metrics } from '../metrics.js';
 
 /** Handling latency buckets in seconds: a command is usually handled in a few milliseconds. */
@@ -15,13 +15,11 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const BACKLOG_CACHE_MS = 500;
 
 /**
- * Wraps each handler to count its runs by outcome (`ok`: events appended, `rejected`: answered
- * with a domain error, `failed`: a transient error, retried or dead-lettered) and time them.
+ * Counts handled commands by outcome (`ok`: events appended, `rejected`: answered with a domain
+ * error, `failed`: a transient error, retried or dead-lettered) and times them: the runtime's
+ * `observe` hook.
  */
-export function meteredHandlers(
-  handlers: Readonly<Record<string, CommandHandler>>,
-  metrics: Metrics,
-): Record<string, CommandHandler> {
+export function meterCommands(metrics: Metrics): (handled: HandledCommand) => void {
   const runs = metrics.counter({
     name: 'streamcast_commands_handled_total',
     help: 'Command handler runs on this instance by command type and outcome (ok, rejected, failed)',
@@ -33,23 +31,10 @@ export function meteredHandlers(
     labelNames: ['type'] as const,
     buckets: LATENCY_BUCKETS,
   });
-  const metered: Record<string, CommandHandler> = {};
-  for (const [type, handler] of Object.entries(handlers)) {
-    metered[type] = async (command) => {
-      const stop = latency.startTimer({ type });
-      let outcome = 'ok';
-      try {
-        await handler(command);
-      } catch (error) {
-        outcome = isAnswer(error) ? 'rejected' : 'failed';
-        throw error;
-      } finally {
-        stop();
-        runs.inc({ type, outcome });
-      }
-    };
-  }
-  return metered;
+  return ({ type, outcome, seconds }) => {
+    runs.inc({ type, outcome });
+    latency.observe({ type }, seconds);
+  };
 }
 
 /** Exposes a worker's own counters (the Redis worker keeps them; the memory one has none). */

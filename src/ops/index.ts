@@ -6,7 +6,7 @@
 export {
   type BacklogReader,
   meterBacklog,
-  meteredHandlers,
+  meterCommands,
   meterWorker,
 } from './command-metrics.js';
 export { type InstanceFacts, meterInstance } from './instance-metrics.js';

@@ -3,65 +3,66 @@
  * and, once finished, the result object of SPEC.md §6; only the newest DEPLOY_RESULTS_KEEP
  * finished deployments are kept.
  */
-import type { Json, RecordedEvent } from '../events/envelope.js';
+import { DEPLOYMENT_EVENT_TYPES, decodeDeploymentEvent } from '../domain/deployment/deployment.js';
+import type { RecordedEvent } from '../events/envelope.js';
 import type { Projection, ReadModelWrite } from './projection.js';
 
-export const DEPLOYMENT_EVENTS = [
-  'DeploymentStarted',
-  'RunnerClaimed',
-  'StageProgressed',
-  'StageCompleted',
-  'DeploymentCompleted',
-  'DeploymentFailed',
-] as const;
+/** The event types the projection folds. */
+export const DEPLOYMENT_EVENTS = DEPLOYMENT_EVENT_TYPES;
 
-function writeOf(event: RecordedEvent, keep: number): ReadModelWrite {
-  const data = event.data as Record<string, Json>;
-  const id = String(data.deploymentId);
-  const at = event.metadata.timestamp;
+function writeOf(recorded: RecordedEvent, keep: number): ReadModelWrite | undefined {
+  const event = decodeDeploymentEvent(recorded);
+  if (!event) return undefined;
+  const id = event.data.deploymentId;
+  const at = recorded.metadata.timestamp;
   const base = { id, incr: { eventCount: 1 } };
   switch (event.type) {
-    case 'DeploymentStarted':
+    case 'DeploymentStarted': {
+      const { userId, owner, repo, branch, startedAt } = event.data;
       return {
         ...base,
         set: {
           deploymentId: id,
-          userId: String(data.userId),
-          owner: data.owner ?? null,
-          repo: data.repo ?? null,
-          branch: data.branch ?? null,
+          userId,
+          owner,
+          repo,
+          branch,
           status: 'QUEUED',
           stage: 0,
-          startedAt: data.startedAt ?? at,
+          startedAt,
           updatedAt: at,
           completedAt: null,
         },
       };
+    }
     case 'RunnerClaimed':
-      return { ...base, set: { status: 'RUNNING', attempt: data.attempt ?? 1, updatedAt: at } };
+      return { ...base, set: { status: 'RUNNING', attempt: event.data.attempt, updatedAt: at } };
     case 'StageProgressed':
       return {
         ...base,
-        set: { stage: data.stage ?? 0, message: data.message ?? '', updatedAt: at },
+        set: { stage: event.data.stage, message: event.data.message, updatedAt: at },
       };
+    case 'StageCompleted':
+      return { ...base, set: { updatedAt: at } };
     case 'DeploymentCompleted':
     case 'DeploymentFailed': {
-      const result = (data.result ?? {}) as Record<string, Json>;
-      const completedAt = String(data.completedAt ?? at);
+      const { completedAt } = event.data;
       return {
         id, // the result's eventCount counts this event already
         set: {
-          ...result,
+          ...(event.data.result ?? {}),
           status: event.type === 'DeploymentCompleted' ? 'COMPLETED' : 'FAILED',
-          ...(data.stage !== undefined ? { stage: data.stage } : {}),
+          ...(event.type === 'DeploymentFailed' ? { stage: event.data.stage } : {}),
           completedAt,
           updatedAt: at,
         },
         keepNewest: { index: 'finished', score: Date.parse(completedAt), keep },
       };
     }
-    default:
-      return { ...base, set: { updatedAt: at } };
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
   }
 }
 
@@ -70,6 +71,9 @@ export function deploymentsProjection(keep: number): Projection {
   return {
     name: 'deployments',
     eventTypes: DEPLOYMENT_EVENTS,
-    project: (event) => [writeOf(event, keep)],
+    project: (event) => {
+      const write = writeOf(event, keep);
+      return write ? [write] : [];
+    },
   };
 }

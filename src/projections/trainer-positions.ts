@@ -4,7 +4,7 @@
  * unless an event was applied twice or missed).
  */
 
-import type { TrainerMoved } from '../domain/trainer.js';
+import { decodeTrainerEvent } from '../domain/trainer/trainer.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { Projection } from './projection.js';
 
@@ -26,7 +26,9 @@ export const trainerPositions: Projection = {
   name: 'trainer-positions',
   eventTypes: ['TrainerMoved'],
   project(event: RecordedEvent) {
-    const { trainerId, position, movement, at } = event.data as TrainerMoved['data'];
+    const moved = decodeTrainerEvent(event);
+    if (!moved) return [];
+    const { trainerId, position, movement, at } = moved.data;
     return [
       {
         id: trainerId,

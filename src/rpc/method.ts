@@ -3,17 +3,12 @@
  * in `rpc.discover`), who may call it, and the handler that answers it.
  */
 import type { z } from 'zod';
+import type { Actor } from '../domain/actor.js';
 import type { RpcErrorCode } from '../error-codes.js';
 import type { Logger } from '../log.js';
 
 /** Who is calling, as authentication established it (SPEC.md §3). */
-export interface Caller {
-  readonly userId: string;
-  readonly groups: readonly string[];
-  readonly roles: readonly string[];
-  /** True when `roles` holds `admin`: may act for others, broadcast and read everything. */
-  readonly isAdmin: boolean;
-}
+export type Caller = Actor;
 
 /** Who may call a method: anyone, any authenticated caller, or admins only. */
 export type AuthLevel = 'public' | 'user' | 'admin';

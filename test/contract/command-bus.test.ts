@@ -53,17 +53,6 @@ describeWithRedis('Redis command bus', () => {
       graceMs: 1000,
       fault: FaultSwitch.from(undefined, silentLogger),
       logger: silentLogger,
-      outcomeOf: (id: string) => store.getOutcome(id),
-      recordAnswer: async (
-        c: { id: string; metadata: { replyTo?: string } },
-        outcome: Parameters<typeof store.recordOutcome>[1],
-      ) => {
-        await store.recordOutcome(
-          c.id,
-          outcome,
-          c.metadata.replyTo ? { replyChannel: c.metadata.replyTo } : {},
-        );
-      },
     };
     const bus = new RedisCommandBus(redis, keys, options);
     await bus.start();

@@ -282,13 +282,16 @@ export function describeEventStoreContract(
         const key = uuidLike();
         const rejected = {
           kind: 'rejected',
-          error: { code: -32010, message: 'not moving', data: { rule: 'not-moving' } },
+          error: { error: 'rule', message: 'not moving', rule: 'not-moving' },
         } as const;
         expect(await store.recordOutcome(key, rejected)).to.deep.equal({
           recorded: true,
           outcome: rejected,
         });
-        const other = { kind: 'rejected', error: { code: -32010, message: 'other' } } as const;
+        const other = {
+          kind: 'rejected',
+          error: { error: 'rule', message: 'other', rule: 'other' },
+        } as const;
         expect(await store.recordOutcome(key, other)).to.deep.equal({
           recorded: false,
           outcome: rejected,
@@ -328,7 +331,7 @@ export function describeEventStoreContract(
         const heard2 = await fx.nextReply('replies-a');
         await store.recordOutcome(
           key2,
-          { kind: 'rejected', error: { code: -32010, message: 'no' } },
+          { kind: 'rejected', error: { error: 'rule', message: 'no', rule: 'no' } },
           { replyChannel: 'replies-a' },
         );
         expect(await heard2.message).to.equal(key2);

@@ -123,7 +123,7 @@ describeWithRedis('Redis event store', () => {
       await store.append('trainer-a', [{ type: 'A', data: {} }], { idempotencyKey: 'k-1' });
       await store.recordOutcome('k-2', {
         kind: 'rejected',
-        error: { code: -32010, message: 'no' },
+        error: { error: 'rule', message: 'no', rule: 'no' },
       });
       const ttls = await Promise.all([redis.ttl(keys.done('k-1')), redis.ttl(keys.done('k-2'))]);
       for (const ttl of ttls) expect(ttl).to.be.within(1230, 1234);

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import {
+  ANY,
   type CommandEnvelope,
   type CommandHandler,
+  CommandRuntime,
   DEFAULT_STORE_SETTINGS,
   FaultSwitch,
   keysFor,
@@ -58,28 +60,33 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
       graceMs: 200,
       fault: FaultSwitch.from(undefined, silentLogger),
       logger: silentLogger,
-      outcomeOf: (id) => store.getOutcome(id),
-      recordAnswer: async (c, outcome) => {
-        await store.recordOutcome(
-          c.id,
-          outcome,
-          c.metadata.replyTo ? { replyChannel: c.metadata.replyTo } : {},
-        );
-      },
       ...overrides,
     });
     buses.push(bus);
-    return bus;
+    return {
+      bus,
+      start: () => bus.start(),
+      send: (c: CommandEnvelope) => bus.send(c),
+      status: (id: string) => bus.status(id),
+      /** Serves `handlers` through the one runtime, as main.ts does. */
+      serve: (handlers: Record<string, CommandHandler>) =>
+        bus.serve(new CommandRuntime(store).processor(handlers)),
+    };
   }
 
   const append =
     (serverId: string, runs: string[]): CommandHandler =>
-    async (c: CommandEnvelope) => {
+    async () => {
       runs.push(serverId);
-      await store.append('trainer-ash', [{ type: 'Did', data: { by: serverId } }], {
-        idempotencyKey: c.id,
-        ...(c.metadata.replyTo ? { replyChannel: c.metadata.replyTo } : {}),
-      });
+      return {
+        kind: 'append',
+        streamId: 'trainer-ash',
+        expectedVersion: ANY,
+        expectedByClient: false,
+        events: [{ type: 'Did', data: { by: serverId } }],
+        notifications: [],
+        result: null,
+      };
     };
 
   it('does not take over a slow handler while its instance lives and renews it', async () => {
@@ -91,7 +98,7 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
     const workerA = await a.serve({
       Do: async (c) => {
         await sleep(4000); // five times COMMAND_CLAIM_IDLE_MS
-        await slowA(c);
+        return slowA(c);
       },
     });
     const c = command('Do');
@@ -113,7 +120,7 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
     await a.serve({
       Do: async () => {
         runs.push('a');
-        await new Promise(() => {}); // hangs forever
+        return new Promise<never>(() => {}); // hangs forever
       },
     });
     const c = command('Do');
@@ -153,11 +160,15 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
   it('answers a waiting sender whose reply publish was lost, by its one-second poll', async () => {
     const a = instance('a');
     await a.start();
-    await a.serve({
-      Do: async (c) => {
-        // appends and records the outcome but publishes no reply: as if the publish were lost
-        await store.append('trainer-ash', [{ type: 'Did', data: {} }], { idempotencyKey: c.id });
+    const runtime = new CommandRuntime(store);
+    const handler = append('a', []);
+    await a.bus.serve({
+      // appends and records the outcome but publishes no reply: as if the publish were lost
+      process: async (c) => {
+        const { replyTo: _, ...metadata } = c.metadata;
+        await runtime.handle(handler, { ...c, metadata });
       },
+      handled: async () => false,
     });
     const sent = await a.send(command('Do'));
     expect(sent.status === 'handled' && sent.outcome.kind).to.equal('appended');
@@ -176,7 +187,7 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
       Do: handle,
       Hold: async (c) => {
         await gate;
-        await handle(c);
+        return handle(c);
       },
     });
     const held = command('Hold');

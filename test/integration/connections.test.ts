@@ -3,8 +3,14 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
 import winston from 'winston';
-import { connectionHandlers } from '../../src/commands/connection-handlers.js';
-import type { CommandBus, CommandEnvelope, Worker } from '../../src/commands/index.js';
+import {
+  type CommandBus,
+  type CommandEnvelope,
+  CommandRuntime,
+  catalogueHandlers,
+  commandPorts,
+  type Worker,
+} from '../../src/commands/index.js';
 import { MemoryCommandBus } from '../../src/commands/memory-command-bus.js';
 import {
   isSealed,
@@ -16,11 +22,12 @@ import { DomainRuleError } from '../../src/errors.js';
 import { DEFAULT_STORE_SETTINGS, MemoryEventStore } from '../../src/events/index.js';
 import { authenticate } from '../../src/http/auth.js';
 import { correlationIds } from '../../src/http/request-log.js';
-import { connectionsRouter } from '../../src/http/rest-connections.js';
+import { commandRoutes } from '../../src/http/rest-commands.js';
 import { restUnauthorizedBody } from '../../src/http/rest-errors.js';
+import { connectAws, connectGitHub, type SecretStore } from '../../src/index.js';
 import type { ReadModels } from '../../src/projections/read-models.js';
-import { connectionMethods } from '../../src/rpc/methods/connections.js';
-import type { RpcServices } from '../../src/rpc/methods/services.js';
+import { commandMethod } from '../../src/rpc/methods/command-method.js';
+import { type RpcServices, senderOf } from '../../src/rpc/methods/services.js';
 import { createRpcHandler } from '../../src/rpc/router.js';
 import { listen, type Running } from '../support/http.js';
 
@@ -31,6 +38,14 @@ const ACCESS_KEY_ID = 'AKIA0123456789SAMPLE';
 const SECRETS = [TOKEN, SECRET_ACCESS_KEY, SESSION_TOKEN, ACCESS_KEY_ID];
 
 type Json = Record<string, unknown>;
+
+/** The connection commands' handlers (the catalogue's definitions) on `store` and `secrets`. */
+const connectionHandlers = (store: MemoryEventStore, secrets: SecretStore) =>
+  catalogueHandlers([connectGitHub, connectAws], {
+    store,
+    ports: commandPorts(store, secrets),
+    settings: { trainerSpeed: 5, deployMaxQueued: 100 },
+  });
 
 /** A command bus that remembers every command sent through it. */
 function recording(bus: CommandBus, sent: CommandEnvelope[]): CommandBus {
@@ -78,15 +93,16 @@ describe('connections over JSON-RPC and REST (in process, memory backend)', () =
     const app = express();
     app.use(correlationIds);
     app.use(
-      connectionsRouter({
-        services: svc,
+      commandRoutes({
+        commands: [connectGitHub, connectAws],
+        sender: senderOf(svc),
         authenticate: authenticate({ ...auth, unauthorizedBody: restUnauthorizedBody }),
         logger,
       }),
     );
     app.use(
       createRpcHandler({
-        methods: connectionMethods(svc),
+        methods: [connectGitHub, connectAws].map((d) => commandMethod(d, senderOf(svc))),
         logger,
         authenticate: authenticate({ ...auth, allowAnonymous: true }),
       }),
@@ -107,7 +123,9 @@ describe('connections over JSON-RPC and REST (in process, memory backend)', () =
       concurrency: 4,
       logger: winston.createLogger({ silent: true }),
     });
-    worker = await bus.serve(connectionHandlers(store, secrets));
+    worker = await bus.serve(
+      new CommandRuntime(store).processor(connectionHandlers(store, secrets)),
+    );
     services = {
       serverId: 'test',
       storeName: 'memory',
@@ -115,7 +133,6 @@ describe('connections over JSON-RPC and REST (in process, memory backend)', () =
       bus: recording(bus, sent),
       readModels: {} as ReadModels,
       commandTimeoutMs: 5000,
-      trainerSpeed: 5,
       redisStatus: () => undefined,
       backlog: async () => ({ pending: 0, lag: 0, dead: 0 }),
       secretBox: box,
@@ -340,7 +357,9 @@ describe('connection command handlers', () => {
   it('stores the sealed secret, then appends; a redelivery changes nothing', async () => {
     const store = new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'test' });
     const secrets = new MemorySecretStore();
-    const handle = connectionHandlers(store, secrets).ConnectGitHub!;
+    const handler = connectionHandlers(store, secrets).ConnectGitHub!;
+    const runtime = new CommandRuntime(store);
+    const handle = (c: CommandEnvelope) => runtime.handle(handler, c);
     const sealed = box.seal('{"kind":"github","token":"t"}', 'gh_aaaaaaaaaa');
     const command = envelope('gh_aaaaaaaaaa', { sealed });
     await handle(command);
@@ -355,7 +374,7 @@ describe('connection command handlers', () => {
     const secrets = new MemorySecretStore();
     const handle = connectionHandlers(store, secrets).ConnectGitHub!;
     const first = box.seal('a', 'gh_aaaaaaaaaa');
-    await handle(envelope('gh_aaaaaaaaaa', { sealed: first }));
+    await new CommandRuntime(store).handle(handle, envelope('gh_aaaaaaaaaa', { sealed: first }));
     let thrown: unknown;
     try {
       await handle(envelope('gh_aaaaaaaaaa', { sealed: box.seal('b', 'gh_aaaaaaaaaa') }));

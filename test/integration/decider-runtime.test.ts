@@ -1,13 +1,32 @@
 import { expect } from 'chai';
-import { commandHandlers } from '../../src/commands/handlers.js';
 import {
   type CommandEnvelope,
+  CommandRuntime,
+  catalogueHandlers,
+  commandPorts,
   DEFAULT_STORE_SETTINGS,
   DomainRuleError,
+  errorOfOutcome,
   MemoryEventStore,
+  MemorySecretStore,
+  moveTrainer,
 } from '../../src/index.js';
 
 const store = () => new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'test' });
+
+/** One instance's MoveTrainer handling (its own entity cache) through the runtime; answers throw. */
+function instanceOn(s: MemoryEventStore): (c: CommandEnvelope) => Promise<void> {
+  const handler = catalogueHandlers([moveTrainer], {
+    store: s,
+    ports: commandPorts(s, new MemorySecretStore()),
+    settings: { trainerSpeed: 5, deployMaxQueued: 100 },
+  }).MoveTrainer!;
+  const runtime = new CommandRuntime(s);
+  return async (c) => {
+    const outcome = await runtime.handle(handler, c);
+    if (outcome.kind !== 'appended') throw errorOfOutcome(c.id, outcome);
+  };
+}
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
 const move = (action: 'start' | 'stop', expectedVersion?: number | 'exists'): CommandEnvelope => {
   clock += 1000;
@@ -33,8 +52,8 @@ const move = (action: 'start' | 'stop', expectedVersion?: number | 'exists'): Co
 describe('decider runtime: two instances with their own entity caches on one store', () => {
   it('does not answer from a stale cache: a refusal on cached state is decided again on the stored one', async () => {
     const s = store();
-    const a = commandHandlers(s, { TRAINER_SPEED: 5 }).MoveTrainer!;
-    const b = commandHandlers(s, { TRAINER_SPEED: 5 }).MoveTrainer!;
+    const a = instanceOn(s);
+    const b = instanceOn(s);
     await a(move('start'));
     await a(move('stop')); // a caches: standing
     await b(move('start')); // b moves it; a's cache is now stale
@@ -51,8 +70,8 @@ describe('decider runtime: two instances with their own entity caches on one sto
 
   it('refuses on the stored state even when the cache would accept', async () => {
     const s = store();
-    const a = commandHandlers(s, { TRAINER_SPEED: 5 }).MoveTrainer!;
-    const b = commandHandlers(s, { TRAINER_SPEED: 5 }).MoveTrainer!;
+    const a = instanceOn(s);
+    const b = instanceOn(s);
     await a(move('start')); // a caches: moving
     await b(move('stop')); // now standing
     try {
@@ -66,8 +85,8 @@ describe('decider runtime: two instances with their own entity caches on one sto
 
   it("checks a client's expectedVersion against the stored version, not a cached one", async () => {
     const s = store();
-    const a = commandHandlers(s, { TRAINER_SPEED: 5 }).MoveTrainer!;
-    const b = commandHandlers(s, { TRAINER_SPEED: 5 }).MoveTrainer!;
+    const a = instanceOn(s);
+    const b = instanceOn(s);
     await a(move('start', 0));
     await b(move('start', 1));
     await a(move('start', 2)); // a's cache says 1; the store says 2

@@ -157,7 +157,7 @@ describeWithRedis('realtime access, subscriptions and presence', function () {
         headers: { Authorization: 'Bearer not.a.token' },
       });
       expect(bad.status, 'a bad token').to.equal(401);
-      expect(((await bad.json()) as { error: { code: number } }).error.code).to.equal(-32001);
+      expect(((await bad.json()) as { errorCode: string }).errorCode).to.equal('UNAUTHENTICATED');
       const other = await new SignJWT({})
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('ash')

@@ -6,7 +6,9 @@ import {
   type ConnectGitHub,
   type ConnectGitHubData,
   type ConnectionEvent,
+  connectAws as connectAwsCommand,
   connectAwsParams,
+  connectGitHub as connectGitHubCommand,
   connectGitHubParams,
   connectionDecider,
   connectionStreamId,
@@ -16,8 +18,8 @@ import {
 } from '../../src/domain/index.js';
 import { issuesFromZod } from '../../src/error-codes.js';
 import { DomainRuleError, ValidationError } from '../../src/errors.js';
-import { connectionMethods } from '../../src/rpc/methods/connections.js';
-import type { RpcServices } from '../../src/rpc/methods/services.js';
+import { commandMethod } from '../../src/rpc/methods/command-method.js';
+import { type RpcServices, senderOf } from '../../src/rpc/methods/services.js';
 import { openRpcDocument } from '../../src/rpc/openrpc.js';
 import { deciderSpecification } from '../support/decider-spec.js';
 
@@ -256,7 +258,10 @@ describe('connection decider (seed 003 connections)', () => {
 
 describe('connect.github / connect.aws in rpc.discover', () => {
   const services = {} as RpcServices;
-  const doc = openRpcDocument(connectionMethods(services), { title: 't', version: '0' });
+  const methods = [connectGitHubCommand, connectAwsCommand].map((d) =>
+    commandMethod(d, senderOf(services)),
+  );
+  const doc = openRpcDocument(methods, { title: 't', version: '0' });
 
   it('documents the params of seed 003, sessionToken optional, and the results', () => {
     const params = (name: string) =>

@@ -1,15 +1,21 @@
 import { expect } from 'chai';
-import type { CommandEnvelope, WorkerStats } from '../../src/commands/index.js';
+import {
+  type CommandEnvelope,
+  type CommandHandler,
+  CommandRuntime,
+  type WorkerStats,
+} from '../../src/commands/index.js';
 import { DomainRuleError } from '../../src/errors.js';
+import { ANY, DEFAULT_STORE_SETTINGS, MemoryEventStore } from '../../src/events/index.js';
 import { Metrics } from '../../src/metrics.js';
-import { meterBacklog, meteredHandlers, meterInstance, meterWorker } from '../../src/ops/index.js';
+import { meterBacklog, meterCommands, meterInstance, meterWorker } from '../../src/ops/index.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
 
 const command = (type: string): CommandEnvelope => ({
-  id: '7d444840-9dc0-11d1-b245-5ffdce74fad2',
+  id: crypto.randomUUID(),
   type,
   data: null,
-  metadata: { commandId: '', userId: 'u', correlationId: 'c', timestamp: '' },
+  metadata: { commandId: '', userId: 'u', correlationId: 'c', timestamp: new Date().toISOString() },
 });
 
 async function scrape(metrics: Metrics) {
@@ -36,22 +42,31 @@ describe('metrics (src/metrics.ts, src/ops/command-metrics.ts)', () => {
 
   it('counts handler runs by type and outcome and times them', async () => {
     const metrics = new Metrics({ serverId: 'm', processMetrics: false });
-    const handlers = meteredHandlers(
-      {
-        Ok: async () => {},
-        Rule: async () => {
-          throw new DomainRuleError('rule', 'no');
-        },
-        Broken: async () => {
-          throw new Error('redis went away');
-        },
+    const store = new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'm' });
+    const runtime = new CommandRuntime(store, { observe: meterCommands(metrics) });
+    const ok: CommandHandler = async () => ({
+      kind: 'append',
+      streamId: 'trainer-ash',
+      expectedVersion: ANY,
+      expectedByClient: false,
+      events: [{ type: 'Did', data: null }],
+      notifications: [],
+      result: null,
+    });
+    const handlers: Record<string, CommandHandler> = {
+      Ok: ok,
+      Rule: async () => {
+        throw new DomainRuleError('rule', 'no');
       },
-      metrics,
-    );
-    await handlers.Ok!(command('Ok'));
-    await handlers.Ok!(command('Ok'));
-    await handlers.Rule!(command('Rule')).catch(() => {});
-    const thrown = await handlers.Broken!(command('Broken')).catch((e: Error) => e);
+      Broken: async () => {
+        throw new Error('redis went away');
+      },
+    };
+    const handle = (type: string) => runtime.handle(handlers[type]!, command(type));
+    await handle('Ok');
+    await handle('Ok');
+    await handle('Rule');
+    const thrown = await handle('Broken').catch((e: Error) => e);
     expect(thrown).to.be.instanceOf(Error).with.property('message', 'redis went away');
     const e = await scrape(metrics);
     const runs = (type: string, outcome: string) =>
@@ -66,7 +81,6 @@ describe('metrics (src/metrics.ts, src/ops/command-metrics.ts)', () => {
     const metrics = new Metrics({ serverId: 'm', processMetrics: false });
     const stats: WorkerStats = {
       handled: 0,
-      answeredWithError: 0,
       retried: 1,
       dead: 2,
       reclaimed: 3,

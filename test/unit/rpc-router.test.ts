@@ -12,10 +12,10 @@ import {
   NotFoundError,
   OverloadedError,
   ReadModelLagError,
-  RecordedAnswerError,
   UnauthenticatedError,
   ValidationError,
 } from '../../src/errors.js';
+import { answerErrorOf } from '../../src/events/outcome.js';
 import { authenticate } from '../../src/http/auth.js';
 import { silentLogger } from '../../src/log.js';
 import {
@@ -78,12 +78,7 @@ const FAILURES = {
     data: { projection: 'trainer-positions', minPosition: '10-0', position: '7-0' },
   },
   recordedAnswer: {
-    error: () =>
-      new RecordedAnswerError({
-        code: -32010,
-        message: 'not moving',
-        data: { rule: 'not-moving' },
-      }),
+    error: () => answerErrorOf({ error: 'rule', message: 'not moving', rule: 'not-moving' }),
     code: -32010,
     data: { rule: 'not-moving' },
   },

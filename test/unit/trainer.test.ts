@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   type MoveTrainer,
   moveResult,
+  moveTrainer,
   moveTrainerParams,
   normalise,
   positionAt,
@@ -341,7 +342,10 @@ describe('moveResult', () => {
 
   it('builds the trainer.move result from the event and where it landed', () => {
     expect(
-      moveResult('c-2', event, { version: 3, globalPosition: '1700000000000-0' }),
+      moveTrainer.answerOf(moveResult('c-2', event), {
+        version: 3,
+        globalPosition: '1700000000000-0',
+      }),
     ).to.deep.equal({ ...recorded, version: 3, globalPosition: '1700000000000-0' });
   });
 

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { toRpcError } from '../../error-codes.js';
+import { isJsonObject } from '../../events/json.js';
+import { errorOfOutcome, landedAt } from '../../events/outcome.js';
 import { defineMethod, type RpcMethod } from '../method.js';
 import type { RpcServices } from './services.js';
 
@@ -26,19 +29,11 @@ export function commandMethods(services: RpcServices): RpcMethod[] {
           return { status: 'unknown' as const };
         if (!('outcome' in status)) return { status: status.status };
         const { outcome } = status;
-        if (outcome.kind !== 'appended') return { status: status.status, error: outcome.error };
-        return {
-          status: 'handled' as const,
-          result: {
-            ...(typeof outcome.result === 'object' &&
-            outcome.result !== null &&
-            !Array.isArray(outcome.result)
-              ? outcome.result
-              : {}),
-            version: outcome.lastVersion,
-            globalPosition: outcome.globalPositions.at(-1),
-          },
-        };
+        if (outcome.kind !== 'appended') {
+          return { status: status.status, error: toRpcError(errorOfOutcome(p.commandId, outcome)) };
+        }
+        const recorded = isJsonObject(outcome.result) ? outcome.result : {};
+        return { status: 'handled' as const, result: { ...recorded, ...landedAt(outcome) } };
       },
     }),
     defineMethod({

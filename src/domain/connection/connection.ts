@@ -6,9 +6,18 @@
  * only. For AWS the access key id is secret-adjacent (it names the account and is half of the
  * credential): events keep it masked, as the AWS CLI shows it, and the full id stays sealed.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { DomainRuleError, type Issue, ValidationError } from '../errors.js';
-import type { Command, Decider, DomainEvent } from './decider.js';
+import { isSealed } from '../../connections/secret-box.js';
+import { DomainRuleError, type Issue, ValidationError } from '../../errors.js';
+import type { CommandPorts } from '../command-definition.js';
+import {
+  type Command,
+  type Decider,
+  type DomainEvent,
+  eventDecoder,
+  eventSchema,
+} from '../decider.js';
 
 /** Which service a connection is to. */
 export type ConnectionKind = 'github' | 'aws';
@@ -134,6 +143,27 @@ export function maskAccessKeyId(accessKeyId: string): string {
   return `${'*'.repeat(Math.max(accessKeyId.length - 4, 0))}${accessKeyId.slice(-4)}`;
 }
 
+// --- secrets (sealed at the edge, stored outside the event log) -------------------------------
+
+/** A GitHub connection's secret: the personal access token. */
+export type GitHubSecrets = { readonly kind: 'github'; readonly token: string };
+
+/** An AWS connection's secrets: the whole credential (the key id is only useful with its secret). */
+export type AwsSecrets = {
+  readonly kind: 'aws';
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+};
+
+/** What a connection keeps sealed. */
+export type ConnectionSecrets = GitHubSecrets | AwsSecrets;
+
+/** A new connection id: seed 003's `gh_…` / `aws_…`, with 20 random hex digits (80 bits). */
+export function newConnectionId(kind: ConnectionKind): string {
+  return `${kind === 'github' ? 'gh' : 'aws'}_${randomBytes(10).toString('hex')}`;
+}
+
 // --- commands and events -----------------------------------------------------------------------
 
 /** `ConnectGitHub` as the decider sees it: no token (it was sealed and stored apart). */
@@ -173,6 +203,30 @@ export type AwsConnected = DomainEvent<
 
 /** Connection events (a union, so switches over them are checked for completeness). */
 export type ConnectionEvent = GitHubConnected | AwsConnected;
+
+/** Decodes a connection stream's stored events. */
+export const decodeConnectionEvent = eventDecoder([
+  eventSchema(
+    'GitHubConnected',
+    z.object({
+      connectionId: z.string(),
+      owner: z.string(),
+      repo: z.string(),
+      branch: z.string(),
+      userId: z.string(),
+    }),
+  ),
+  eventSchema(
+    'AwsConnected',
+    z.object({
+      connectionId: z.string(),
+      region: z.string(),
+      accessKeyIdMasked: z.string(),
+      hasSessionToken: z.boolean(),
+      userId: z.string(),
+    }),
+  ),
+]);
 
 /** A connection as the decider sees it: none yet, or what its event recorded. */
 export type ConnectionState =
@@ -222,6 +276,25 @@ function refuseExisting(command: ConnectionCommand, state: ConnectionState): voi
     'connection-exists',
     `connection ${command.data.connectionId} already exists: connect again for a new connection id`,
   );
+}
+
+/** A sealed secret on the bus: never a plain one (`SecretBox.seal`'s form). */
+export const sealedSecret = z
+  .string()
+  .refine(isSealed, 'must be a sealed secret (v1.<keyId>.<iv>.<data>.<tag>)');
+
+/**
+ * Before a connection command is decided: checks it whole by the params' rules (nothing is stored
+ * for a bad one), then stores its sealed secrets, written once per connection id, so its event
+ * always finds them.
+ */
+export async function storeConnectionSecrets(
+  command: ConnectionCommand,
+  sealed: string,
+  ports: CommandPorts,
+): Promise<void> {
+  validateConnectionCommand(command);
+  await ports.storeSecret(command.data.connectionId, sealed);
 }
 
 /** Connections are made once: each has its own stream with exactly one `…Connected` event. */
@@ -274,6 +347,8 @@ export type GitHubConnectResult = { readonly githubConnectionId: string };
 export type AwsConnectResult = { readonly awsConnectionId: string };
 
 /** The result recorded with a connection's event: its id, under the name seed 003 gives it. */
+export function connectResult(command: ConnectGitHub): GitHubConnectResult;
+export function connectResult(command: ConnectAws): AwsConnectResult;
 export function connectResult(command: ConnectionCommand): GitHubConnectResult | AwsConnectResult {
   return command.type === 'ConnectGitHub'
     ? { githubConnectionId: command.data.connectionId }

@@ -5,12 +5,18 @@
  * layer's check, not the decider's.
  */
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
-import type { Json, NotificationRecord } from '../events/envelope.js';
-import type { Command, Decider, DomainEvent, EventContext } from './decider.js';
-import { IDENTIFIER, IDENTIFIER_RULE } from './identifier.js';
+import { ValidationError } from '../../errors.js';
+import type { Json, NotificationRecord } from '../../events/envelope.js';
+import {
+  type Command,
+  type Decider,
+  type DomainEvent,
+  type EventContext,
+  eventDecoder,
+  eventSchema,
+} from '../decider.js';
+import { IDENTIFIER, IDENTIFIER_RULE } from '../identifier.js';
 
-/** Identifiers a client chooses (SPEC.md §4 "Events and streams"). */
 /** `message.` and one or more method-name tokens. */
 const MESSAGE_METHOD = /^message(\.[A-Za-z0-9_-]+)+$/;
 /** `message.` and one or more topic tokens (no `*` or `>`: those are for patterns). */
@@ -98,6 +104,21 @@ export type MessageBroadcast = DomainEvent<
 
 /** Message events (a union, so switches over them are checked for completeness). */
 export type MessageEvent = MessageBroadcast;
+
+/** Decodes a sender's stream of stored messages. */
+export const decodeMessageEvent = eventDecoder([
+  eventSchema(
+    'MessageBroadcast',
+    z.object({
+      targetType: z.enum(['user', 'group', 'broadcast']),
+      targetIds: z.array(z.string()),
+      method: z.string(),
+      params: z.record(z.string(), z.json()),
+      topic: z.string().optional(),
+      from: z.string(),
+    }),
+  ),
+]);
 
 /** The stream of the messages a user sent. */
 export function messageStreamId(userId: string): string {

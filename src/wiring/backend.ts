@@ -1,43 +1,43 @@
 /**
- * Opens the storage side of an instance from its configuration: the event store and the command
- * bus on Redis or in memory. Used by main.ts and the operator scripts, so adapters are chosen in
- * one place.
+ * Wiring of the store and the bus: opens the storage side of an instance from its configuration —
+ * the event store, the command bus, projections' store, notifications, session directory and
+ * secrets — on Redis or in memory. Used by main.ts and the operator scripts, so adapters are
+ * chosen in one place.
  */
 import type { Redis } from 'ioredis';
-import type { CommandBus, CommandEnvelope } from './commands/command-bus.js';
-import { FaultSwitch } from './commands/fault.js';
-import { MemoryCommandBus } from './commands/memory-command-bus.js';
-import { RedisCommandBus } from './commands/redis-command-bus.js';
-import type { Config } from './config.js';
-import { MemorySecretStore } from './connections/memory-secret-store.js';
-import { RedisSecretStore } from './connections/redis-secret-store.js';
-import type { SecretStore } from './connections/secret-store.js';
+import type { CommandBus } from '../commands/command-bus.js';
+import { FaultSwitch } from '../commands/fault.js';
+import { MemoryCommandBus } from '../commands/memory-command-bus.js';
+import { RedisCommandBus } from '../commands/redis-command-bus.js';
+import type { Config } from '../config.js';
+import { MemorySecretStore } from '../connections/memory-secret-store.js';
+import { RedisSecretStore } from '../connections/redis-secret-store.js';
+import type { SecretStore } from '../connections/secret-store.js';
 import {
   type JobConsumer,
   type JobHandlers,
   serveMemoryJobs,
   serveRedisJobs,
-} from './deployments/job-queue.js';
-import { ConfigError } from './errors.js';
-import type { EventStore, Outcome } from './events/event-store.js';
-import { keysFor } from './events/keys.js';
-import { MemoryEventStore } from './events/memory-event-store.js';
-import type { StoreSettings } from './events/prepare-append.js';
-import { connectRedis } from './events/redis-connection.js';
-import { RedisEventStore } from './events/redis-event-store.js';
-import type { ReadinessCheck } from './http/health.js';
-import type { Logger } from './log.js';
-import { MemoryProjectionStore } from './projections/memory-projection-store.js';
-import type { ProjectionStore } from './projections/projection-store.js';
-import { RedisProjectionStore } from './projections/redis-projection-store.js';
+} from '../deployments/job-queue.js';
+import type { EventStore } from '../events/event-store.js';
+import { keysFor } from '../events/keys.js';
+import { MemoryEventStore } from '../events/memory-event-store.js';
+import type { StoreSettings } from '../events/prepare-append.js';
+import { connectRedis } from '../events/redis-connection.js';
+import { RedisEventStore } from '../events/redis-event-store.js';
+import type { ReadinessCheck } from '../http/health.js';
+import type { Logger } from '../log.js';
+import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
+import type { ProjectionStore } from '../projections/projection-store.js';
+import { RedisProjectionStore } from '../projections/redis-projection-store.js';
 import {
   MemorySessionDirectory,
   RedisSessionDirectory,
   type SessionDirectory,
-} from './sse/directory.js';
-import { MemoryNotificationLog } from './sse/memory-notification-log.js';
-import type { NotificationLog } from './sse/notification-log.js';
-import { RedisNotificationLog } from './sse/redis-notification-log.js';
+} from '../sse/directory.js';
+import { MemoryNotificationLog } from '../sse/memory-notification-log.js';
+import type { NotificationLog } from '../sse/notification-log.js';
+import { RedisNotificationLog } from '../sse/redis-notification-log.js';
 
 /** Handlers running at once per instance. */
 const WORKER_CONCURRENCY = 64;
@@ -80,11 +80,6 @@ function storeSettings(config: Config, fault: FaultSwitch): StoreSettings {
 /** Opens the backend `config` asks for; with REDIS_URL set it never falls back to memory. */
 export function openBackend(config: Config, logger: Logger): Backend {
   const fault = FaultSwitch.from(config.STREAMCAST_FAULT, logger);
-  if (config.STORE === 'eventstoredb') {
-    throw new ConfigError([
-      'STORE: eventstoredb is not available yet; use STORE=redis or leave STORE unset',
-    ]);
-  }
   return config.STORE === 'memory'
     ? openMemory(config, logger, fault)
     : openRedis(config, logger, fault);
@@ -142,16 +137,6 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     store: 'redis',
     keyPrefix: config.KEY_PREFIX,
   });
-  const recordAnswer = async (
-    command: CommandEnvelope,
-    outcome: Exclude<Outcome, { kind: 'appended' }>,
-  ) => {
-    await store.recordOutcome(
-      command.id,
-      outcome,
-      command.metadata.replyTo ? { replyChannel: command.metadata.replyTo } : {},
-    );
-  };
   const bus = new RedisCommandBus(redis, keys, {
     serverId: config.SERVER_ID,
     timeoutMs: config.COMMAND_TIMEOUT_MS,
@@ -164,8 +149,6 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     dedupTtlS: config.COMMAND_DEDUP_TTL_S,
     fault,
     logger: logger.child({ component: 'commands' }),
-    outcomeOf: (id) => store.getOutcome(id),
-    recordAnswer,
   });
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;

@@ -3,11 +3,16 @@
  * position is integrated between commands from the commands' own timestamps (never a clock).
  */
 import { z } from 'zod';
-import { DomainRuleError, ValidationError } from '../errors.js';
-import type { Command, Decider, DomainEvent, NotificationMapper } from './decider.js';
-import { IDENTIFIER, IDENTIFIER_RULE } from './identifier.js';
-
-/** Identifiers a client chooses (SPEC.md §4 "Events and streams"). */
+import { DomainRuleError, ValidationError } from '../../errors.js';
+import {
+  type Command,
+  type Decider,
+  type DomainEvent,
+  eventDecoder,
+  eventSchema,
+  type NotificationMapper,
+} from '../decider.js';
+import { IDENTIFIER, IDENTIFIER_RULE } from '../identifier.js';
 
 /** A 2-D vector. */
 export type Vector = {
@@ -17,51 +22,6 @@ export type Vector = {
 
 /** What a move does: start (or turn) moving, or stop. */
 export type TrainerAction = 'start' | 'stop';
-
-/** Params of `trainer.move` (SPEC.md §4), also the source of its OpenRPC schema. */
-export const moveTrainerParams = z
-  .object({
-    action: z.enum(['start', 'stop']).describe('start (or turn) moving in a direction, or stop'),
-    directionX: z
-      .number()
-      .optional()
-      .describe('x of the direction: finite, required to start, normalised by the server'),
-    directionY: z
-      .number()
-      .optional()
-      .describe('y of the direction: finite, required to start, normalised by the server'),
-    trainerId: z
-      .string()
-      .regex(IDENTIFIER, IDENTIFIER_RULE)
-      .optional()
-      .describe('the trainer to move; default: the caller (moving others needs admin)'),
-    commandId: z
-      .uuid()
-      .optional()
-      .describe('idempotency key: a retry with the same id is applied once'),
-    expectedVersion: z
-      .union([z.number().int().min(0), z.enum(['any', 'exists'])])
-      .optional()
-      .describe('the trainer stream version this move expects (0: never moved; default any)'),
-  })
-  .superRefine((p, ctx) => {
-    if (p.action !== 'start') return; // a stop ignores the direction
-    const missing = (['directionX', 'directionY'] as const).filter((axis) => p[axis] === undefined);
-    if (missing.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing[0]!],
-        message: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to start`,
-      });
-    }
-    if (p.directionX === 0 && p.directionY === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['directionX'],
-        message: 'the direction (0, 0) has no heading',
-      });
-    }
-  });
 
 /** The data of `MoveTrainer`; `direction` is a unit vector for `start` and ignored for `stop`. */
 export type MoveTrainerData = {
@@ -103,6 +63,27 @@ export type TrainerMoved = DomainEvent<
 
 /** Trainer events (a union, so the `evolve` switch is checked for completeness). */
 export type TrainerEvent = TrainerMoved;
+
+const vector = z.object({ x: z.number(), y: z.number() });
+
+/** Decodes a trainer stream's stored events. */
+export const decodeTrainerEvent = eventDecoder([
+  eventSchema(
+    'TrainerMoved',
+    z.object({
+      trainerId: z.string(),
+      action: z.enum(['start', 'stop']),
+      position: vector,
+      movement: z.object({
+        isMoving: z.boolean(),
+        direction: vector,
+        speed: z.number(),
+        startedAt: z.string().nullable(),
+      }),
+      at: z.string(),
+    }),
+  ),
+]);
 
 /** A trainer as the decider sees it. */
 export interface TrainerState {
@@ -294,52 +275,3 @@ export const trainerNotifications: NotificationMapper<TrainerEvent> = (event, co
     }
   }
 };
-
-/** Where the move's event landed: its stream version and its global log position. */
-export type MoveAppended = {
-  readonly version: number;
-  readonly globalPosition: string;
-};
-
-/** The `trainer.move` result without where the event landed (what the command runtime records). */
-export type MoveRecorded = {
-  readonly commandId: string;
-  readonly trainerId: string;
-  readonly position: Vector;
-  readonly movement: Movement;
-};
-
-/** The `trainer.move` result (SPEC.md §4). */
-export type MoveResult = MoveRecorded & MoveAppended;
-
-/**
- * The `trainer.move` result of a move's event; with `appended`, the whole answer, without it the
- * part the runtime records with the event (the store adds `version` and `globalPosition`).
- */
-export function moveResult(
-  commandId: string,
-  event: TrainerMoved,
-  appended: MoveAppended,
-): MoveResult;
-export function moveResult(commandId: string, event: TrainerMoved): MoveRecorded;
-export function moveResult(
-  commandId: string,
-  event: TrainerMoved,
-  appended?: MoveAppended,
-): MoveRecorded | MoveResult {
-  const { trainerId, position, movement } = event.data;
-  const recorded: MoveRecorded = {
-    commandId,
-    trainerId,
-    position: { x: position.x, y: position.y },
-    movement: {
-      isMoving: movement.isMoving,
-      direction: { x: movement.direction.x, y: movement.direction.y },
-      speed: movement.speed,
-      startedAt: movement.startedAt,
-    },
-  };
-  return appended
-    ? { ...recorded, version: appended.version, globalPosition: appended.globalPosition }
-    : recorded;
-}

@@ -1,0 +1,103 @@
+/**
+ * The typed `send` of the edges: turns validated params into a defined command, sends it on the
+ * bus, waits, and answers with the definition's typed answer — or throws the recorded answer
+ * again as its typed error (a domain error, `DeadLetteredError`, `CommandTimeoutError`). No call
+ * site casts a result: the recorded result is decoded with the definition's schema.
+ */
+import { v4 as uuidv4 } from 'uuid';
+import type { z } from 'zod';
+import type { Actor } from '../domain/actor.js';
+import type { CommandDefinition, Landed } from '../domain/command-definition.js';
+import type { Command, DomainEvent } from '../domain/decider.js';
+import type { Json, JsonData } from '../events/envelope.js';
+import { errorOfOutcome, landedAt, type Outcome } from '../events/outcome.js';
+import type { CommandBus } from './command-bus.js';
+
+/** Who sends a command, and the request it came with. */
+export interface SendContext {
+  readonly actor: Actor;
+  /** The request's correlation id, carried into the command's events. */
+  readonly correlationId: string;
+}
+
+/** What the sender needs beside the bus. */
+export interface CommandSenderOptions {
+  /** COMMAND_TIMEOUT_MS: how long `send` waits for the outcome. */
+  readonly timeoutMs: number;
+  /** Seals connection secrets under SECRET_KEY (see `EdgeContext.seal`). */
+  seal(connectionId: string, secretsJson: string): string;
+}
+
+/** The client's `commandId` param, when the command's params have one. */
+function commandIdOf(params: unknown): string | undefined {
+  if (typeof params !== 'object' || params === null || !('commandId' in params)) return undefined;
+  return typeof params.commandId === 'string' ? params.commandId : undefined;
+}
+
+/** Sends defined commands and answers with their typed answers. */
+export class CommandSender {
+  constructor(
+    private readonly bus: CommandBus,
+    private readonly options: CommandSenderOptions,
+  ) {}
+
+  /**
+   * Sends the command of `params` (validated by the definition's schema) as `context.actor` and
+   * waits for its answer; a repeat of the same `commandId` gets the first answer again.
+   */
+  async send<P extends z.ZodObject, A extends Json>(
+    definition: CommandDefinition<
+      string,
+      P,
+      JsonData,
+      unknown,
+      Command,
+      DomainEvent,
+      unknown,
+      Json,
+      A
+    >,
+    params: z.output<P>,
+    context: SendContext,
+  ): Promise<A> {
+    const commandId = commandIdOf(params) ?? uuidv4();
+    const { actor } = context;
+    const data = definition.toData(params, { actor, commandId, seal: this.options.seal });
+    const metadata = {
+      commandId,
+      userId: actor.userId,
+      correlationId: context.correlationId,
+      timestamp: new Date().toISOString(),
+      groups: actor.groups,
+      roles: actor.roles,
+    };
+    const sent = await this.bus.send(
+      { id: commandId, type: definition.type, data, metadata },
+      { wait: true, timeoutMs: this.options.timeoutMs },
+    );
+    if (sent.status !== 'handled') {
+      throw new Error('the bus queued a command it was asked to wait for');
+    }
+    return answerOf(definition, commandId, sent.outcome);
+  }
+}
+
+/** The typed answer of an outcome, or its recorded answer thrown again. */
+export function answerOf<R extends Json, A extends Json>(
+  definition: {
+    readonly type: string;
+    readonly result: z.ZodType<R>;
+    answerOf(result: R, landed: Landed): A;
+  },
+  commandId: string,
+  outcome: Outcome,
+): A {
+  if (outcome.kind !== 'appended') throw errorOfOutcome(commandId, outcome);
+  const result = definition.result.safeParse(outcome.result);
+  if (!result.success) {
+    throw new Error(
+      `the recorded result of ${definition.type} ${commandId} does not have its shape: ${result.error.issues[0]?.message}`,
+    );
+  }
+  return definition.answerOf(result.data, landedAt(outcome));
+}

@@ -1,0 +1,110 @@
+/**
+ * The REST routes of seed 003's commands (SPEC.md §6): `POST /api/v1/connect/github`,
+ * `POST /api/v1/connect/aws` and `POST /api/v1/deploy`, one per command definition with a `route`.
+ * Thin adapters over the same typed send as the JSON-RPC methods, with the seed's bodies, its
+ * success envelope `{code, message, data}` and its error body. The body is read here (no body
+ * parser: express's quotes the text it fails on, which may hold a secret, and answers HTML).
+ */
+import { randomUUID } from 'node:crypto';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { CommandSender } from '../commands/sender.js';
+import type { AnyCommandDefinition } from '../domain/command-definition.js';
+import { validationErrorFromZod } from '../error-codes.js';
+import { UnauthenticatedError, ValidationError } from '../errors.js';
+import type { Json } from '../events/envelope.js';
+import type { Logger } from '../log.js';
+import { readJsonBody } from '../rpc/json-body.js';
+import { callerOf } from './auth.js';
+import { type RestErrorBody, restErrorBody, sendRestError } from './rest-errors.js';
+
+/** What `commandRoutes` serves with. */
+export interface CommandRoutesOptions {
+  /** The commands; those with a `route` are served. */
+  readonly commands: readonly AnyCommandDefinition[];
+  readonly sender: CommandSender;
+  /** `authenticate({…, unauthorizedBody: restUnauthorizedBody})`: sets the caller or answers 401. */
+  readonly authenticate: RequestHandler;
+  readonly logger: Logger;
+  /** Largest body accepted (default 65536 bytes); larger → 413. */
+  readonly maxBodyBytes?: number;
+}
+
+/** Seed 003's success envelope. */
+export interface RestSuccess {
+  readonly code: number;
+  readonly message: string;
+  readonly data: Json;
+}
+
+/** The router answering every command route. */
+export function commandRoutes(options: CommandRoutesOptions): Router {
+  const router = Router();
+  for (const definition of options.commands) {
+    if (definition.route)
+      router.post(definition.route.path, options.authenticate, endpoint(definition, options));
+  }
+  return router;
+}
+
+/** One route: read and validate the JSON body, send the command as the caller, answer. */
+function endpoint(definition: AnyCommandDefinition, options: CommandRoutesOptions): RequestHandler {
+  const logger = options.logger.child({ component: 'rest' });
+  const maxBodyBytes = options.maxBodyBytes ?? 65_536;
+  return async (req: Request, res: Response) => {
+    const correlationId = correlationIdOf(res);
+    const log = logger.child({ correlationId, path: req.path });
+    try {
+      const actor = callerOf(res);
+      if (!actor) throw new UnauthenticatedError('credentials required');
+      const body = await readBody(req, maxBodyBytes);
+      if ('status' in body) {
+        log.debug('REST request refused', { status: body.status, reason: body.message });
+        res.status(body.status).json(body);
+        return;
+      }
+      const parsed = await definition.params.safeParseAsync(body.value);
+      if (!parsed.success) throw validationErrorFromZod('invalid request body', parsed.error);
+      const answer = await options.sender.send(definition, parsed.data, { actor, correlationId });
+      const route = definition.route!;
+      const success: RestSuccess = {
+        code: 200,
+        message: route.message,
+        data: route.data ? route.data(answer) : answer,
+      };
+      res.status(success.code).json(success);
+    } catch (error) {
+      if (res.destroyed) return;
+      sendRestError(res, error, log, correlationId);
+    }
+  };
+}
+
+/** The JSON object of the body, or the error body to answer (415, 413, 400). */
+async function readBody(
+  req: Request,
+  maxBodyBytes: number,
+): Promise<{ readonly value: object } | RestErrorBody> {
+  const read = await readJsonBody(req, maxBodyBytes);
+  if (read.ok) {
+    const { value } = read;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { value };
+    throw new ValidationError('the request body must be a JSON object');
+  }
+  if (read.status === 415) {
+    return restErrorBody(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  }
+  if (read.status === 413) {
+    return restErrorBody(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`);
+  }
+  return restErrorBody(400, 'INVALID_JSON', 'the body is not valid UTF-8 JSON');
+}
+
+/** The request's correlation id (set by `correlationIds`), or a new one, echoed back. */
+export function correlationIdOf(res: Response): string {
+  const given = res.locals.correlationId;
+  if (typeof given === 'string' && given) return given;
+  const id = randomUUID();
+  res.locals.correlationId = id;
+  res.set('X-Correlation-Id', id);
+  return id;
+}

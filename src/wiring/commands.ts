@@ -1,0 +1,49 @@
+/**
+ * Wiring of commands: the catalogue's handlers, the one runtime that commits their decisions
+ * (metered), and the bus's worker serving them; the deployment process manager and its job queue.
+ */
+import type { Worker } from '../commands/command-bus.js';
+import { catalogueHandlers, commandPorts } from '../commands/handlers.js';
+import { CommandRuntime } from '../commands/runtime.js';
+import type { Config } from '../config.js';
+import { processManagerFor } from '../deployments/index.js';
+import type { JobConsumer } from '../deployments/job-queue.js';
+import { COMMANDS } from '../domain/catalogue.js';
+import type { EventStore } from '../events/event-store.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { meterCommands, meterWorker } from '../ops/index.js';
+import type { Backend } from './backend.js';
+
+/** What runs once the start-up checks pass. */
+export interface CommandWork {
+  /** The Redis worker takes a grace time; the memory one ignores it. */
+  readonly worker: Worker & { close(graceMs?: number): Promise<void> };
+  /** The deployment job consumer (released jobs resume on another instance). */
+  readonly jobs: JobConsumer;
+}
+
+/** Starts handling commands and deployment jobs; `store` is the realtime fast path's. */
+export async function serveCommands(
+  config: Config,
+  backend: Backend,
+  store: EventStore,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<CommandWork> {
+  const runtime = new CommandRuntime(store, { observe: meterCommands(metrics) });
+  const handlers = catalogueHandlers(COMMANDS, {
+    store,
+    ports: commandPorts(store, backend.secrets),
+    settings: { trainerSpeed: config.TRAINER_SPEED, deployMaxQueued: config.DEPLOY_MAX_QUEUED },
+  });
+  const worker = await backend.bus.serve(runtime.processor(handlers));
+  meterWorker(worker, metrics);
+  const log = logger.child({ component: 'deployments' });
+  const processManager = processManagerFor(store, runtime, config, log);
+  const jobs = await backend.serveJobs({
+    run: (id) => processManager.run(id),
+    abandon: (id, reason) => processManager.abandon(id, reason),
+  });
+  return { worker, jobs };
+}

@@ -1,0 +1,137 @@
+/**
+ * Wiring of the HTTP surface: `POST /rpc` (the catalogue's commands and the queries), seed 003's
+ * REST routes, the event streams, health, `/metrics`, CORS and request logs on express, and
+ * `GET /events` on plain node http ahead of express (writes to express's responses cost ~5× in
+ * the fan-out benchmark). Listens on PORT.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Config } from '../config.js';
+import { SecretBox } from '../connections/secret-box.js';
+import { COMMANDS } from '../domain/catalogue.js';
+import { createApp } from '../http/app.js';
+import { authenticate, callerIdentifier } from '../http/auth.js';
+import { HttpDrain, keepAliveBehindProxy } from '../http/drain.js';
+import { healthRoutes, type ReadinessCheck } from '../http/health.js';
+import { httpMetrics } from '../http/http-metrics.js';
+import { metricsRoute } from '../http/metrics-route.js';
+import { plainEvents } from '../http/plain-events.js';
+import { correlationIds, requestLog } from '../http/request-log.js';
+import { commandRoutes } from '../http/rest-commands.js';
+import { deployRouter } from '../http/rest-deploy.js';
+import { restUnauthorizedBody } from '../http/rest-errors.js';
+import { sseRoutes } from '../http/sse-routes.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { ReadModels } from '../projections/read-models.js';
+import { type RpcServices, rpcMethods } from '../rpc/methods/index.js';
+import { senderOf } from '../rpc/methods/services.js';
+import { createRpcHandler } from '../rpc/router.js';
+import { VERSION } from '../version.js';
+import type { Backend } from './backend.js';
+import type { RealtimeParts } from './realtime.js';
+
+/** What the HTTP surface serves. */
+export interface HttpParts {
+  readonly config: Config;
+  readonly backend: Backend;
+  readonly realtime: RealtimeParts;
+  readonly readModels: ReadModels;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/** The listening server, and the drain that stops it accepting on shutdown. */
+export interface HttpServer {
+  readonly server: Server;
+  readonly drain: HttpDrain;
+}
+
+export function serveHttp(parts: HttpParts): HttpServer {
+  const { config, backend, realtime, logger } = parts;
+  const secretBox = new SecretBox(config.SECRET_KEY);
+  logger.info('connection secrets are sealed with AES-256-GCM under SECRET_KEY', {
+    component: 'connections',
+    keyId: secretBox.keyId,
+  });
+  const services: RpcServices = {
+    serverId: config.SERVER_ID,
+    storeName: backend.storeName,
+    store: backend.store,
+    bus: backend.bus,
+    readModels: parts.readModels,
+    commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+    redisStatus: () => backend.redis?.status,
+    backlog: () => backend.backlog(),
+    realtime: realtime.realtime,
+    secretBox,
+    catalogue: COMMANDS,
+  };
+  const authOptions = {
+    mode: config.AUTH_MODE,
+    jwtSecret: config.JWT_SECRET,
+    jwksUrl: config.JWT_JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    logger,
+  };
+  const restAuth = authenticate({ ...authOptions, unauthorizedBody: restUnauthorizedBody });
+  const drain = new HttpDrain();
+  const app = createApp({
+    before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(parts.metrics)],
+    cors: { origins: config.CORS_ORIGINS },
+    rpc: createRpcHandler({
+      methods: rpcMethods(services, VERSION),
+      maxBatch: config.RPC_MAX_BATCH,
+      maxBodyBytes: config.RPC_MAX_BODY_BYTES,
+      logger: logger.child({ component: 'rpc' }),
+      authenticate: authenticate({ ...authOptions, allowAnonymous: true }),
+    }),
+    health: healthRoutes({ serverId: config.SERVER_ID, store: config.STORE }, parts.readiness),
+    metrics: metricsRoute(parts.metrics),
+    rest: [
+      commandRoutes({
+        commands: COMMANDS,
+        sender: senderOf(services),
+        authenticate: restAuth,
+        logger,
+        maxBodyBytes: config.RPC_MAX_BODY_BYTES,
+      }),
+      deployRouter({
+        services,
+        feed: realtime.feed,
+        authenticate: restAuth,
+        retryMs: config.SSE_RETRY_MS,
+        logger: logger.child({ component: 'rest' }),
+      }),
+    ],
+    streams: sseRoutes({
+      realtime: realtime.realtime,
+      feed: realtime.feed,
+      authenticate: restAuth,
+      retryMs: config.SSE_RETRY_MS,
+      logger: logger.child({ component: 'sse' }),
+    }),
+  });
+  const events = plainEvents({
+    realtime: realtime.realtime,
+    identify: callerIdentifier(authOptions),
+    cors: { origins: config.CORS_ORIGINS },
+    logger: logger.child({ component: 'sse' }),
+  });
+  const server = createServer((req, res) => {
+    if (!events(req, res)) app(req, res);
+  });
+  server.listen(config.PORT, () => {
+    logger.info(`streamcast listening on http://localhost:${config.PORT}`, {
+      port: config.PORT,
+      store: config.STORE,
+    });
+  });
+  server.on('error', (error) => {
+    logger.error(`cannot listen on port ${config.PORT}: ${error.message}; set PORT to a free port`);
+    process.exit(1);
+  });
+  keepAliveBehindProxy(server);
+  return { server, drain };
+}
