@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
-import { LuaScript } from '../events/lua-script.js';
+import { LuaScript, replyNumber, replyStrings } from '../events/lua-script.js';
 import type { Outcome } from '../events/outcome.js';
 import type { CommandEnvelope } from './command-bus.js';
 
@@ -80,18 +80,19 @@ export class CommandGroup {
 
   /** Resets the idle time of entries this consumer still owns; returns the ones it lost. */
   async renew(ids: readonly string[]): Promise<string[]> {
-    return (await renewScript.run(
+    const reply = await renewScript.run(
       this.redis,
       [this.keys.commands],
       [this.group, this.consumer, ...ids],
-    )) as string[];
+    );
+    return replyStrings(reply.values);
   }
 
   /** Counts one more run of an owned entry; its new delivery count, or 0 if it is no longer ours. */
   async retry(entryId: string): Promise<number> {
-    return Number(
-      await retryScript.run(this.redis, [this.keys.commands], [this.group, this.consumer, entryId]),
-    );
+    const args = [this.group, this.consumer, entryId];
+    const reply = await retryScript.run(this.redis, [this.keys.commands], args);
+    return reply.status === 'ok' ? replyNumber(reply.values, 0) : 0;
   }
 
   async ack(entryId: string): Promise<void> {
@@ -113,7 +114,7 @@ export class CommandGroup {
     outcome: Extract<Outcome, { kind: 'dead' }>,
     ttlS: number,
   ): Promise<boolean> {
-    const moved = await deadLetterScript.run(
+    const reply = await deadLetterScript.run(
       this.redis,
       [this.keys.commands, this.keys.deadCommands, this.keys.done(command.id)],
       [
@@ -130,7 +131,7 @@ export class CommandGroup {
         command.metadata.replyTo ?? '',
       ],
     );
-    return moved === 1;
+    return reply.status === 'ok';
   }
 
   /** Trims handled commands (MINID below the oldest pending and the first undelivered entry). */

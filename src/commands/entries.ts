@@ -22,18 +22,9 @@ const metadata = z.object({
 
 const entry = z.object({ id: z.string().min(1), type: z.string(), data: json, metadata });
 
-/** The entry fields of a command. */
-export function encodeEntry(command: CommandEnvelope): string[] {
-  return [
-    'id',
-    command.id,
-    'type',
-    command.type,
-    'data',
-    JSON.stringify(command.data),
-    'meta',
-    JSON.stringify(command.metadata),
-  ];
+/** The values of a command's entry fields `id type data meta`, in that order. */
+export function entryValues(command: CommandEnvelope): string[] {
+  return [command.id, command.type, JSON.stringify(command.data), JSON.stringify(command.metadata)];
 }
 
 /** Decodes a stream entry's fields; throws on a corrupt entry. */

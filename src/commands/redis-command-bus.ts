@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { NotFoundError, OverloadedError } from '../errors.js';
 import type { Keys } from '../events/keys.js';
-import { LuaScript } from '../events/lua-script.js';
-import { decodeOutcome } from '../events/outcome.js';
+import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events/lua-script.js';
+import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import { fieldMap } from '../events/redis-entries.js';
 import type {
@@ -14,7 +14,7 @@ import type {
   SendOptions,
   SendResult,
 } from './command-bus.js';
-import { decodeEntry } from './entries.js';
+import { decodeEntry, entryValues } from './entries.js';
 import { RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
 import { ReplyWaiter } from './reply-waiter.js';
 
@@ -63,39 +63,48 @@ export class RedisCommandBus implements CommandBus {
     const waiting = wait
       ? this.replies.wait(command.id, options.timeoutMs ?? this.options.timeoutMs)
       : undefined;
-    let reply: (string | number)[];
+    let reply: ScriptReply;
     try {
-      reply = (await enqueueScript.run(
+      reply = await enqueueScript.run(
         this.redis,
         [this.keys.sent(command.id), this.keys.done(command.id), this.keys.commands],
         [
           this.options.dedupTtlS,
           this.options.backlogMax,
           COMMAND_GROUP,
-          envelope.id,
-          envelope.type,
-          JSON.stringify(envelope.data),
-          JSON.stringify(envelope.metadata),
+          ...entryValues(envelope),
           envelope.metadata.userId,
         ],
-      )) as (string | number)[];
+      );
     } catch (error) {
       waiting?.cancel();
       throw error;
     }
-    if (reply[0] === 2) {
+    const recorded = this.enqueued(reply);
+    if (recorded) {
       waiting?.cancel();
-      return { status: 'handled', outcome: decodeOutcome(String(reply[1])) };
-    }
-    if (reply[0] === -1) {
-      waiting?.cancel();
-      throw new OverloadedError(
-        `${reply[1]} commands are waiting (COMMAND_BACKLOG_MAX ${this.options.backlogMax}); retry later`,
-        1000,
-      );
+      return { status: 'handled', outcome: recorded };
     }
     if (!waiting) return { status: 'queued' };
     return { status: 'handled', outcome: await waiting.outcome };
+  }
+
+  /**
+   * The reply of enqueue-command-3: the command's outcome when it was handled before; nothing when
+   * it is now (or was already) waiting in the stream; `OverloadedError` past COMMAND_BACKLOG_MAX.
+   */
+  private enqueued(reply: ScriptReply): Outcome | undefined {
+    if (reply.status === 'refused') {
+      const backlog = replyNumber(reply.values, 0);
+      throw new OverloadedError(
+        `${backlog} commands are waiting (COMMAND_BACKLOG_MAX ${this.options.backlogMax}); retry later`,
+        1000,
+      );
+    }
+    if (reply.status === 'duplicate' && reply.values.length > 0) {
+      return decodeOutcome(replyString(reply.values, 0));
+    }
+    return undefined;
   }
 
   async serve(processor: EntryProcessor): Promise<RedisCommandWorker> {
@@ -144,7 +153,7 @@ export class RedisCommandBus implements CommandBus {
 
   async redrive(commandId: string): Promise<void> {
     assertIdempotencyKey(commandId);
-    const reply = (await redriveScript.run(
+    const reply = await redriveScript.run(
       this.redis,
       [
         this.keys.deadCommands,
@@ -153,8 +162,8 @@ export class RedisCommandBus implements CommandBus {
         this.keys.sent(commandId),
       ],
       [commandId, this.options.dedupTtlS],
-    )) as (string | number)[];
-    if (reply[0] !== 0) throw new NotFoundError('dead command', commandId);
+    );
+    if (reply.status !== 'ok') throw new NotFoundError('dead command', commandId);
   }
 
   /** How many commands wait in the group (lag + pending) and how many are dead-lettered. */

@@ -1,6 +1,32 @@
+/**
+ * Lua scripts, bullmq's way: each in its own file `lua/<name>-<numKeys>.lua` opening with a header
+ * of its KEYS, ARGV and replies, and all replying by one convention, decoded here:
+ *
+ *   {1, …}          ok: done, with its values
+ *   {0, …}          duplicate: the key or command had an outcome already; nothing written
+ *   {-1, …}         conflict: a version, fence or checkpoint did not match; nothing written
+ *   {-2, reason, …} refused: a limit or precondition (`reason` names it); nothing written
+ *
+ * Each caller turns the reply into its typed result in one function per script.
+ */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+
+/** A value of a script's reply as ioredis hands it over. */
+export type ReplyValue = string | number | null | readonly ReplyValue[];
+
+/** A decoded script reply (see the module comment). */
+export type ScriptReply =
+  | { readonly status: 'ok' | 'duplicate' | 'conflict'; readonly values: readonly ReplyValue[] }
+  | { readonly status: 'refused'; readonly reason: string; readonly values: readonly ReplyValue[] };
+
+const STATUS = { 1: 'ok', 0: 'duplicate', [-1]: 'conflict' } as const;
+
+function isReplyValue(value: unknown): value is ReplyValue {
+  if (value === null || typeof value === 'string' || typeof value === 'number') return true;
+  return Array.isArray(value) && value.every(isReplyValue);
+}
 
 /**
  * A Lua script from `lua/<name>-<numKeys>.lua`, run with EVALSHA and loaded on NOSCRIPT (after a
@@ -30,14 +56,55 @@ export class LuaScript {
     redis: Redis,
     keys: readonly string[],
     args: readonly (string | number)[],
-  ): Promise<unknown> {
+  ): Promise<ScriptReply> {
     if (keys.length !== this.numKeys)
       throw new Error(`${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
+    let raw: unknown;
     try {
-      return await redis.evalsha(this.sha, this.numKeys, ...keys, ...args);
+      raw = await redis.evalsha(this.sha, this.numKeys, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(this.source, this.numKeys, ...keys, ...args);
+      raw = await redis.eval(this.source, this.numKeys, ...keys, ...args);
     }
+    return this.decode(raw);
   }
+
+  /** The reply by the convention, or an error naming the script that broke it. */
+  private decode(raw: unknown): ScriptReply {
+    if (!Array.isArray(raw) || typeof raw[0] !== 'number' || !raw.every(isReplyValue)) {
+      throw new Error(`script ${this.name} replied ${JSON.stringify(raw)}: not {code, …}`);
+    }
+    const [code, ...values] = raw as [number, ...ReplyValue[]];
+    if (code === -2) {
+      const [reason, ...rest] = values;
+      return { status: 'refused', reason: String(reason), values: rest };
+    }
+    const status = STATUS[code as keyof typeof STATUS];
+    if (!status) throw new Error(`script ${this.name} replied with unknown code ${code}`);
+    return { status, values };
+  }
+}
+
+/** The string at `index` of a reply's values (a number is given as its decimal text). */
+export function replyString(values: readonly ReplyValue[], index: number): string {
+  const value = values[index];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw new Error(`expected a string at ${index} of a script reply, got ${JSON.stringify(value)}`);
+}
+
+/** The number at `index` of a reply's values. */
+export function replyNumber(values: readonly ReplyValue[], index: number): number {
+  const value = Number(values[index]);
+  if (values[index] === null || Number.isNaN(value)) {
+    throw new Error(
+      `expected a number at ${index} of a script reply, got ${JSON.stringify(values[index])}`,
+    );
+  }
+  return value;
+}
+
+/** The strings of a reply's values from `index` on. */
+export function replyStrings(values: readonly ReplyValue[], from = 0): string[] {
+  return values.slice(from).map((_, i) => replyString(values, from + i));
 }

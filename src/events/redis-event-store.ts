@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { NewEvent, RecordedEvent } from './envelope.js';
+import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -17,10 +17,18 @@ import type {
 } from './event-store.js';
 import { START } from './event-store.js';
 import type { Keys } from './keys.js';
-import { LuaScript } from './lua-script.js';
+import {
+  LuaScript,
+  replyNumber,
+  replyString,
+  replyStrings,
+  type ScriptReply,
+} from './lua-script.js';
+import { decodeOutcome } from './outcome.js';
 import {
   assertIdempotencyKey,
   assertStreamId,
+  type PreparedAppend,
   prepareAppend,
   queueFull,
   type StoreSettings,
@@ -33,6 +41,58 @@ const recordOutcomeScript = LuaScript.load(new URL('./lua/record-outcome-1.lua',
 
 /** Most log entries one `readAll` call scans when filtering by type. */
 const MAX_SCAN_PER_READ = 10_000;
+
+/** What an append wrote: its versions, the events' positions, the notifications' ids. */
+interface Written {
+  readonly first: number;
+  readonly last: number;
+  readonly positions: readonly string[];
+  readonly notifications: readonly WrittenNotification[];
+}
+
+/**
+ * The reply of append-events-5: what it wrote, or the outcome of a used key (`duplicate`), or the
+ * stream's actual version (`conflict`), or the number of waiting jobs (`refused`, queue full).
+ */
+function decodeAppend(
+  reply: ScriptReply,
+  p: PreparedAppend,
+  options: AppendOptions,
+  job: PreparedAppend['job'],
+): Written | { readonly outcome: Outcome } {
+  switch (reply.status) {
+    case 'ok': {
+      const { values } = reply;
+      const n = p.events.length;
+      const ids = replyStrings(values, 2 + n);
+      const notifications: WrittenNotification[] = [];
+      for (let i = 0; i + 1 < ids.length; i += 2) {
+        notifications.push({ id: ids[i]!, prevId: ids[i + 1]! });
+      }
+      return {
+        first: replyNumber(values, 0),
+        last: replyNumber(values, 1),
+        positions: replyStrings(values.slice(0, 2 + n), 2),
+        notifications,
+      };
+    }
+    case 'duplicate':
+      return { outcome: decodeOutcome(replyString(reply.values, 0)) };
+    case 'conflict':
+      throw new ConcurrencyError(
+        p.streamId,
+        options.expectedVersion ?? 'any',
+        replyNumber(reply.values, 0),
+      );
+    case 'refused':
+      if (!job) throw new Error(`append-events refused: ${reply.reason}`);
+      throw queueFull(job, replyNumber(reply.values, 0));
+    default: {
+      const unknown: never = reply;
+      throw new Error(`append-events replied ${JSON.stringify(unknown)}`);
+    }
+  }
+}
 
 /** Redis-backed `EventStore`: one Lua script per append (DESIGN.md §1–§3, G1/G3/G5). */
 export class RedisEventStore implements EventStore {
@@ -83,18 +143,10 @@ export class RedisEventStore implements EventStore {
       this.keys.done(p.idempotencyKey),
       this.keys.jobs(job?.queue ?? 'none'),
     ];
-    const reply = (await appendScript.run(this.redis, keys, args)) as (string | number)[];
-    const status = reply[0];
-    if (status === 0) return { duplicate: true, outcome: JSON.parse(String(reply[1])) as Outcome };
-    if (status === -1)
-      throw new ConcurrencyError(streamId, options.expectedVersion ?? 'any', Number(reply[1]));
-    if (status === -2) throw queueFull(job!, Number(reply[1]));
-    const first = Number(reply[1]);
-    const positions = reply.slice(3, 3 + p.events.length).map(String);
-    const notifications = [];
-    for (let i = 3 + p.events.length; i + 1 < reply.length; i += 2) {
-      notifications.push({ id: String(reply[i]), prevId: String(reply[i + 1]) });
-    }
+    const reply = await appendScript.run(this.redis, keys, args);
+    const written = decodeAppend(reply, p, options, job);
+    if ('outcome' in written) return { duplicate: true, outcome: written.outcome };
+    const { first, last, positions, notifications } = written;
     const recorded: RecordedEvent[] = p.events.map((e, i) => ({
       id: e.id,
       type: e.type,
@@ -110,7 +162,7 @@ export class RedisEventStore implements EventStore {
       kind: 'appended',
       streamId,
       firstVersion: first,
-      lastVersion: Number(reply[2]),
+      lastVersion: last,
       globalPositions: positions,
       ...(options.result !== undefined ? { result: options.result } : {}),
       events: recorded,
@@ -125,19 +177,22 @@ export class RedisEventStore implements EventStore {
   ): Promise<{ recorded: boolean; outcome: Outcome }> {
     assertIdempotencyKey(idempotencyKey);
     const json = JSON.stringify(outcome);
-    const reply = (await recordOutcomeScript.run(
+    const reply = await recordOutcomeScript.run(
       this.redis,
       [this.keys.done(idempotencyKey)],
       [json, this.settings.dedupTtlS, options.replyChannel ?? '', idempotencyKey],
-    )) as (string | number)[];
-    if (reply[0] === 1) return { recorded: true, outcome };
-    return { recorded: false, outcome: JSON.parse(String(reply[1])) as Outcome };
+    );
+    if (reply.status === 'ok') return { recorded: true, outcome };
+    if (reply.status === 'duplicate') {
+      return { recorded: false, outcome: decodeOutcome(replyString(reply.values, 0)) };
+    }
+    throw new Error(`record-outcome replied ${reply.status}`);
   }
 
   async getOutcome(idempotencyKey: string): Promise<Outcome | undefined> {
     assertIdempotencyKey(idempotencyKey);
     const json = await this.redis.get(this.keys.done(idempotencyKey));
-    return json === null ? undefined : (JSON.parse(json) as Outcome);
+    return json === null ? undefined : decodeOutcome(json);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StreamPage> {

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Keys } from '../events/keys.js';
-import { LuaScript } from '../events/lua-script.js';
+import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events/lua-script.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 
@@ -67,13 +68,14 @@ export class InstanceRegistry {
 
   /** Takes the id unless a live instance holds it; on success heartbeats until `leave`. */
   async join(): Promise<JoinResult> {
-    const reply = (await joinScript.run(
+    const reply = await joinScript.run(
       this.redis,
       [this.keys.servers, this.keys.serverInfo],
       [this.options.serverId, JSON.stringify(this.info), this.options.ttlMs],
-    )) as [number, number, string?];
-    if (reply[0] !== 1) {
-      return { joined: false, holder: parseInfo(reply[2]), expiresInMs: Number(reply[1]) };
+    );
+    if (reply.status !== 'ok') {
+      const holder = parseInfo(replyString(reply.values, 1));
+      return { joined: false, holder, expiresInMs: replyNumber(reply.values, 0) };
     }
     this.joined = true;
     const every = Math.max(Math.floor(this.options.ttlMs / 3), 20);
@@ -112,9 +114,9 @@ export class InstanceRegistry {
   }
 
   private async heartbeat(): Promise<void> {
-    let reply: [number, string?];
+    let reply: ScriptReply;
     try {
-      reply = (await heartbeatScript.run(
+      reply = await heartbeatScript.run(
         this.redis,
         [this.keys.servers, this.keys.serverInfo],
         [
@@ -123,16 +125,17 @@ export class InstanceRegistry {
           this.info.incarnation,
           this.options.ttlMs,
         ],
-      )) as [number, string?];
+      );
     } catch (error) {
       this.options.logger.warn(`instance heartbeat failed; retrying: ${String(error)}`);
       return;
     }
-    if (reply[0] === 2) {
+    if (reply.status !== 'ok') this.onLost(parseInfo(replyString(reply.values, 0)));
+    else if (replyString(reply.values, 0) === 'rejoined') {
       this.options.logger.warn(
         `SERVER_ID ${this.options.serverId} had lapsed in {sc}:servers (no heartbeat for SERVER_TTL_MS ${this.options.ttlMs}); registered it again`,
       );
-    } else if (reply[0] === 0) this.onLost(parseInfo(reply[1]));
+    }
   }
 
   private onLost(holder: InstanceInfo | undefined): void {
@@ -153,10 +156,18 @@ export function describeHolder(holder: InstanceInfo | undefined): string {
   return `pid ${holder.pid} on ${holder.host} (${port}since ${holder.startedAt})`;
 }
 
-function parseInfo(text: string | undefined): InstanceInfo | undefined {
-  if (!text) return undefined;
+const infoSchema = z.object({
+  incarnation: z.string(),
+  host: z.string(),
+  pid: z.number(),
+  port: z.number().optional(),
+  startedAt: z.string(),
+});
+
+function parseInfo(text: string): InstanceInfo | undefined {
   try {
-    return JSON.parse(text) as InstanceInfo;
+    const parsed = infoSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Json } from '../events/envelope.js';
 import type { Keys } from '../events/keys.js';
-import { LuaScript } from '../events/lua-script.js';
+import {
+  LuaScript,
+  type ReplyValue,
+  replyNumber,
+  replyString,
+  replyStrings,
+} from '../events/lua-script.js';
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
@@ -55,17 +61,18 @@ export class RedisProjectionStore implements ProjectionStore {
     ttlMs: number,
     steal = false,
   ): Promise<Lease | undefined> {
-    const fence = await acquireLease.run(
+    const reply = await acquireLease.run(
       this.redis,
       [this.keys.lease(name), this.keys.projection(name)],
       [owner, ttlMs, steal ? 1 : 0],
     );
-    return typeof fence === 'number' ? { owner, fence } : undefined;
+    return reply.status === 'ok' ? { owner, fence: replyNumber(reply.values, 0) } : undefined;
   }
 
   async renew(name: string, lease: Lease, ttlMs: number): Promise<boolean> {
     const held = `${lease.owner} ${lease.fence}`;
-    return (await renewLease.run(this.redis, [this.keys.lease(name)], [held, ttlMs])) === 1;
+    const reply = await renewLease.run(this.redis, [this.keys.lease(name)], [held, ttlMs]);
+    return reply.status === 'ok';
   }
 
   async release(name: string, lease: Lease): Promise<void> {
@@ -89,7 +96,7 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   async commit(name: string, batch: CommitBatch): Promise<CommitResult> {
-    return (await commitProjection.run(
+    const reply = await commitProjection.run(
       this.redis,
       [this.keys.projection(name)],
       [
@@ -101,35 +108,39 @@ export class RedisProjectionStore implements ProjectionStore {
         this.readModelPrefix(name),
         encodeWrites(batch.writes),
       ],
-    )) as CommitResult;
+    );
+    if (reply.status === 'ok') return 'ok';
+    return replyString(reply.values, 0) === 'fenced' ? 'fenced' : 'moved';
   }
 
   async get(name: string, id: string): Promise<ReadModelDoc | undefined> {
     const [, fields] = await this.read(name, ['get', id, 1]);
-    return fields ? decodeDoc(fields as string[]) : undefined;
+    return Array.isArray(fields) ? decodeDoc(replyStrings(fields)) : undefined;
   }
 
   async list(name: string, options: { limit: number; after?: string }): Promise<DocPage> {
     const flat = await this.read(name, ['list', options.after ?? '', options.limit]);
     const docs: (ReadModelDoc & { id: string })[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      docs.push({ ...decodeDoc(flat[i + 1] as string[]), id: flat[i] as string });
+      const fields = flat[i + 1];
+      if (Array.isArray(fields))
+        docs.push({ ...decodeDoc(replyStrings(fields)), id: replyString(flat, i) });
     }
     const last = docs.at(-1)?.id;
     return docs.length === options.limit && last ? { docs, nextCursor: last } : { docs };
   }
 
   async beginRebuild(name: string): Promise<RebuildState> {
-    const [generation, checkpoint] = (await beginRebuild.run(
-      this.redis,
-      [this.keys.projection(name)],
-      [],
-    )) as [string, string];
-    return { generation: Number(generation), checkpoint };
+    const { values } = await beginRebuild.run(this.redis, [this.keys.projection(name)], []);
+    return { generation: replyNumber(values, 0), checkpoint: replyString(values, 1) };
   }
 
   async swap(name: string, fence: number): Promise<number> {
-    return (await swapGeneration.run(this.redis, [this.keys.projection(name)], [fence])) as number;
+    const reply = await swapGeneration.run(this.redis, [this.keys.projection(name)], [fence]);
+    if (reply.status === 'conflict')
+      throw new Error('FENCED the lease was taken by another holder');
+    if (reply.status !== 'ok') throw new Error('NOREBUILD no rebuild in progress');
+    return replyNumber(reply.values, 0);
   }
 
   async dropOldGenerations(name: string): Promise<number> {
@@ -162,11 +173,12 @@ export class RedisProjectionStore implements ProjectionStore {
     return this.keys.readModel(name);
   }
 
-  private async read(name: string, args: (string | number)[]): Promise<unknown[]> {
-    return (await readDocs.run(
+  private async read(name: string, args: (string | number)[]): Promise<readonly ReplyValue[]> {
+    const reply = await readDocs.run(
       this.redis,
       [this.keys.projection(name)],
       [this.readModelPrefix(name), ...args],
-    )) as unknown[];
+    );
+    return reply.values;
   }
 }

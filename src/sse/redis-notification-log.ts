@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Json } from '../events/envelope.js';
+import { isJsonObject } from '../events/json.js';
 import type { Keys } from '../events/keys.js';
+import { LuaScript, replyString } from '../events/lua-script.js';
 import { fieldMap, type StreamEntry } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
 import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
@@ -9,10 +11,20 @@ import type { NotificationEntry, NotificationLog, Retention, Tail } from './noti
 const BLOCK_MS = 2000;
 const BATCH = 500;
 
-const RENEW_EPOCH = `if redis.call('GET', KEYS[1]) == ARGV[1] or redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('SET', KEYS[1], ARGV[2])
-end
-return redis.call('GET', KEYS[1])`;
+const renewEpochScript = LuaScript.load(new URL('./lua/renew-epoch-1.lua', import.meta.url));
+
+/** A notification's params, checked: a JSON object (the append script wrote one). */
+function paramsOf(text: string | undefined): { readonly [k: string]: Json } {
+  const params: unknown = JSON.parse(text ?? '{}');
+  if (!isJsonObject(params))
+    throw new Error('a stored notification has params that are not an object');
+  return params;
+}
+
+function targetOf(target: string | undefined): NotificationEntry['target'] {
+  if (target === 'user' || target === 'group' || target === 'broadcast') return target;
+  throw new Error(`a stored notification has an unknown target ${JSON.stringify(target)}`);
+}
 
 /** Decodes a `{sc}:notify` entry (fields as the append script writes them). */
 export function decodeNotification([id, flat]: StreamEntry): NotificationEntry {
@@ -20,8 +32,8 @@ export function decodeNotification([id, flat]: StreamEntry): NotificationEntry {
   return {
     id,
     method: f.method ?? '',
-    params: JSON.parse(f.params ?? '{}') as { [k: string]: Json },
-    target: (f.target ?? 'broadcast') as NotificationEntry['target'],
+    params: paramsOf(f.params),
+    target: targetOf(f.target),
     targetIds: f.targetIds ? f.targetIds.split(',') : [],
     topic: f.topic ?? '',
     serverId: f.serverId ?? '',
@@ -44,13 +56,12 @@ export class RedisNotificationLog implements NotificationLog {
   }
 
   async renewEpoch(old: string): Promise<string> {
-    return (await this.redis.eval(
-      RENEW_EPOCH,
-      1,
-      this.keys.notifyEpoch,
-      old,
-      newEpoch(),
-    )) as string;
+    const reply = await renewEpochScript.run(
+      this.redis,
+      [this.keys.notifyEpoch],
+      [old, newEpoch()],
+    );
+    return replyString(reply.values, 0);
   }
 
   async retention(): Promise<Retention> {

@@ -8,15 +8,17 @@
   ARGV[3..6] command fields: id, type, data, meta
   ARGV[7] last error  ARGV[8] attempts  ARGV[9] outcome JSON  ARGV[10] TTL s  ARGV[11] reply channel or ''
 
-  Returns 1 when dead-lettered, 0 when the command had an outcome already (only acknowledged).
+  Returns
+    {1}   dead-lettered
+    {0}   the command had an outcome already: only acknowledged
 ]]
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-  return 0
+  return {0}
 end
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[3], 'type', ARGV[4], 'data', ARGV[5], 'meta', ARGV[6],
   'error', ARGV[7], 'attempts', ARGV[8], 'entry', ARGV[2])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[9], 'EX', ARGV[10])
 if ARGV[11] ~= '' then redis.call('PUBLISH', ARGV[11], ARGV[3]) end
-return 1
+return {1}

@@ -11,14 +11,14 @@
   ARGV[8] the sender's user id (kept in the sent marker, so only they and admins see its status)
 
   Returns
-    {0, entryId}        enqueued
-    {1}                 enqueued before and not finished yet: nothing written
-    {2, outcome JSON}   handled before: nothing written
-    {-1, backlog}       the backlog is full: nothing written
+    {1, entryId}                     enqueued
+    {0}                              enqueued before and not finished yet: nothing written
+    {0, outcome JSON}                handled before: nothing written
+    {-2, 'backlog-full', backlog}    the backlog is full: nothing written
 ]]
 local done = redis.call('GET', KEYS[2])
-if done then return {2, done} end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
+if done then return {0, done} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 
 local backlog = 0
 if redis.call('EXISTS', KEYS[3]) == 1 then
@@ -34,8 +34,8 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
     end
   end
 end
-if backlog >= tonumber(ARGV[2]) then return {-1, backlog} end
+if backlog >= tonumber(ARGV[2]) then return {-2, 'backlog-full', backlog} end
 
 redis.call('SET', KEYS[1], ARGV[8], 'EX', ARGV[1])
 local id = redis.call('XADD', KEYS[3], '*', 'id', ARGV[4], 'type', ARGV[5], 'data', ARGV[6], 'meta', ARGV[7])
-return {0, id}
+return {1, id}

@@ -6,12 +6,12 @@
   ARGV[1] command id  ARGV[2] TTL of the sent marker in seconds
 
   Returns
-    {0, new entry id}   sent again
-    {-1}                no dead letter with that id
-    {-2, outcome JSON}  the command is not dead (handled or answered): nothing written
+    {1, new entry id}             sent again
+    {-2, 'not-dead'}              no dead letter with that id, or the command is not dead (handled
+                                  or answered): nothing written
 ]]
 local done = redis.call('GET', KEYS[3])
-if done and not string.find(done, '"kind":"dead"', 1, true) then return {-2, done} end
+if done and not string.find(done, '"kind":"dead"', 1, true) then return {-2, 'not-dead'} end
 local entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 10000)
 for _, entry in ipairs(entries) do
   local f = {}
@@ -22,7 +22,7 @@ for _, entry in ipairs(entries) do
     redis.call('DEL', KEYS[3])
     local meta = cjson.decode(f['meta'])
     redis.call('SET', KEYS[4], meta['userId'] or '', 'EX', ARGV[2])
-    return {0, id}
+    return {1, id}
   end
 end
-return {-1}
+return {-2, 'not-dead'}

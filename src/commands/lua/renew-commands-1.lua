@@ -5,9 +5,9 @@
   KEYS[1] command stream
   ARGV[1] consumer group, ARGV[2] this consumer, ARGV[3..] entry ids
 
-  Returns the entry ids this consumer no longer owns.
+  Returns {1, lost entry id, …}: the entry ids this consumer no longer owns.
 ]]
-local lost = {}
+local lost = {1}
 for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if p[1] and p[1][2] == ARGV[2] then

@@ -6,18 +6,18 @@
   KEYS[1] command stream
   ARGV[1] consumer group
 
-  Returns the number of entries removed.
+  Returns {1, entries removed}.
 ]]
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {1, 0} end
 local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
-if not ok then return 0 end
+if not ok then return {1, 0} end
 local lastDelivered
 for _, g in ipairs(groups) do
   local info = {}
   for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
   if info['name'] == ARGV[1] then lastDelivered = info['last-delivered-id'] end
 end
-if not lastDelivered then return 0 end
+if not lastDelivered then return {1, 0} end
 
 local function less(a, b)
   local am, as = string.match(a, '^(%d+)%-(%d+)$')
@@ -36,4 +36,4 @@ else
 end
 local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
 if summary[1] > 0 and less(summary[2], minId) then minId = summary[2] end
-return redis.call('XTRIM', KEYS[1], 'MINID', minId)
+return {1, redis.call('XTRIM', KEYS[1], 'MINID', minId)}

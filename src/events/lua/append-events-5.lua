@@ -29,7 +29,8 @@
     {1, firstVersion, lastVersion, position * n, (notificationId, previousId) * m}
     {0, outcome JSON}    the idempotency key was used already: nothing written
     {-1, actualVersion}  the expected version did not match: nothing written
-    {-2, waiting}        the job queue already holds maxWaiting jobs nobody took: nothing written
+    {-2, 'queue-full', waiting}  the job queue already holds maxWaiting jobs nobody took: nothing
+                         written
 ]]
 local streamKey, allKey, notifyKey, doneKey, jobKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local streamId, expectedKind, expected = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -70,7 +71,7 @@ if hasJob then
       if name == ARGV[jobBase + 1] and type(lag) == 'number' then waiting = lag end
     end
   end
-  if waiting >= tonumber(ARGV[jobBase + 2]) then return {-2, waiting} end
+  if waiting >= tonumber(ARGV[jobBase + 2]) then return {-2, 'queue-full', waiting} end
 end
 
 local reply = {1, current + 1, current + n}

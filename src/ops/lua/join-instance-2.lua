@@ -6,7 +6,9 @@
   KEYS[2] {sc}:servers:info  hash: SERVER_ID -> JSON {incarnation, host, pid, port, startedAt}
   ARGV[1] SERVER_ID, ARGV[2] this process's info JSON (with its incarnation), ARGV[3] TTL (ms)
 
-  Returns {1, expiresAt} when joined; {0, msLeft, holderInfo} when a live instance holds the id.
+  Returns
+    {1, expiresAt}               joined
+    {-1, msLeft, holderInfo}     a live instance holds the id: nothing written
   Expired entries of crashed instances are removed on the way.
 ]]
 local t = redis.call('TIME')
@@ -18,7 +20,7 @@ for i = 1, #expired do
 end
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if score then
-  return {0, tonumber(score) - now, redis.call('HGET', KEYS[2], ARGV[1]) or ''}
+  return {-1, tonumber(score) - now, redis.call('HGET', KEYS[2], ARGV[1]) or ''}
 end
 local expiresAt = now + tonumber(ARGV[3])
 redis.call('ZADD', KEYS[1], expiresAt, ARGV[1])

@@ -1,18 +1,33 @@
--- Commits one batch of a projection (DESIGN.md G4). KEYS: projection hash.
--- ARGV: fence, from checkpoint, to checkpoint, mode (live/rebuild), generation,
---       read-model key prefix (`{sc}:rm:<name>:`), writes as JSON
---       [[id, delete 0/1, [field, json value, ...], [field, increment, ...], [index, score, keep] or []], ...].
--- Live: the fence must be the current one and the checkpoint the batch started from; rebuild: the
--- rebuild's generation and checkpoint. Otherwise nothing is written. Read-model keys share the
--- hash tag of KEYS[1] (one slot).
+--[==[
+  commit-projection-1: commit one batch of a projection (DESIGN.md G4): its read-model writes and
+  its new checkpoint, only when the batch is still the holder's and starts where the last one
+  ended. A live batch needs the current fence and checkpoint (and generation); a rebuild batch the
+  rebuild's generation and checkpoint. Read-model keys share KEYS[1]'s hash tag (one slot).
+
+  KEYS[1] projection hash  {sc}:proj:<name>   fields fence, checkpoint, generation,
+                                                rebuild:generation, rebuild:checkpoint
+  ARGV[1] fencing token of the holder's lease
+  ARGV[2] the checkpoint the batch started from
+  ARGV[3] the checkpoint after the batch (the global position of its last event)
+  ARGV[4] mode: live or rebuild
+  ARGV[5] the generation written to
+  ARGV[6] read-model key prefix {sc}:rm:<name>:
+  ARGV[7] the writes as JSON: [[id, delete 0/1, [field, json value, …], [field, increment, …],
+          [index, score, keep] or []], …]
+
+  Returns
+    {1}             committed
+    {-1, 'fenced'}  another holder has the lease now: nothing written
+    {-1, 'moved'}   the checkpoint (or generation) is not where the batch started: nothing written
+]==]
 local h = KEYS[1]
 local s = redis.call('HMGET', h, 'fence', 'checkpoint', 'generation', 'rebuild:generation', 'rebuild:checkpoint')
 local checkpointField = 'checkpoint'
 if ARGV[4] == 'live' then
-  if (s[1] or '0') ~= ARGV[1] then return 'fenced' end
-  if (s[2] or '0') ~= ARGV[2] or (s[3] or '1') ~= ARGV[5] then return 'moved' end
+  if (s[1] or '0') ~= ARGV[1] then return {-1, 'fenced'} end
+  if (s[2] or '0') ~= ARGV[2] or (s[3] or '1') ~= ARGV[5] then return {-1, 'moved'} end
 else
-  if s[4] ~= ARGV[5] or (s[5] or '0') ~= ARGV[2] then return 'moved' end
+  if s[4] ~= ARGV[5] or (s[5] or '0') ~= ARGV[2] then return {-1, 'moved'} end
   checkpointField = 'rebuild:checkpoint'
 end
 local prefix = ARGV[6] .. ARGV[5] .. ':'
@@ -46,4 +61,4 @@ for _, w in ipairs(cjson.decode(ARGV[7])) do
   end
 end
 redis.call('HSET', h, checkpointField, ARGV[3])
-return 'ok'
+return {1}

@@ -1,6 +1,15 @@
--- Reads documents of the current generation in one step (a swap never splits a read).
--- KEYS: projection hash. ARGV: read-model key prefix, mode (get/list), id or after cursor, limit.
--- Returns {id, {field, value, ...}, ...}.
+--[[
+  read-docs-1: read documents of a projection's current generation in one step (a generation swap
+  never splits a read).
+
+  KEYS[1] projection hash  {sc}:proj:<name>   field generation
+  ARGV[1] read-model key prefix {sc}:rm:<name>:   (documents are <prefix><generation>:d:<id>)
+  ARGV[2] mode: get (one id) or list (ids in order after a cursor)
+  ARGV[3] the id (get), or the cursor: the last id of the previous page, '' for the first (list)
+  ARGV[4] most documents (list)
+
+  Returns {1, id, {field, value, …}, id, {…}, …}: the documents found (a missing one is left out).
+]]
 local generation = redis.call('HGET', KEYS[1], 'generation') or '1'
 local prefix = ARGV[1] .. generation .. ':'
 local ids
@@ -10,7 +19,7 @@ else
   local from = ARGV[3] == '' and '-' or ('(' .. ARGV[3])
   ids = redis.call('ZRANGEBYLEX', prefix .. 'ids', from, '+', 'LIMIT', 0, tonumber(ARGV[4]))
 end
-local out = {}
+local out = {1}
 for _, id in ipairs(ids) do
   local fields = redis.call('HGETALL', prefix .. 'd:' .. id)
   if #fields > 0 then
