@@ -59,6 +59,8 @@ const schema = z
     SSE_RETRY_MS: int(1, 3000),
     SSE_MAX_CONNECTIONS: int(1, 10000),
     SSE_MAX_BUFFERED_BYTES: int(1024, 1048576),
+    SSE_MAX_FILTERS: int(0, 16),
+    SSE_MAX_FILTER_VALUES: int(0, 32),
     NOTIFY_RETENTION: int(1, 100000),
     DEPLOY_MAX_CONCURRENT: int(1, 10),
     DEPLOY_MAX_QUEUED: int(0, 100),

@@ -13,6 +13,7 @@ import { StreamFeed } from './stream-feed.js';
 
 export * from './directory.js';
 export { withFastPath } from './fast-path.js';
+export { type FilterRecord, filtersPass, normaliseField } from './filters.js';
 export * from './frames.js';
 export { Hub, type HubOptions, type ResetReason } from './hub.js';
 export { MemoryNotificationLog } from './memory-notification-log.js';
@@ -22,6 +23,7 @@ export { RedisNotificationLog } from './redis-notification-log.js';
 export * from './routing.js';
 export { type CloseReason, SseSession } from './session.js';
 export { StreamFeed } from './stream-feed.js';
+export { checkSubscriptionLimits, type SubscriptionLimits } from './subscription-limits.js';
 
 /** An instance's realtime parts, and the event store whose appends take the writer's fast path. */
 export interface RealtimeParts {
@@ -45,6 +47,10 @@ export function createRealtime(config: Config, backend: Backend, logger: Logger)
     serverId: config.SERVER_ID,
     maxConnections: config.SSE_MAX_CONNECTIONS,
     maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    limits: {
+      maxFilters: config.SSE_MAX_FILTERS,
+      maxFilterValues: config.SSE_MAX_FILTER_VALUES,
+    },
     retryMs: config.SSE_RETRY_MS,
     presenceTtlMs: config.PRESENCE_TTL_MS,
     logger: log,

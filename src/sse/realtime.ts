@@ -16,6 +16,7 @@ import { jitteredRetry, retryFrame } from './frames.js';
 import type { Hub } from './hub.js';
 import { type SubscriptionSpec, specOf, subscriptionInput } from './routing.js';
 import { SseSession } from './session.js';
+import { checkSubscriptionLimits, type SubscriptionLimits } from './subscription-limits.js';
 
 export interface RealtimeOptions {
   readonly hub: Hub;
@@ -25,6 +26,8 @@ export interface RealtimeOptions {
   readonly maxConnections: number;
   /** SSE_MAX_BUFFERED_BYTES */
   readonly maxBufferedBytes: number;
+  /** SSE_MAX_FILTERS, SSE_MAX_FILTER_VALUES */
+  readonly limits: SubscriptionLimits;
   /** SSE_RETRY_MS */
   readonly retryMs: number;
   /** PRESENCE_TTL_MS */
@@ -104,12 +107,17 @@ export class Realtime {
         `session ${sessionId} belongs to another user; choose another sessionId`,
       );
     }
-    if (stored) return { sessionId, spec: stored.spec };
+    if (stored) {
+      // a record kept before the limits were lowered is held to today's limits
+      checkSubscriptionLimits(stored.spec, this.options.limits);
+      return { sessionId, spec: stored.spec };
+    }
     const parsed = subscriptionInput.safeParse(request.subscription);
     if (!parsed.success) {
       throw validationErrorFromZod('invalid topics or filters', parsed.error);
     }
     const spec = specOf(parsed.data);
+    checkSubscriptionLimits(spec, this.options.limits);
     // only a client-chosen id can be reconnected to or changed later: others are not kept
     if (request.sessionId)
       await this.options.directory.put(sessionId, { userId: caller.userId, spec });
@@ -180,6 +188,7 @@ export class Realtime {
       topics: change.topics ?? stored.spec.topics.slice(),
       filters: change.filters ?? (stored.spec.filters as Record<string, string[]>),
     });
+    checkSubscriptionLimits(spec, this.options.limits);
     await this.options.directory.put(sessionId, { userId: stored.userId, spec });
     await this.options.directory.announce(sessionId);
     return { sessionId, ...spec };

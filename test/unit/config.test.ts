@@ -31,6 +31,8 @@ describe('config', () => {
       MAX_NOTIFICATION_BYTES: 16384,
       NOTIFY_RETENTION: 100000,
       SSE_MAX_CONNECTIONS: 10000,
+      SSE_MAX_FILTERS: 16,
+      SSE_MAX_FILTER_VALUES: 32,
       DEPLOY_RUNNER: 'simulated',
       TRAINER_SPEED: 5,
       LOG_LEVEL: 'info',
