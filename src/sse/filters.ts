@@ -39,16 +39,26 @@ function compiledFilters(filters: FilterRecord): readonly CompiledFilter[] {
   return found;
 }
 
-/** Each notification's params by normalised field name, built once for all the sessions. */
-const fieldsOf = new WeakMap<object, ReadonlyMap<string, Json>>();
+/**
+ * Two params keys that normalise alike but hold different values (`from` set by the server,
+ * `FROM` or `f_r_o_m` sent by a client): the field passes no filter, so a client-sent key can
+ * never stand in for a server-set one.
+ */
+const AMBIGUOUS: unique symbol = Symbol('ambiguous field');
 
-function paramFields(params: { readonly [k: string]: Json }): ReadonlyMap<string, Json> {
+/** Each notification's params by normalised field name, built once for all the sessions. */
+const fieldsOf = new WeakMap<object, ReadonlyMap<string, Json | typeof AMBIGUOUS>>();
+
+function paramFields(params: {
+  readonly [k: string]: Json;
+}): ReadonlyMap<string, Json | typeof AMBIGUOUS> {
   let fields = fieldsOf.get(params);
   if (!fields) {
-    const byName = new Map<string, Json>();
+    const byName = new Map<string, Json | typeof AMBIGUOUS>();
     for (const key of Object.keys(params)) {
       const field = normaliseField(key);
-      if (!byName.has(field)) byName.set(field, params[key]!);
+      const value = params[key]!;
+      byName.set(field, byName.has(field) && byName.get(field) !== value ? AMBIGUOUS : value);
     }
     fields = byName;
     fieldsOf.set(params, fields);
@@ -57,8 +67,8 @@ function paramFields(params: { readonly [k: string]: Json }): ReadonlyMap<string
 }
 
 /**
- * True when every filter accepts the params' value of its field (a missing, null or non-scalar
- * value never passes). Without filters it returns at once and allocates nothing.
+ * True when every filter accepts the params' value of its field (a missing, null, non-scalar or
+ * ambiguous value never passes). Without filters it returns at once and allocates nothing.
  */
 export function filtersPass(
   filters: FilterRecord,
@@ -70,7 +80,10 @@ export function filtersPass(
   for (let i = 0; i < wanted.length; i++) {
     const { field, accepted } = wanted[i]!;
     const value = fields.get(field);
-    if (value === undefined || value === null || typeof value === 'object') return false;
+    // only scalars compare as strings: missing, null, objects and ambiguous fields never pass
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      return false;
+    }
     if (!accepted.has(String(value))) return false;
   }
   return true;

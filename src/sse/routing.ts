@@ -88,23 +88,24 @@ export const subscriptionInput = z.object({
 
 /** Normalises validated input into a spec: fields that normalise alike are merged, values deduplicated. */
 export function specOf(input: z.output<typeof subscriptionInput>): SubscriptionSpec {
-  const filters: Record<string, string[]> = {};
+  // a Map, not an object: field names such as `constructor` must not meet Object.prototype
+  const filters = new Map<string, string[]>();
   for (const [field, values] of Object.entries(input.filters ?? {})) {
     const name = normaliseField(field);
-    filters[name] = [...new Set([...(filters[name] ?? []), ...values])];
+    filters.set(name, [...new Set([...(filters.get(name) ?? []), ...values])]);
   }
-  return { topics: input.topics ?? [], filters };
+  return { topics: input.topics ?? [], filters: Object.fromEntries(filters) };
 }
 
 /** Reads `topics=a.*,b.>` and `filter.<field>=v1,v2` from a query string's parameters. */
 export function subscriptionFromQuery(query: URLSearchParams): z.input<typeof subscriptionInput> {
   const topics = query.get('topics');
-  const filters: Record<string, string[]> = {};
+  const filters = new Map<string, string[]>(); // `filter.__proto__` must stay a field
   for (const [key, value] of query) {
-    if (key.startsWith('filter.')) filters[key.slice(7)] = value.split(',').filter(Boolean);
+    if (key.startsWith('filter.')) filters.set(key.slice(7), value.split(',').filter(Boolean));
   }
   return {
     ...(topics ? { topics: topics.split(',').filter(Boolean) } : {}),
-    ...(Object.keys(filters).length ? { filters } : {}),
+    ...(filters.size ? { filters: Object.fromEntries(filters) } : {}),
   };
 }

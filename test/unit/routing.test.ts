@@ -137,6 +137,40 @@ describe('SSE filter limits and matching cost (hardening issue: quadratic filter
   });
 });
 
+describe('SSE filter field names (hardening issue: spoofable and prototype names)', () => {
+  const ash = { userId: 'ash', groups: [] };
+  const fromBrock = specOf({ filters: { from: ['brock'] } });
+  const message = (params: Record<string, string>) =>
+    note({ method: 'message.chat', params, target: 'user', targetIds: ['ash'] });
+
+  it('never lets a client-sent key that normalises like a server-set field pass its filter', () => {
+    // the server adds `from` last (the sender); misty claims to be brock under other spellings
+    for (const spoof of ['FROM', 'From', 'f_r_o_m', '_from_']) {
+      const spoofed = message({ text: 'hi', [spoof]: 'brock', from: 'misty' });
+      expect(delivers(ash, fromBrock, spoofed), spoof).to.equal(false);
+      const reordered = message({ from: 'misty', [spoof]: 'brock' });
+      expect(delivers(ash, fromBrock, reordered), `${spoof} after from`).to.equal(false);
+    }
+    expect(delivers(ash, fromBrock, message({ text: 'hi', from: 'brock' }))).to.equal(true);
+    // spellings that agree are one value: nothing to spoof
+    expect(delivers(ash, fromBrock, message({ FROM: 'brock', from: 'brock' }))).to.equal(true);
+  });
+
+  it('takes prototype names (constructor, toString, __proto__) as plain fields', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const query = new URLSearchParams(`filter.${name}=x&filter.a=1`);
+      const parsed = subscriptionInput.parse(subscriptionFromQuery(query));
+      const spec = specOf(parsed);
+      expect(Object.keys(spec.filters), name).to.have.length(2);
+      const n = note({ params: { [name]: 'x', a: 1 } });
+      expect(delivers(ash, spec, n), name).to.equal(true);
+      expect(delivers(ash, spec, note({ params: { a: 1 } })), `${name} missing`).to.equal(false);
+    }
+    const proto = subscriptionFromQuery(new URLSearchParams('filter.__proto__=x'));
+    expect(Object.getPrototypeOf(proto.filters)).to.equal(Object.prototype);
+  });
+});
+
 describe('compareStreamIds', () => {
   it('orders stream ids as pairs of integers, "0" first', async () => {
     const { compareStreamIds } = await import('../../src/index.js');
