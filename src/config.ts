@@ -18,6 +18,9 @@ const csv = z
   )
   .optional();
 
+/** `scheme://host[:port]`, as a browser sends it in `Origin` (a trailing slash is tolerated). */
+const ORIGIN = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/]+\/?$/;
+
 /** Every key of SPEC.md §2 with its default; the names are the environment variables'. */
 const schema = z
   .object({
@@ -165,6 +168,17 @@ function resolve(c: Parsed, problems: string[]): Config {
     problems.push(
       'DEPLOY_SCRIPT_FILE: required with DEPLOY_RUNNER=script (a YAML map of stage 1-6 to a shell command)',
     );
+  }
+  for (const origin of c.CORS_ORIGINS ?? []) {
+    if (origin.toLowerCase() === 'null') {
+      problems.push(
+        'CORS_ORIGINS: "null" is never allowed (sandboxed frames, file: pages and redirects send it, so any site can); list real origins',
+      );
+    } else if (origin !== '*' && !ORIGIN.test(origin)) {
+      problems.push(
+        `CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin; use * or origins like https://app.example.com`,
+      );
+    }
   }
   let secretKey = randomBytes(32);
   if (c.SECRET_KEY) {

@@ -15,6 +15,7 @@ import { keysFor } from './events/keys.js';
 import { LogWatch } from './events/log-watch.js';
 import { createApp } from './http/app.js';
 import { authenticate, callerIdentifier } from './http/auth.js';
+import { corsWarnings } from './http/cors.js';
 import { HttpDrain, keepAliveBehindProxy } from './http/drain.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.js';
 import { httpMetrics } from './http/http-metrics.js';
@@ -143,10 +144,12 @@ async function main(): Promise<void> {
     secretBox,
   };
   const methods = rpcMethods(services, VERSION);
+  const corsOptions = { origins: config.CORS_ORIGINS };
+  for (const warning of corsWarnings(corsOptions)) logger.warn(warning, { component: 'http' });
   const drain = new HttpDrain();
   const app = createApp({
     before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(metrics)],
-    cors: { origins: config.CORS_ORIGINS },
+    cors: corsOptions,
     rpc: createRpcHandler({
       methods,
       maxBatch: config.RPC_MAX_BATCH,
@@ -186,7 +189,7 @@ async function main(): Promise<void> {
   const events = plainEvents({
     realtime: sse.realtime,
     identify: callerIdentifier(authOptions),
-    cors: { origins: config.CORS_ORIGINS },
+    cors: corsOptions,
     logger: logger.child({ component: 'sse' }),
   });
   const server: Server = createServer((req, res) => {

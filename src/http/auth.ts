@@ -231,6 +231,20 @@ function keyResolver(options: AuthOptions): { getKey: JWTVerifyGetKey; algorithm
   return { getKey, algorithms };
 }
 
+/** The cookie that carries the token for `EventSource`, which cannot set headers (SPEC.md §3). */
+const TOKEN_COOKIE = 'sc_token';
+
+/**
+ * True when the `sc_token` cookie is what authenticates a request (it has no Authorization
+ * header, which would win): the credential a browser attaches by itself, even to a request
+ * another site's page makes.
+ */
+export function authenticatedByCookie(get: (header: string) => string | undefined): boolean {
+  return (
+    get('Authorization') === undefined && cookieValue(get('Cookie'), TOKEN_COOKIE) !== undefined
+  );
+}
+
 /** `Authorization: Bearer`, else the `sc_token` cookie, else the `access_token` query. */
 function tokenOf(req: RequestLike): string | undefined {
   const authorization = req.get('Authorization');
@@ -239,7 +253,7 @@ function tokenOf(req: RequestLike): string | undefined {
     if (!match) throw new UnauthenticatedError('the Authorization header must be: Bearer <token>');
     return match[1];
   }
-  return cookieValue(req.get('Cookie'), 'sc_token') ?? queryValue(req, 'access_token');
+  return cookieValue(req.get('Cookie'), TOKEN_COOKIE) ?? queryValue(req, 'access_token');
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

@@ -86,6 +86,16 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses CORS_ORIGINS entries that are not origins, and null above all', () => {
+    const problems = problemsOf({ CORS_ORIGINS: 'null, https://ok.example.com,*,example.com/x' });
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(/^CORS_ORIGINS: "null" is never allowed/);
+    expect(problems[1]).to.match(/^CORS_ORIGINS: "example.com\/x" is not an origin/);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://a.example.com/, http://localhost:3000,*' }).CORS_ORIGINS,
+    ).to.deep.equal(['https://a.example.com/', 'http://localhost:3000', '*']);
+  });
+
   it('reads CONFIG_FILE under the environment, which wins, and names unknown keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sc-config-'));
     const file = join(dir, 'streamcast.yaml');
