@@ -170,7 +170,6 @@ async function main(): Promise<void> {
         services,
         feed: sse.feed,
         authenticate: authenticate({ ...authOptions, unauthorizedBody: restUnauthorizedBody }),
-        retryMs: config.SSE_RETRY_MS,
         logger: logger.child({ component: 'rest' }),
       }),
     ],
@@ -181,7 +180,6 @@ async function main(): Promise<void> {
         ...authOptions,
         unauthorizedBody: (error) => ({ error: { code: -32001, message: error.message } }),
       }),
-      retryMs: config.SSE_RETRY_MS,
       logger: logger.child({ component: 'sse' }),
     }),
   });

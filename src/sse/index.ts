@@ -6,23 +6,27 @@ import type { Backend } from '../backend.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../events/event-store.js';
 import type { Logger } from '../log.js';
+import { Admission } from './admission.js';
 import { withFastPath } from './fast-path.js';
 import { Hub } from './hub.js';
 import { Realtime } from './realtime.js';
 import { StreamFeed } from './stream-feed.js';
 
+export * from './admission.js';
 export * from './directory.js';
+export { refuseEventStream, SSE_HEADERS, startEventStream } from './event-stream.js';
 export { withFastPath } from './fast-path.js';
 export { type FilterRecord, filtersPass, normaliseField } from './filters.js';
 export * from './frames.js';
 export { Hub, type HubOptions, type ResetReason } from './hub.js';
 export { MemoryNotificationLog } from './memory-notification-log.js';
 export * from './notification-log.js';
-export { type OpenRequest, Realtime, type RealtimeOptions, SSE_HEADERS } from './realtime.js';
+export { type OpenRequest, Realtime, type RealtimeOptions } from './realtime.js';
 export { RedisNotificationLog } from './redis-notification-log.js';
 export * from './routing.js';
 export { type CloseReason, SseSession } from './session.js';
-export { StreamFeed } from './stream-feed.js';
+export { type FeedFormat, StreamFeed, type StreamFeedOptions } from './stream-feed.js';
+export { StreamSession } from './stream-session.js';
 export { checkSubscriptionLimits, type SubscriptionLimits } from './subscription-limits.js';
 
 /** An instance's realtime parts, and the event store whose appends take the writer's fast path. */
@@ -41,11 +45,16 @@ export function createRealtime(config: Config, backend: Backend, logger: Logger)
     heartbeatMs: config.SSE_HEARTBEAT_MS,
     logger: log,
   });
+  // one count of event streams for every SSE route
+  const admission = new Admission({
+    maxConnections: config.SSE_MAX_CONNECTIONS,
+    maxPerUser: config.SSE_MAX_CONNECTIONS_PER_USER,
+  });
   const realtime = new Realtime({
     hub,
     directory: backend.directory,
     serverId: config.SERVER_ID,
-    maxConnections: config.SSE_MAX_CONNECTIONS,
+    admission,
     maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
     limits: {
       maxFilters: config.SSE_MAX_FILTERS,
@@ -55,6 +64,13 @@ export function createRealtime(config: Config, backend: Backend, logger: Logger)
     presenceTtlMs: config.PRESENCE_TTL_MS,
     logger: log,
   });
-  const feed = new StreamFeed(backend.store, config.SSE_HEARTBEAT_MS, log);
+  const feed = new StreamFeed({
+    store: backend.store,
+    admission,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    retryMs: config.SSE_RETRY_MS,
+    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    logger: log,
+  });
   return { hub, realtime, feed, store: withFastPath(backend.store, hub, config.SERVER_ID) };
 }

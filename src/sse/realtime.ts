@@ -11,8 +11,10 @@ import { validationErrorFromZod } from '../error-codes.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
+import type { Admission } from './admission.js';
 import type { InstancePresence, SessionDirectory } from './directory.js';
-import { jitteredRetry, retryFrame } from './frames.js';
+import { refuseEventStream, startEventStream } from './event-stream.js';
+import { jitteredRetry } from './frames.js';
 import type { Hub } from './hub.js';
 import { type SubscriptionSpec, specOf, subscriptionInput } from './routing.js';
 import { SseSession } from './session.js';
@@ -22,8 +24,8 @@ export interface RealtimeOptions {
   readonly hub: Hub;
   readonly directory: SessionDirectory;
   readonly serverId: string;
-  /** SSE_MAX_CONNECTIONS */
-  readonly maxConnections: number;
+  /** SSE_MAX_CONNECTIONS and SSE_MAX_CONNECTIONS_PER_USER, shared with the other SSE routes. */
+  readonly admission: Admission;
   /** SSE_MAX_BUFFERED_BYTES */
   readonly maxBufferedBytes: number;
   /** SSE_MAX_FILTERS, SSE_MAX_FILTER_VALUES */
@@ -47,21 +49,6 @@ export interface OpenRequest {
 const subscribeBody = subscriptionInput.extend({
   sessionId: z.string().regex(IDENTIFIER, 'must be the sessionId the session was opened with'),
 });
-
-/** The headers every event stream starts with (SPEC.md §5). */
-export const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  'X-Accel-Buffering': 'no',
-  Connection: 'keep-alive',
-} as const;
-
-/** Starts an event stream on `res`: headers and `retry:`. */
-export function startEventStream(res: ServerResponse, retryMs: number): void {
-  res.writeHead(200, SSE_HEADERS);
-  res.socket?.setNoDelay(true);
-  res.write(retryFrame(retryMs));
-}
 
 export class Realtime {
   private presenceTimer?: NodeJS.Timeout;
@@ -131,16 +118,16 @@ export class Realtime {
     prepared: { sessionId: string; spec: SubscriptionSpec },
     lastEventId?: string,
   ): Promise<void> {
-    const { hub, retryMs, maxConnections, maxBufferedBytes, logger } = this.options;
-    if (!this.started || this.closing || hub.sessions.size >= maxConnections) {
-      startEventStream(res, jitteredRetry(retryMs));
-      res.end();
-      logger.info(
-        'event stream refused (starting, shutting down or at SSE_MAX_CONNECTIONS): told to retry',
-        {
-          sessions: hub.sessions.size,
-        },
-      );
+    const { hub, admission, retryMs, maxBufferedBytes, logger } = this.options;
+    const ticket =
+      !this.started || this.closing ? 'starting or shutting down' : admission.admit(caller.userId);
+    if (typeof ticket === 'string') {
+      refuseEventStream(res, retryMs);
+      logger.info(`event stream refused (${ticket}): told to retry`, {
+        userId: caller.userId,
+        streams: admission.size,
+        streamsOfUser: admission.of(caller.userId),
+      });
       return;
     }
     startEventStream(res, retryMs);
@@ -153,6 +140,7 @@ export class Realtime {
       '0-0',
     );
     session.onClose = (reason) => {
+      ticket.release();
       hub.detach(session);
       if (reason === 'slow') {
         logger.warn(

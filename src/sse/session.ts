@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { compareStreamIds } from '../events/stream-ids.js';
+import { drainedOrClosed, writeBounded } from './backpressure.js';
 import { frame, retryFrame } from './frames.js';
 import type { NotificationEntry } from './notification-log.js';
 import { type Audience, delivers, type SubscriptionSpec } from './routing.js';
@@ -52,10 +53,9 @@ export class SseSession {
   /** Writes a frame; a reader that lets more than the bound pile up is cut off (it resumes). */
   write(text: string): boolean {
     if (this.closed) return false;
-    const flowing = this.res.write(text);
-    if (this.res.writableLength > this.maxBufferedBytes) {
-      this.bufferedAtClose = this.res.writableLength;
-      this.res.destroy();
+    const { flowing, cutOffAt } = writeBounded(this.res, text, this.maxBufferedBytes);
+    if (cutOffAt !== undefined) {
+      this.bufferedAtClose = cutOffAt;
       this.finish('slow');
     }
     return flowing;
@@ -66,7 +66,7 @@ export class SseSession {
     if (this.closed || compareStreamIds(entry.id, this.lastSentId) <= 0) return;
     this.lastSentId = entry.id;
     if (!delivers(this.audience, this.spec, entry)) return;
-    if (!this.res.write(text)) await this.drained();
+    if (!this.res.write(text)) await drainedOrClosed(this.res);
   }
 
   /** Holds live notifications back until `endReplay`. */
@@ -93,18 +93,6 @@ export class SseSession {
     if (retryMs !== undefined) this.res.write(retryFrame(retryMs));
     this.res.end();
     this.finish(reason);
-  }
-
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.res.off('drain', done);
-        this.res.off('close', done);
-        resolve();
-      };
-      this.res.on('drain', done);
-      this.res.on('close', done);
-    });
   }
 
   private finish(reason: CloseReason): void {
