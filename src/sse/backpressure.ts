@@ -2,9 +2,17 @@
  * Backpressure on an event stream's response (DESIGN.md G7): live writes never wait, but a reader
  * that lets more than the bound pile up unsent is cut off (it resumes from its last id); replays
  * wait for `drain` — or for the end of the connection, so a client that goes away never leaves a
- * replay waiting.
+ * replay waiting, or for a stall timeout, so one that stays but reads nothing does not either.
  */
 import type { ServerResponse } from 'node:http';
+
+/** How much a session's reader may fall behind before it is cut off (it resumes later). */
+export interface SessionBounds {
+  /** `SSE_MAX_BUFFERED_BYTES`: unsent bytes, in the socket or held back during a replay. */
+  readonly maxBufferedBytes: number;
+  /** `SSE_STALL_TIMEOUT_MS`: how long a replay waits for the socket to take more. */
+  readonly stallTimeoutMs: number;
+}
 
 /**
  * Writes `text`; when more than `maxBufferedBytes` are then waiting to be sent, destroys the
@@ -25,16 +33,30 @@ export function writeBounded(
 const FLOWING = { flowing: true } as const;
 const FULL = { flowing: false } as const;
 
-/** Resolves once the response has room again (`drain`) or is gone (`close`). */
-export function drainedOrClosed(res: ServerResponse): Promise<void> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve();
+/** How a wait for room in the socket ended. */
+export type DrainOutcome = 'drained' | 'closed' | 'stalled';
+
+/**
+ * Resolves once the response has room again (`drain`), is gone (`close`), or — after
+ * `stallTimeoutMs` without room — is found stalled: a client that reads nothing must not hold a
+ * replay, and what it has read so far, forever.
+ */
+export function drainedOrClosed(
+  res: ServerResponse,
+  stallTimeoutMs: number,
+): Promise<DrainOutcome> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve('closed');
   return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
+    const done = (outcome: DrainOutcome) => {
+      clearTimeout(timer);
+      res.off('drain', drained);
+      res.off('close', closed);
+      resolve(outcome);
     };
-    res.on('drain', done);
-    res.on('close', done);
+    const drained = () => done('drained');
+    const closed = () => done('closed');
+    const timer = setTimeout(() => done('stalled'), stallTimeoutMs);
+    res.on('drain', drained);
+    res.on('close', closed);
   });
 }

@@ -13,6 +13,12 @@ import { Realtime } from './realtime.js';
 import { StreamFeed } from './stream-feed.js';
 
 export * from './admission.js';
+export {
+  type DrainOutcome,
+  drainedOrClosed,
+  type SessionBounds,
+  writeBounded,
+} from './backpressure.js';
 export * from './directory.js';
 export { refuseEventStream, SSE_HEADERS, startEventStream } from './event-stream.js';
 export { withFastPath } from './fast-path.js';
@@ -50,12 +56,16 @@ export function createRealtime(config: Config, backend: Backend, logger: Logger)
     maxConnections: config.SSE_MAX_CONNECTIONS,
     maxPerUser: config.SSE_MAX_CONNECTIONS_PER_USER,
   });
+  const bounds = {
+    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    stallTimeoutMs: config.SSE_STALL_TIMEOUT_MS,
+  };
   const realtime = new Realtime({
     hub,
     directory: backend.directory,
     serverId: config.SERVER_ID,
     admission,
-    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    bounds,
     limits: {
       maxFilters: config.SSE_MAX_FILTERS,
       maxFilterValues: config.SSE_MAX_FILTER_VALUES,
@@ -69,7 +79,7 @@ export function createRealtime(config: Config, backend: Backend, logger: Logger)
     admission,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
     retryMs: config.SSE_RETRY_MS,
-    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    bounds,
     logger: log,
   });
   return { hub, realtime, feed, store: withFastPath(backend.store, hub, config.SERVER_ID) };

@@ -12,6 +12,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
 import type { Admission } from './admission.js';
+import type { SessionBounds } from './backpressure.js';
 import type { InstancePresence, SessionDirectory } from './directory.js';
 import { refuseEventStream, startEventStream } from './event-stream.js';
 import { jitteredRetry } from './frames.js';
@@ -26,8 +27,8 @@ export interface RealtimeOptions {
   readonly serverId: string;
   /** SSE_MAX_CONNECTIONS and SSE_MAX_CONNECTIONS_PER_USER, shared with the other SSE routes. */
   readonly admission: Admission;
-  /** SSE_MAX_BUFFERED_BYTES */
-  readonly maxBufferedBytes: number;
+  /** SSE_MAX_BUFFERED_BYTES and SSE_STALL_TIMEOUT_MS */
+  readonly bounds: SessionBounds;
   /** SSE_MAX_FILTERS, SSE_MAX_FILTER_VALUES */
   readonly limits: SubscriptionLimits;
   /** SSE_RETRY_MS */
@@ -118,7 +119,7 @@ export class Realtime {
     prepared: { sessionId: string; spec: SubscriptionSpec },
     lastEventId?: string,
   ): Promise<void> {
-    const { hub, admission, retryMs, maxBufferedBytes, logger } = this.options;
+    const { hub, admission, retryMs, bounds, logger } = this.options;
     const ticket =
       !this.started || this.closing ? 'starting or shutting down' : admission.admit(caller.userId);
     if (typeof ticket === 'string') {
@@ -136,22 +137,23 @@ export class Realtime {
       prepared.sessionId,
       { userId: caller.userId, groups: caller.groups },
       prepared.spec,
-      maxBufferedBytes,
+      bounds,
       '0-0',
     );
     session.onClose = (reason) => {
       ticket.release();
       hub.detach(session);
       if (reason === 'slow') {
-        logger.warn(
-          'closed a slow SSE reader past SSE_MAX_BUFFERED_BYTES; it resumes from its last id',
-          {
-            sessionId: session.sessionId,
-            userId: caller.userId,
-            bufferedBytes: session.bufferedAtClose,
-            maxBufferedBytes,
-          },
-        );
+        const why =
+          session.slowBecause === 'stalled'
+            ? 'its replay took nothing for SSE_STALL_TIMEOUT_MS'
+            : 'past SSE_MAX_BUFFERED_BYTES';
+        logger.warn(`closed a slow SSE reader (${why}); it resumes from its last id`, {
+          sessionId: session.sessionId,
+          userId: caller.userId,
+          bufferedBytes: session.bufferedAtClose,
+          ...bounds,
+        });
       }
     };
     await hub.attach(session, lastEventId);

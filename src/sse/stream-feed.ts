@@ -11,6 +11,7 @@ import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore, Subscription } from '../events/event-store.js';
 import type { Logger } from '../log.js';
 import type { Admission } from './admission.js';
+import type { SessionBounds } from './backpressure.js';
 import { refuseEventStream, startEventStream } from './event-stream.js';
 import { StreamSession } from './stream-session.js';
 
@@ -38,8 +39,8 @@ export interface StreamFeedOptions {
   readonly heartbeatMs: number;
   /** SSE_RETRY_MS */
   readonly retryMs: number;
-  /** SSE_MAX_BUFFERED_BYTES */
-  readonly maxBufferedBytes: number;
+  /** SSE_MAX_BUFFERED_BYTES and SSE_STALL_TIMEOUT_MS */
+  readonly bounds: SessionBounds;
   readonly logger: Logger;
 }
 
@@ -68,7 +69,7 @@ export class StreamFeed {
     fromVersion: number,
     format: FeedFormat = ENVELOPES,
   ): Promise<void> {
-    const { admission, retryMs, maxBufferedBytes, logger } = this.options;
+    const { admission, retryMs, bounds, logger } = this.options;
     await this.ensureFollowing();
     const ticket = this.closing ? 'shutting down' : admission.admit(userId);
     if (typeof ticket === 'string') {
@@ -82,7 +83,7 @@ export class StreamFeed {
       return;
     }
     startEventStream(res, retryMs);
-    const session = new StreamSession(res, fromVersion, format, maxBufferedBytes);
+    const session = new StreamSession(res, fromVersion, format, bounds);
     let set = this.sessions.get(streamId);
     if (!set) {
       set = new Set();
@@ -98,8 +99,8 @@ export class StreamFeed {
       }
       if (slow) {
         logger.warn(
-          'closed a slow stream reader past SSE_MAX_BUFFERED_BYTES; it resumes from its last id',
-          { userId, streamId, bufferedBytes: session.bufferedAtClose, maxBufferedBytes },
+          'closed a slow stream reader (past SSE_MAX_BUFFERED_BYTES, or its backlog took nothing for SSE_STALL_TIMEOUT_MS); it resumes from its last id',
+          { userId, streamId, bufferedBytes: session.bufferedAtClose, ...bounds },
         );
       }
     };

@@ -2,11 +2,12 @@
  * One follower of one stream (`GET /streams/…/events`, a deployment's events): its backlog is
  * sent paced by the socket, live events are held back meanwhile and sent after it, a version
  * guard drops anything not newer, and a reader that lets more than the bound pile up — in the
- * socket or held back — is cut off (it resumes with `Last-Event-ID`).
+ * socket or held back — or stops taking its backlog for the stall timeout is cut off (it resumes
+ * with `Last-Event-ID`).
  */
 import type { ServerResponse } from 'node:http';
 import type { RecordedEvent } from '../events/envelope.js';
-import { drainedOrClosed, writeBounded } from './backpressure.js';
+import { drainedOrClosed, type SessionBounds, writeBounded } from './backpressure.js';
 import type { FeedFormat } from './stream-feed.js';
 
 /** A live event held back while the backlog is sent, with its frame. */
@@ -32,7 +33,7 @@ export class StreamSession {
     readonly res: ServerResponse,
     fromVersion: number,
     private readonly format: FeedFormat,
-    private readonly maxBufferedBytes: number,
+    private readonly bounds: SessionBounds,
   ) {
     this.lastVersion = fromVersion - 1;
     res.on('close', () => this.finish(false));
@@ -48,7 +49,7 @@ export class StreamSession {
     const text = this.format.frame(event);
     this.held.push({ event, text });
     this.heldBytes += text?.length ?? 0;
-    if (this.heldBytes + this.res.writableLength > this.maxBufferedBytes) {
+    if (this.heldBytes + this.res.writableLength > this.bounds.maxBufferedBytes) {
       this.cutOff(this.heldBytes + this.res.writableLength);
     }
   }
@@ -59,7 +60,10 @@ export class StreamSession {
    */
   async replay(event: RecordedEvent): Promise<void> {
     const flowing = this.deliver(event, this.format.frame(event), false);
-    if (!flowing && !this.closed) await drainedOrClosed(this.res);
+    if (flowing || this.closed) return;
+    if ((await drainedOrClosed(this.res, this.bounds.stallTimeoutMs)) === 'stalled') {
+      this.cutOff(this.heldBytes + this.res.writableLength);
+    }
   }
 
   /** The backlog is sent: writes what was held back and goes live. */
@@ -91,7 +95,7 @@ export class StreamSession {
   }
 
   private write(text: string): boolean {
-    const { flowing, cutOffAt } = writeBounded(this.res, text, this.maxBufferedBytes);
+    const { flowing, cutOffAt } = writeBounded(this.res, text, this.bounds.maxBufferedBytes);
     if (cutOffAt !== undefined) this.cutOff(cutOffAt);
     return flowing;
   }

@@ -12,7 +12,10 @@ const STREAM = 'trainer-feed';
 const BIG = 'x'.repeat(50_000);
 
 /** A feed on a memory store behind a unix-socket server; `/<user>/<fromVersion>` follows STREAM. */
-async function feedServer(limits: { maxConnections: number; maxPerUser: number }) {
+async function feedServer(
+  limits: { maxConnections: number; maxPerUser: number },
+  stallTimeoutMs = 60_000,
+) {
   const store = new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'test' });
   const admission = new Admission(limits);
   const feed = new StreamFeed({
@@ -20,7 +23,7 @@ async function feedServer(limits: { maxConnections: number; maxPerUser: number }
     admission,
     heartbeatMs: 60_000,
     retryMs: 1000,
-    maxBufferedBytes: 64 * 1024,
+    bounds: { maxBufferedBytes: 64 * 1024, stallTimeoutMs },
     logger: silentLogger,
   });
   const served: Promise<void>[] = [];
@@ -97,6 +100,16 @@ describe('stream feed limits and clean-up (GET /streams/…/events, deployments)
     expect(f.admission.size, 'the backlog waits for the socket').to.equal(1);
     await f.append(2); // 100 KB held back: past the bound
     expect(await eventually(() => f!.admission.size === 0, 2000), 'cut off').to.equal(true);
+  });
+
+  it('cuts off a reader that takes nothing of its backlog for SSE_STALL_TIMEOUT_MS', async () => {
+    f = await feedServer({ maxConnections: 10, maxPerUser: 10 }, 300);
+    await f.append(100);
+    const reader = await f.open('ash');
+    expect(reader.status).to.equal(200);
+    expect(f.admission.size).to.equal(1);
+    expect(await eventually(() => f!.admission.size === 0, 5000), 'cut off').to.equal(true);
+    await f.served[0]; // and the backlog read ended
   });
 
   it('refuses streams past SSE_MAX_CONNECTIONS and SSE_MAX_CONNECTIONS_PER_USER with a retry', async () => {
