@@ -26,14 +26,25 @@ export { type FilterRecord, filtersPass, normaliseField } from './filters.js';
 export * from './frames.js';
 export { Hub, type HubOptions, type ResetReason } from './hub.js';
 export { MemoryNotificationLog } from './memory-notification-log.js';
+export { MemorySessionDirectory } from './memory-session-directory.js';
 export * from './notification-log.js';
-export { type OpenRequest, Realtime, type RealtimeOptions } from './realtime.js';
+export {
+  type OpenRequest,
+  type PreparedSession,
+  Realtime,
+  type RealtimeOptions,
+} from './realtime.js';
 export { RedisNotificationLog } from './redis-notification-log.js';
+export { RedisSessionDirectory } from './redis-session-directory.js';
 export * from './routing.js';
 export { type CloseReason, SseSession } from './session.js';
 export { type FeedFormat, StreamFeed, type StreamFeedOptions } from './stream-feed.js';
 export { StreamSession } from './stream-session.js';
-export { checkSubscriptionLimits, type SubscriptionLimits } from './subscription-limits.js';
+export {
+  checkSubscriptionLimits,
+  MAX_SUBSCRIPTION_BYTES,
+  type SubscriptionLimits,
+} from './subscription-limits.js';
 
 /** An instance's realtime parts, and the event store whose appends take the writer's fast path. */
 export interface RealtimeParts {
@@ -70,6 +81,7 @@ export function createRealtime(config: Config, backend: Backend, logger: Logger)
       maxFilters: config.SSE_MAX_FILTERS,
       maxFilterValues: config.SSE_MAX_FILTER_VALUES,
     },
+    maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     retryMs: config.SSE_RETRY_MS,
     presenceTtlMs: config.PRESENCE_TTL_MS,
     logger: log,

@@ -31,6 +31,8 @@ export interface RealtimeOptions {
   readonly bounds: SessionBounds;
   /** SSE_MAX_FILTERS, SSE_MAX_FILTER_VALUES */
   readonly limits: SubscriptionLimits;
+  /** SSE_MAX_SESSIONS_PER_USER (named in the refusal; the directory enforces it) */
+  readonly maxSessionsPerUser: number;
   /** SSE_RETRY_MS */
   readonly retryMs: number;
   /** PRESENCE_TTL_MS */
@@ -44,6 +46,21 @@ export interface OpenRequest {
   readonly subscription: unknown;
   /** `Last-Event-ID`, or the `lastEventId` query. */
   readonly lastEventId?: string;
+}
+
+/** A `GET /events` request, validated: its session, subscription, and whose record to keep. */
+export interface PreparedSession {
+  readonly sessionId: string;
+  readonly spec: SubscriptionSpec;
+  /** The owner of a client-chosen session, whose record is kept once admitted; none for others. */
+  readonly keptFor?: string;
+}
+
+function tooManySessions(userId: string, most: number): ValidationError {
+  return new ValidationError(
+    `user ${userId} already keeps ${most} client-chosen sessionIds (SSE_MAX_SESSIONS_PER_USER): reuse one of them, or open the stream without a sessionId`,
+    [{ path: 'sessionId', message: `at most ${most} per user (SSE_MAX_SESSIONS_PER_USER)` }],
+  );
 }
 
 /** The body of `POST /api/v1/sse/subscribe`. */
@@ -78,11 +95,8 @@ export class Realtime {
     return this.options.directory.presence();
   }
 
-  /** Validates a request for `GET /events` before anything is written (errors become 4xx). */
-  async prepare(
-    caller: Caller,
-    request: OpenRequest,
-  ): Promise<{ sessionId: string; spec: SubscriptionSpec }> {
+  /** Validates a request for `GET /events`; writes nothing (errors become 4xx). */
+  async prepare(caller: Caller, request: OpenRequest): Promise<PreparedSession> {
     const sessionId = request.sessionId ?? randomUUID();
     if (!IDENTIFIER.test(sessionId)) {
       throw new ValidationError('sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -', [
@@ -98,7 +112,7 @@ export class Realtime {
     if (stored) {
       // a record kept before the limits were lowered is held to today's limits
       checkSubscriptionLimits(stored.spec, this.options.limits);
-      return { sessionId, spec: stored.spec };
+      return { sessionId, spec: stored.spec, keptFor: stored.userId };
     }
     const parsed = subscriptionInput.safeParse(request.subscription);
     if (!parsed.success) {
@@ -107,16 +121,14 @@ export class Realtime {
     const spec = specOf(parsed.data);
     checkSubscriptionLimits(spec, this.options.limits);
     // only a client-chosen id can be reconnected to or changed later: others are not kept
-    if (request.sessionId)
-      await this.options.directory.put(sessionId, { userId: caller.userId, spec });
-    return { sessionId, spec };
+    return request.sessionId ? { sessionId, spec, keptFor: caller.userId } : { sessionId, spec };
   }
 
   /** Serves one `GET /events` stream until the client goes or the instance shuts down. */
   async open(
     res: ServerResponse,
     caller: Caller,
-    prepared: { sessionId: string; spec: SubscriptionSpec },
+    prepared: PreparedSession,
     lastEventId?: string,
   ): Promise<void> {
     const { hub, admission, retryMs, bounds, logger } = this.options;
@@ -130,6 +142,20 @@ export class Realtime {
         streamsOfUser: admission.of(caller.userId),
       });
       return;
+    }
+    if (prepared.keptFor !== undefined) {
+      // written only now that it is admitted: a refused connection leaves nothing behind
+      const record = { userId: prepared.keptFor, spec: prepared.spec };
+      const kept = await this.options.directory
+        .keep(prepared.sessionId, record, false)
+        .catch((error: unknown) => {
+          ticket.release();
+          throw error;
+        });
+      if (kept === 'too-many') {
+        ticket.release();
+        throw tooManySessions(prepared.keptFor, this.options.maxSessionsPerUser);
+      }
     }
     startEventStream(res, retryMs);
     const session = new SseSession(
@@ -179,7 +205,12 @@ export class Realtime {
       filters: change.filters ?? (stored.spec.filters as Record<string, string[]>),
     });
     checkSubscriptionLimits(spec, this.options.limits);
-    await this.options.directory.put(sessionId, { userId: stored.userId, spec });
+    const kept = await this.options.directory.keep(
+      sessionId,
+      { userId: stored.userId, spec },
+      true,
+    );
+    if (kept === 'too-many') throw tooManySessions(stored.userId, this.options.maxSessionsPerUser);
     await this.options.directory.announce(sessionId);
     return { sessionId, ...spec };
   }

@@ -1,17 +1,13 @@
 import { expect } from 'chai';
 import {
   type CloseReason,
-  DEFAULT_STORE_SETTINGS,
   EVERYTHING,
-  Hub,
-  MemoryEventStore,
-  MemoryNotificationLog,
   type NotificationRecord,
   type SessionBounds,
   SseSession,
-  silentLogger,
   startEventStream,
 } from '../../src/index.js';
+import { memoryHub } from '../support/memory-hub.js';
 import { eventually, stalledReader, unixServer } from '../support/stalled-reader.js';
 
 const BLOB = 'x'.repeat(15_000);
@@ -21,13 +17,7 @@ const BLOB = 'x'.repeat(15_000);
  * `ash` resuming from the start of the notifications stream (a client that missed everything).
  */
 async function resumeServer(bounds: SessionBounds) {
-  const store = new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'test' });
-  const hub = new Hub({
-    log: new MemoryNotificationLog(store),
-    serverId: 'test',
-    heartbeatMs: 60_000,
-    logger: silentLogger,
-  });
+  const { store, hub } = memoryHub();
   let sent = 0;
   const notify = async (count: number, to = 'ash') => {
     const notifications: NotificationRecord[] = Array.from({ length: count }, () => ({
