@@ -8,6 +8,18 @@ import { ConfigError } from './errors.js';
 import { LOG_LEVELS } from './log.js';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+/** `true`/`false` (also `1`/`0`, or a YAML boolean); z.coerce.boolean would read "false" as true. */
+const bool = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.string()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      if (typeof v === 'boolean') return v;
+      if (v === 'true' || v === '1') return true;
+      if (v === 'false' || v === '0') return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    });
 const csv = z
   .string()
   .transform((s) =>
@@ -50,6 +62,8 @@ const schema = z
     JWT_JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().optional(),
     JWT_AUDIENCE: z.string().optional(),
+    JWT_REQUIRE_EXP: bool(true),
+    JWT_MAX_LIFETIME_S: int(1, 86400),
     SECRET_KEY: z.string().optional(),
     COMMAND_TIMEOUT_MS: int(1, 30000),
     COMMAND_MAX_ATTEMPTS: int(1, 3),

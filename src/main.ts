@@ -26,6 +26,7 @@ import { connectionsRouter } from './http/rest-connections.js';
 import { deployRouter } from './http/rest-deploy.js';
 import { restUnauthorizedBody } from './http/rest-errors.js';
 import { sseRoutes } from './http/sse-routes.js';
+import { TokenLifetime } from './http/token-lifetime.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import {
@@ -117,6 +118,11 @@ async function main(): Promise<void> {
     jwksUrl: config.JWT_JWKS_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    // one for every authenticator: a token without iat has one first sight per instance
+    lifetime: new TokenLifetime({
+      requireExp: config.JWT_REQUIRE_EXP,
+      maxLifetimeS: config.JWT_MAX_LIFETIME_S,
+    }),
     logger,
   };
   const auth = authenticate({ ...authOptions, allowAnonymous: true });

@@ -9,6 +9,7 @@ import { type RpcError, toRpcError } from '../error-codes.js';
 import { ConfigError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
+import { TokenLifetime } from './token-lifetime.js';
 
 /** Identifiers a client chooses (user, group and role ids): 1–128 of `A–Z a–z 0–9 . _ : -`. */
 export const IDENTIFIER_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -42,6 +43,11 @@ export interface AuthOptions {
   readonly issuer?: string;
   /** `JWT_AUDIENCE`: required `aud` when set. */
   readonly audience?: string;
+  /**
+   * `JWT_REQUIRE_EXP` and `JWT_MAX_LIFETIME_S`; share one per process so a token without `iat`
+   * has one first sight. Default: `exp` required, at most a day.
+   */
+  readonly lifetime?: TokenLifetime;
   readonly logger: Logger;
   /**
    * Let a request that carries no credentials at all go on without a caller (for public methods
@@ -203,6 +209,7 @@ function idList(value: string | undefined, what: string): readonly string[] {
 
 function jwtIdentity(options: AuthOptions): Identify {
   const { getKey, algorithms } = keyResolver(options);
+  const lifetime = options.lifetime ?? new TokenLifetime();
   return async (req) => {
     const token = tokenOf(req);
     if (token === undefined) return undefined;
@@ -211,6 +218,7 @@ function jwtIdentity(options: AuthOptions): Identify {
       issuer: options.issuer,
       audience: options.audience,
     });
+    lifetime.check(token, payload);
     return callerFromClaims(payload);
   };
 }

@@ -38,3 +38,4 @@ export {
   restUnauthorizedBody,
   sendRestError,
 } from './rest-errors.js';
+export { TokenLifetime, type TokenLifetimeOptions } from './token-lifetime.js';

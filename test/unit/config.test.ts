@@ -32,6 +32,8 @@ describe('config', () => {
       NOTIFY_RETENTION: 100000,
       SSE_MAX_CONNECTIONS: 10000,
       SSE_MAX_CONNECTIONS_PER_USER: 32,
+      JWT_REQUIRE_EXP: true,
+      JWT_MAX_LIFETIME_S: 86400,
       SSE_MAX_SESSIONS_PER_USER: 64,
       SSE_STALL_TIMEOUT_MS: 30000,
       SSE_MAX_FILTERS: 16,
@@ -97,6 +99,14 @@ describe('config', () => {
     expect(
       loadConfig({ CORS_ORIGINS: 'https://a.example.com/, http://localhost:3000,*' }).CORS_ORIGINS,
     ).to.deep.equal(['https://a.example.com/', 'http://localhost:3000', '*']);
+  });
+
+  it('reads booleans as true or false (JWT_REQUIRE_EXP)', () => {
+    expect(loadConfig({ JWT_REQUIRE_EXP: 'false' }).JWT_REQUIRE_EXP).to.equal(false);
+    expect(loadConfig({ JWT_REQUIRE_EXP: '1' }).JWT_REQUIRE_EXP).to.equal(true);
+    expect(problemsOf({ JWT_REQUIRE_EXP: 'no' })[0]).to.match(
+      /^JWT_REQUIRE_EXP: must be true or false/,
+    );
   });
 
   it('reads CONFIG_FILE under the environment, which wins, and names unknown keys', () => {
