@@ -59,6 +59,10 @@ const schema = z
       .default('sc'),
     AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_SECRET_PREVIOUS: csv.refine(
+      (secrets) => !secrets || secrets.every((s) => s.length >= 32),
+      'each secret must be at least 32 characters (a comma list)',
+    ),
     JWT_JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().optional(),
     JWT_AUDIENCE: z.string().optional(),
@@ -175,6 +179,11 @@ function resolve(c: Parsed, problems: string[]): Config {
   }
   if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL) {
     problems.push('JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt');
+  }
+  if (c.JWT_SECRET_PREVIOUS?.length && !c.JWT_SECRET) {
+    problems.push(
+      'JWT_SECRET_PREVIOUS: only with JWT_SECRET (the current secret); previous ones are accepted beside it while their tokens live out',
+    );
   }
   if (c.STREAMCAST_FAULT && production) {
     problems.push(

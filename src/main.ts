@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   const authOptions = {
     mode: config.AUTH_MODE,
     jwtSecret: config.JWT_SECRET,
+    jwtSecretsPrevious: config.JWT_SECRET_PREVIOUS,
     jwksUrl: config.JWT_JWKS_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,

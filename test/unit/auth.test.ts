@@ -213,6 +213,33 @@ describe('authenticate', () => {
       expect(logLines.join('\n')).to.not.include(token);
     });
 
+    it('accepts tokens signed with a JWT_SECRET_PREVIOUS secret, with the same claim checks', async () => {
+      const old1 = 'the-previous-secret-that-is-long-enough-1';
+      const old2 = 'the-secret-before-that-one-long-enough-22';
+      await start({ jwtSecretsPrevious: [old1, old2] });
+      for (const secret of [SECRET, old1, old2]) {
+        const token = await hs256({ sub: 'ash' }, { secret });
+        const { status, body } = await get(`${server.base}/whoami`, {
+          Authorization: `Bearer ${token}`,
+        });
+        expect(status, secret).to.equal(200);
+        expect(body.caller.userId).to.equal('ash');
+      }
+      const stranger = await hs256(
+        { sub: 'ash' },
+        { secret: 'never-configured-secret-long-enough-333' },
+      );
+      const refused = await get(`${server.base}/whoami`, { Authorization: `Bearer ${stranger}` });
+      expect(refused.status).to.equal(401);
+      expect(refused.body.error.message).to.equal('the token signature is invalid');
+      const expiredOld = await hs256(
+        { sub: 'ash' },
+        { secret: old2, expiresIn: Math.floor(Date.now() / 1000) - 60 },
+      );
+      const expired = await get(`${server.base}/whoami`, { Authorization: `Bearer ${expiredOld}` });
+      expect(expired.body.error.message).to.equal('the token has expired: sign in again');
+    });
+
     it('refuses missing credentials, malformed tokens, non-Bearer schemes and unsigned tokens', async () => {
       await start();
       const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"ash"}').toString('base64url')}.`;

@@ -91,6 +91,21 @@ describe('config', () => {
     ]);
   });
 
+  it('takes JWT_SECRET_PREVIOUS as a comma list of long secrets, beside JWT_SECRET only', () => {
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(40);
+    expect(
+      loadConfig({ JWT_SECRET: 'c'.repeat(32), JWT_SECRET_PREVIOUS: `${a}, ${b}` })
+        .JWT_SECRET_PREVIOUS,
+    ).to.deep.equal([a, b]);
+    expect(
+      problemsOf({ JWT_SECRET: 'c'.repeat(32), JWT_SECRET_PREVIOUS: `${a},short` })[0],
+    ).to.match(/^JWT_SECRET_PREVIOUS: each secret must be at least 32 characters/);
+    expect(problemsOf({ JWT_SECRET_PREVIOUS: a })[0]).to.match(
+      /^JWT_SECRET_PREVIOUS: only with JWT_SECRET/,
+    );
+  });
+
   it('refuses CORS_ORIGINS entries that are not origins, and null above all', () => {
     const problems = problemsOf({ CORS_ORIGINS: 'null, https://ok.example.com,*,example.com/x' });
     expect(problems).to.have.length(2);
