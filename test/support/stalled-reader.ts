@@ -32,11 +32,21 @@ export interface StalledReader {
   destroy(): void;
 }
 
-/** Requests `path` over the unix socket and stops reading after the first chunk. */
-export function stalledReader(socketPath: string, path: string): Promise<StalledReader> {
+/**
+ * Requests `path` from a unix socket (a path) or an instance (`http://host:port`) and stops
+ * reading after the first chunk.
+ */
+export function stalledReader(
+  where: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<StalledReader> {
+  const target = where.startsWith('http')
+    ? { host: new URL(where).hostname, port: new URL(where).port }
+    : { socketPath: where };
   return new Promise((resolve, reject) => {
     // no keep-alive: the server closes the connection when it ends the answer
-    const req = request({ socketPath, path, agent: false }, (res) => {
+    const req = request({ ...target, path, headers, agent: false }, (res) => {
       let text = '';
       let ended!: () => void;
       const end = new Promise<void>((r) => {
