@@ -182,6 +182,11 @@ export class Realtime {
         });
       }
     };
+    // a client that left while this request awaited Redis has fired its `close` already
+    if (res.destroyed) {
+      session.close('client');
+      return;
+    }
     await hub.attach(session, lastEventId);
   }
 

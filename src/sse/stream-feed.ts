@@ -104,6 +104,8 @@ export class StreamFeed {
         );
       }
     };
+    // a client that left while this request awaited the store has fired its `close` already
+    if (res.destroyed) session.close();
     let next = Math.max(1, fromVersion);
     while (!session.closed) {
       const page = await this.options.store.readStream(streamId, { fromVersion: next, limit: 500 });

@@ -74,6 +74,12 @@ export class StreamSession {
     for (const h of held) this.deliver(h.event, h.text);
   }
 
+  /** Ends the stream and the session (its `onClose` runs once, whatever closes it). */
+  close(): void {
+    this.res.end();
+    this.finish(false);
+  }
+
   /** A frame outside the stream (heartbeat comments), under the same bound. */
   send(text: string): void {
     if (!this.closed) this.write(text);

@@ -13,18 +13,18 @@ import {
 import { memoryHub } from '../support/memory-hub.js';
 
 /** `GET /events` on plain http over a memory store, as main.ts wires it, with small limits. */
-async function eventsServer(limits: {
-  maxConnections: number;
-  maxPerUser: number;
-  sessions: number;
-}) {
+async function eventsServer(
+  limits: { maxConnections: number; maxPerUser: number; sessions: number },
+  delayMs = 0, // before serving: what authentication and Redis may take
+) {
   const { store, hub } = memoryHub();
   const directory = new MemorySessionDirectory({ maxSessionsPerUser: limits.sessions });
+  const admission = new Admission(limits);
   const realtime = new Realtime({
     hub,
     directory,
     serverId: 'test',
-    admission: new Admission(limits),
+    admission,
     bounds: { maxBufferedBytes: 1 << 20, stallTimeoutMs: 30_000 },
     limits: { maxFilters: 16, maxFilterValues: 32 },
     maxSessionsPerUser: limits.sessions,
@@ -39,8 +39,12 @@ async function eventsServer(limits: {
     cors: {},
     logger: silentLogger,
   });
+  let handled = 0;
   const server: Server = createServer((req, res) => {
-    if (!events(req, res)) res.writeHead(404).end();
+    setTimeout(() => {
+      handled += 1;
+      if (!events(req, res)) res.writeHead(404).end();
+    }, delayMs);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -57,6 +61,10 @@ async function eventsServer(limits: {
   };
   return {
     directory,
+    admission,
+    realtime,
+    base,
+    handled: () => handled,
     open,
     close: async () => {
       for (const s of streams) s.abort();
@@ -106,6 +114,21 @@ describe('GET /events: session records after admission, sessions per user', () =
     expect((await s.open('userId=ash&sessionId=k1')).status, 'a known one').to.equal(200);
     expect((await s.open('userId=ash')).status, 'a generated id is not kept').to.equal(200);
     expect((await s.open('userId=misty&sessionId=k3')).status, 'another user').to.equal(200);
+  });
+
+  it('frees the slot of a client that left before its stream was opened', async () => {
+    s = await eventsServer({ maxConnections: 10, maxPerUser: 1, sessions: 64 }, 200);
+    const leaving = new AbortController();
+    const request = fetch(`${s.base}/events?userId=ash&sessionId=gone`, {
+      signal: leaving.signal,
+    }).catch(() => undefined);
+    await waitMs(50);
+    leaving.abort();
+    await request;
+    await waitMs(400); // handled, with the client long gone
+    expect(s.handled()).to.equal(1);
+    expect(s.admission.size, 'no slot for a stream nobody reads').to.equal(0);
+    expect(s.realtime.status().sessions).to.equal(0);
   });
 
   it('refuses a subscription larger than the record cap with 400', async () => {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { expect } from 'chai';
 import {
   Admission,
@@ -15,6 +16,7 @@ const BIG = 'x'.repeat(50_000);
 async function feedServer(
   limits: { maxConnections: number; maxPerUser: number },
   stallTimeoutMs = 60_000,
+  delayMs = 0, // before serving: the route's own awaits (auth, the store)
 ) {
   const store = new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'test' });
   const admission = new Admission(limits);
@@ -29,7 +31,9 @@ async function feedServer(
   const served: Promise<void>[] = [];
   const server = await unixServer((req, res) => {
     const [, user, from] = (req.url ?? '').split('/');
-    served.push(feed.serve(res, user!, STREAM, Number(from)));
+    const serve = () => served.push(feed.serve(res, user!, STREAM, Number(from)));
+    if (delayMs > 0) setTimeout(serve, delayMs);
+    else serve();
   });
   const append = (count: number) =>
     store.append(
@@ -41,6 +45,7 @@ async function feedServer(
     admission,
     served,
     append,
+    socketPath: server.socketPath,
     open: (user: string, from = 1) => stalledReader(server.socketPath, `/${user}/${from}`),
     close: async () => {
       await feed.close();
@@ -76,6 +81,19 @@ describe('stream feed limits and clean-up (GET /streams/…/events, deployments)
       true,
     );
     expect(f.admission.size).to.equal(0);
+  });
+
+  it('frees the slot of a client that left before its stream was served', async () => {
+    f = await feedServer({ maxConnections: 10, maxPerUser: 10 }, 60_000, 200);
+    await f.append(1);
+    const leaving = request({ socketPath: f.socketPath, path: '/ash/1', agent: false });
+    leaving.on('error', () => {});
+    leaving.end();
+    await new Promise((r) => setTimeout(r, 50));
+    leaving.destroy(); // gone before the feed got to it
+    expect(await eventually(() => f!.served.length === 1)).to.equal(true);
+    await f.served[0];
+    expect(f.admission.size, 'no slot held by a stream nobody reads').to.equal(0);
   });
 
   it('cuts off a reader that lets live events pile up past SSE_MAX_BUFFERED_BYTES', async () => {
