@@ -8,6 +8,18 @@ import { ConfigError } from './errors.js';
 import { LOG_LEVELS } from './log.js';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+/** `true`/`false` (also `1`/`0`, or a YAML boolean); z.coerce.boolean would read "false" as true. */
+const bool = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.string()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      if (typeof v === 'boolean') return v;
+      if (v === 'true' || v === '1') return true;
+      if (v === 'false' || v === '0') return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    });
 const csv = z
   .string()
   .transform((s) =>
@@ -17,6 +29,9 @@ const csv = z
       .filter(Boolean),
   )
   .optional();
+
+/** `scheme://host[:port]`, as a browser sends it in `Origin` (a trailing slash is tolerated). */
+const ORIGIN = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/]+\/?$/;
 
 /** Every key of SPEC.md §2 with its default; the names are the environment variables'. */
 const schema = z
@@ -44,9 +59,15 @@ const schema = z
       .default('sc'),
     AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_SECRET_PREVIOUS: csv.refine(
+      (secrets) => !secrets || secrets.every((s) => s.length >= 32),
+      'each secret must be at least 32 characters (a comma list)',
+    ),
     JWT_JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().optional(),
     JWT_AUDIENCE: z.string().optional(),
+    JWT_REQUIRE_EXP: bool(true),
+    JWT_MAX_LIFETIME_S: int(1, 86400),
     SECRET_KEY: z.string().optional(),
     COMMAND_TIMEOUT_MS: int(1, 30000),
     COMMAND_MAX_ATTEMPTS: int(1, 3),
@@ -58,7 +79,12 @@ const schema = z
     SSE_HEARTBEAT_MS: int(100, 15000),
     SSE_RETRY_MS: int(1, 3000),
     SSE_MAX_CONNECTIONS: int(1, 10000),
+    SSE_MAX_CONNECTIONS_PER_USER: int(1, 32),
+    SSE_MAX_SESSIONS_PER_USER: int(0, 64),
     SSE_MAX_BUFFERED_BYTES: int(1024, 1048576),
+    SSE_STALL_TIMEOUT_MS: int(100, 30000),
+    SSE_MAX_FILTERS: int(0, 16),
+    SSE_MAX_FILTER_VALUES: int(0, 32),
     NOTIFY_RETENTION: int(1, 100000),
     DEPLOY_MAX_CONCURRENT: int(1, 10),
     DEPLOY_MAX_QUEUED: int(0, 100),
@@ -156,6 +182,11 @@ function resolve(c: Parsed, problems: string[]): Config {
   if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL) {
     problems.push('JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt');
   }
+  if (c.JWT_SECRET_PREVIOUS?.length && !c.JWT_SECRET) {
+    problems.push(
+      'JWT_SECRET_PREVIOUS: only with JWT_SECRET (the current secret); previous ones are accepted beside it while their tokens live out',
+    );
+  }
   if (c.STREAMCAST_FAULT && production) {
     problems.push(
       'STREAMCAST_FAULT: the test-only fault switch is refused with NODE_ENV=production; unset it',
@@ -165,6 +196,17 @@ function resolve(c: Parsed, problems: string[]): Config {
     problems.push(
       'DEPLOY_SCRIPT_FILE: required with DEPLOY_RUNNER=script (a YAML map of stage 1-6 to a shell command)',
     );
+  }
+  for (const origin of c.CORS_ORIGINS ?? []) {
+    if (origin.toLowerCase() === 'null') {
+      problems.push(
+        'CORS_ORIGINS: "null" is never allowed (sandboxed frames, file: pages and redirects send it, so any site can); list real origins',
+      );
+    } else if (origin !== '*' && !ORIGIN.test(origin)) {
+      problems.push(
+        `CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin; use * or origins like https://app.example.com`,
+      );
+    }
   }
   let secretKey = randomBytes(32);
   if (c.SECRET_KEY) {

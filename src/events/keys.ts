@@ -39,6 +39,8 @@ export interface Keys {
   readModel(name: string): string;
   /** An SSE session's owner and subscription (hash, kept for reconnects with the same `sessionId`). */
   sseSession(sessionId: string): string;
+  /** The client-chosen SSE sessions a user keeps (zset: session id → expiry, ms of the Redis clock). */
+  sseUserSessions(userId: string): string;
   /** Pub/sub channel announcing a changed SSE subscription (message: the session id). */
   readonly sseChanges: string;
   /** Who is connected to an instance (hash: user id → sessions; expires without heartbeats). */
@@ -71,6 +73,7 @@ export function keysFor(prefix: string): Keys {
     lease: (name) => `${tag}:proj:${name}:lease`,
     readModel: (name) => `${tag}:rm:${name}:`,
     sseSession: (sessionId) => `${tag}:sse:session:${sessionId}`,
+    sseUserSessions: (userId) => `${tag}:sse:user:${userId}`,
     sseChanges: `${tag}:sse:changes`,
     presence: (serverId) => `${tag}:presence:${serverId}`,
     secret: (connectionId) => `${tag}:secret:${connectionId}`,

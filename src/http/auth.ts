@@ -4,11 +4,19 @@
  * Tokens never reach a log line or an error message.
  */
 import type { RequestHandler, Response } from 'express';
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
 import { type RpcError, toRpcError } from '../error-codes.js';
 import { ConfigError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
+import { TokenLifetime } from './token-lifetime.js';
 
 /** Identifiers a client chooses (user, group and role ids): 1–128 of `A–Z a–z 0–9 . _ : -`. */
 export const IDENTIFIER_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -36,12 +44,19 @@ export interface AuthOptions {
   readonly mode: 'none' | 'jwt';
   /** `JWT_SECRET`: HS256 shared secret. */
   readonly jwtSecret?: string;
+  /** `JWT_SECRET_PREVIOUS`: HS256 secrets rotated out, still accepted for verifying. */
+  readonly jwtSecretsPrevious?: readonly string[];
   /** `JWT_JWKS_URL`: key set for asymmetric tokens (RS*, PS*, ES*, EdDSA). */
   readonly jwksUrl?: string;
   /** `JWT_ISSUER`: required `iss` when set. */
   readonly issuer?: string;
   /** `JWT_AUDIENCE`: required `aud` when set. */
   readonly audience?: string;
+  /**
+   * `JWT_REQUIRE_EXP` and `JWT_MAX_LIFETIME_S`; share one per process so a token without `iat`
+   * has one first sight. Default: `exp` required, at most a day.
+   */
+  readonly lifetime?: TokenLifetime;
   readonly logger: Logger;
   /**
    * Let a request that carries no credentials at all go on without a caller (for public methods
@@ -202,22 +217,33 @@ function idList(value: string | undefined, what: string): readonly string[] {
 // --- AUTH_MODE=jwt ----------------------------------------------------------------------------
 
 function jwtIdentity(options: AuthOptions): Identify {
-  const { getKey, algorithms } = keyResolver(options);
+  const { getKey, previous, algorithms } = keyResolver(options);
+  const lifetime = options.lifetime ?? new TokenLifetime();
   return async (req) => {
     const token = tokenOf(req);
     if (token === undefined) return undefined;
-    const payload = await verifyToken(token, getKey, {
+    const payload = await verifyToken(token, getKey, previous, {
       algorithms,
       issuer: options.issuer,
       audience: options.audience,
     });
+    lifetime.check(token, payload);
     return callerFromClaims(payload);
   };
 }
 
-/** Picks the key by the token's `alg`: HS256 → `JWT_SECRET`, asymmetric → `JWT_JWKS_URL`. */
-function keyResolver(options: AuthOptions): { getKey: JWTVerifyGetKey; algorithms: string[] } {
-  const secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
+/**
+ * Picks the key by the token's `alg`: HS256 → `JWT_SECRET`, asymmetric → `JWT_JWKS_URL` (which
+ * rotates by itself); `previous` are the HS256 secrets of `JWT_SECRET_PREVIOUS`.
+ */
+function keyResolver(options: AuthOptions): {
+  getKey: JWTVerifyGetKey;
+  previous: readonly Uint8Array[];
+  algorithms: string[];
+} {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const secret = options.jwtSecret ? encode(options.jwtSecret) : undefined;
+  const previous = secret ? (options.jwtSecretsPrevious ?? []).map(encode) : [];
   const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
   if (!secret && !jwks) {
     throw new ConfigError(['JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt']);
@@ -228,7 +254,21 @@ function keyResolver(options: AuthOptions): { getKey: JWTVerifyGetKey; algorithm
     throw new UnauthenticatedError(`tokens signed with ${header.alg} are not accepted`);
   };
   const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? JWKS_ALGORITHMS : [])];
-  return { getKey, algorithms };
+  return { getKey, previous, algorithms };
+}
+
+/** The cookie that carries the token for `EventSource`, which cannot set headers (SPEC.md §3). */
+const TOKEN_COOKIE = 'sc_token';
+
+/**
+ * True when the `sc_token` cookie is what authenticates a request (it has no Authorization
+ * header, which would win): the credential a browser attaches by itself, even to a request
+ * another site's page makes.
+ */
+export function authenticatedByCookie(get: (header: string) => string | undefined): boolean {
+  return (
+    get('Authorization') === undefined && cookieValue(get('Cookie'), TOKEN_COOKIE) !== undefined
+  );
 }
 
 /** `Authorization: Bearer`, else the `sc_token` cookie, else the `access_token` query. */
@@ -239,7 +279,7 @@ function tokenOf(req: RequestLike): string | undefined {
     if (!match) throw new UnauthenticatedError('the Authorization header must be: Bearer <token>');
     return match[1];
   }
-  return cookieValue(req.get('Cookie'), 'sc_token') ?? queryValue(req, 'access_token');
+  return cookieValue(req.get('Cookie'), TOKEN_COOKIE) ?? queryValue(req, 'access_token');
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -256,17 +296,35 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
+/**
+ * Verifies with the current keys, then — for an HS256 token whose signature they reject — with
+ * each previous secret in turn (tokens signed before a rotation live out their lifetime).
+ */
 async function verifyToken(
   token: string,
   getKey: JWTVerifyGetKey,
+  previous: readonly Uint8Array[],
   verifyOptions: { algorithms: string[]; issuer?: string; audience?: string },
 ): Promise<JWTPayload> {
   try {
-    const { payload } = await jwtVerify(token, getKey, verifyOptions);
-    return payload;
+    return (await jwtVerify(token, getKey, verifyOptions)).payload;
   } catch (error) {
-    throw refusalOf(error);
+    if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw refusalOf(error);
+    if (previous.length === 0 || decodeProtectedHeader(token).alg !== 'HS256') {
+      throw refusalOf(error);
+    }
   }
+  for (const [i, secret] of previous.entries()) {
+    try {
+      return (await jwtVerify(token, secret, verifyOptions)).payload;
+    } catch (error) {
+      const last = i === previous.length - 1;
+      if (last || !(error instanceof errors.JWSSignatureVerificationFailed)) {
+        throw refusalOf(error);
+      }
+    }
+  }
+  throw new UnauthenticatedError('the token signature is invalid');
 }
 
 /** A jose failure as a message safe to show (jose's own messages never hold the token either). */

@@ -12,7 +12,15 @@ export {
   makeCaller,
   rpcUnauthorizedBody,
 } from './auth.js';
-export { CORS_PATHS, type CorsOptions, cors } from './cors.js';
+export {
+  CORS_PATHS,
+  type CorsOptions,
+  cors,
+  corsHeaders,
+  corsWarnings,
+  type OriginAccess,
+  originAccess,
+} from './cors.js';
 export { HttpDrain, keepAliveBehindProxy } from './drain.js';
 export { healthRoutes, type ReadinessCheck } from './health.js';
 export { httpMetrics, routeOf } from './http-metrics.js';
@@ -30,3 +38,4 @@ export {
   restUnauthorizedBody,
   sendRestError,
 } from './rest-errors.js';
+export { TokenLifetime, type TokenLifetimeOptions } from './token-lifetime.js';

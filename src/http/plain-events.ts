@@ -10,7 +10,7 @@ import type { Caller } from '../rpc/method.js';
 import type { Realtime } from '../sse/realtime.js';
 import { subscriptionFromQuery } from '../sse/routing.js';
 import type { RequestLike } from './auth.js';
-import { type CorsOptions, originRule } from './cors.js';
+import { type CorsOptions, corsHeaders, originAccess } from './cors.js';
 import { sendRestError } from './rest-errors.js';
 
 export interface PlainEventsOptions {
@@ -41,15 +41,14 @@ function requestLike(req: IncomingMessage, query: URLSearchParams): RequestLike 
 export function plainEvents(
   options: PlainEventsOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const allows = originRule(options.cors);
+  const accessOf = originAccess(options.cors);
   const serve = async (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
     const like = requestLike(req, query);
     const origin = like.get('Origin');
     if (origin !== undefined) {
       res.setHeader('Vary', 'Origin');
-      if (allows(origin)) {
-        res.setHeader('Access-Control-Allow-Origin', origin);
-        res.setHeader('Access-Control-Allow-Credentials', 'true');
+      for (const [name, value] of Object.entries(corsHeaders(accessOf(origin), origin))) {
+        res.setHeader(name, value);
       }
     }
     try {

@@ -14,7 +14,6 @@ import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Json, RecordedEvent } from '../events/envelope.js';
 import type { Logger } from '../log.js';
 import type { RpcServices } from '../rpc/methods/services.js';
-import { startEventStream } from '../sse/realtime.js';
 import type { FeedFormat, StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
 import { correlationIdOf } from './rest-commands.js';
@@ -24,8 +23,6 @@ export interface DeployRouterOptions {
   readonly services: RpcServices;
   readonly feed: StreamFeed;
   readonly authenticate: RequestHandler;
-  /** SSE_RETRY_MS */
-  readonly retryMs: number;
   readonly logger: Logger;
 }
 
@@ -113,9 +110,9 @@ export function deployRouter(options: DeployRouterOptions): Router {
         res.status(204).end(); // the browser stops reconnecting
         return;
       }
-      startEventStream(res, options.retryMs);
       await feed.serve(
         res,
+        caller.userId,
         deploymentStreamId(id),
         Number.isSafeInteger(lastEventId) ? lastEventId + 1 : 1,
         DEPLOYMENT_FRAMES,

@@ -10,7 +10,6 @@ import { STREAM_ID_PATTERN } from '../events/envelope.js';
 import type { Logger } from '../log.js';
 import { mayRead } from '../rpc/methods/events.js';
 import type { Realtime } from '../sse/realtime.js';
-import { startEventStream } from '../sse/realtime.js';
 import type { StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
 import { sendRestError } from './rest-errors.js';
@@ -20,8 +19,6 @@ export interface SseRouteParts {
   readonly feed: StreamFeed;
   /** Authentication for every route here (anonymous callers refused). */
   readonly authenticate: RequestHandler;
-  /** SSE_RETRY_MS */
-  readonly retryMs: number;
   readonly logger: Logger;
 }
 
@@ -68,8 +65,7 @@ export function sseRoutes(parts: SseRouteParts): Router {
           { path: 'fromVersion', message: 'integer ≥ 1' },
         ]);
       }
-      startEventStream(res, parts.retryMs);
-      await feed.serve(res, streamId, from);
+      await feed.serve(res, caller.userId, streamId, from);
     } catch (error) {
       sendRestError(res, error, logger);
     }

@@ -11,20 +11,28 @@ import { validationErrorFromZod } from '../error-codes.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
+import type { Admission } from './admission.js';
+import type { SessionBounds } from './backpressure.js';
 import type { InstancePresence, SessionDirectory } from './directory.js';
-import { jitteredRetry, retryFrame } from './frames.js';
+import { refuseEventStream, startEventStream } from './event-stream.js';
+import { jitteredRetry } from './frames.js';
 import type { Hub } from './hub.js';
 import { type SubscriptionSpec, specOf, subscriptionInput } from './routing.js';
 import { SseSession } from './session.js';
+import { checkSubscriptionLimits, type SubscriptionLimits } from './subscription-limits.js';
 
 export interface RealtimeOptions {
   readonly hub: Hub;
   readonly directory: SessionDirectory;
   readonly serverId: string;
-  /** SSE_MAX_CONNECTIONS */
-  readonly maxConnections: number;
-  /** SSE_MAX_BUFFERED_BYTES */
-  readonly maxBufferedBytes: number;
+  /** SSE_MAX_CONNECTIONS and SSE_MAX_CONNECTIONS_PER_USER, shared with the other SSE routes. */
+  readonly admission: Admission;
+  /** SSE_MAX_BUFFERED_BYTES and SSE_STALL_TIMEOUT_MS */
+  readonly bounds: SessionBounds;
+  /** SSE_MAX_FILTERS, SSE_MAX_FILTER_VALUES */
+  readonly limits: SubscriptionLimits;
+  /** SSE_MAX_SESSIONS_PER_USER (named in the refusal; the directory enforces it) */
+  readonly maxSessionsPerUser: number;
   /** SSE_RETRY_MS */
   readonly retryMs: number;
   /** PRESENCE_TTL_MS */
@@ -40,25 +48,25 @@ export interface OpenRequest {
   readonly lastEventId?: string;
 }
 
+/** A `GET /events` request, validated: its session, subscription, and whose record to keep. */
+export interface PreparedSession {
+  readonly sessionId: string;
+  readonly spec: SubscriptionSpec;
+  /** The owner of a client-chosen session, whose record is kept once admitted; none for others. */
+  readonly keptFor?: string;
+}
+
+function tooManySessions(userId: string, most: number): ValidationError {
+  return new ValidationError(
+    `user ${userId} already keeps ${most} client-chosen sessionIds (SSE_MAX_SESSIONS_PER_USER): reuse one of them, or open the stream without a sessionId`,
+    [{ path: 'sessionId', message: `at most ${most} per user (SSE_MAX_SESSIONS_PER_USER)` }],
+  );
+}
+
 /** The body of `POST /api/v1/sse/subscribe`. */
 const subscribeBody = subscriptionInput.extend({
   sessionId: z.string().regex(IDENTIFIER, 'must be the sessionId the session was opened with'),
 });
-
-/** The headers every event stream starts with (SPEC.md §5). */
-export const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  'X-Accel-Buffering': 'no',
-  Connection: 'keep-alive',
-} as const;
-
-/** Starts an event stream on `res`: headers and `retry:`. */
-export function startEventStream(res: ServerResponse, retryMs: number): void {
-  res.writeHead(200, SSE_HEADERS);
-  res.socket?.setNoDelay(true);
-  res.write(retryFrame(retryMs));
-}
 
 export class Realtime {
   private presenceTimer?: NodeJS.Timeout;
@@ -87,11 +95,8 @@ export class Realtime {
     return this.options.directory.presence();
   }
 
-  /** Validates a request for `GET /events` before anything is written (errors become 4xx). */
-  async prepare(
-    caller: Caller,
-    request: OpenRequest,
-  ): Promise<{ sessionId: string; spec: SubscriptionSpec }> {
+  /** Validates a request for `GET /events`; writes nothing (errors become 4xx). */
+  async prepare(caller: Caller, request: OpenRequest): Promise<PreparedSession> {
     const sessionId = request.sessionId ?? randomUUID();
     if (!IDENTIFIER.test(sessionId)) {
       throw new ValidationError('sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -', [
@@ -104,36 +109,53 @@ export class Realtime {
         `session ${sessionId} belongs to another user; choose another sessionId`,
       );
     }
-    if (stored) return { sessionId, spec: stored.spec };
+    if (stored) {
+      // a record kept before the limits were lowered is held to today's limits
+      checkSubscriptionLimits(stored.spec, this.options.limits);
+      return { sessionId, spec: stored.spec, keptFor: stored.userId };
+    }
     const parsed = subscriptionInput.safeParse(request.subscription);
     if (!parsed.success) {
       throw validationErrorFromZod('invalid topics or filters', parsed.error);
     }
     const spec = specOf(parsed.data);
+    checkSubscriptionLimits(spec, this.options.limits);
     // only a client-chosen id can be reconnected to or changed later: others are not kept
-    if (request.sessionId)
-      await this.options.directory.put(sessionId, { userId: caller.userId, spec });
-    return { sessionId, spec };
+    return request.sessionId ? { sessionId, spec, keptFor: caller.userId } : { sessionId, spec };
   }
 
   /** Serves one `GET /events` stream until the client goes or the instance shuts down. */
   async open(
     res: ServerResponse,
     caller: Caller,
-    prepared: { sessionId: string; spec: SubscriptionSpec },
+    prepared: PreparedSession,
     lastEventId?: string,
   ): Promise<void> {
-    const { hub, retryMs, maxConnections, maxBufferedBytes, logger } = this.options;
-    if (!this.started || this.closing || hub.sessions.size >= maxConnections) {
-      startEventStream(res, jitteredRetry(retryMs));
-      res.end();
-      logger.info(
-        'event stream refused (starting, shutting down or at SSE_MAX_CONNECTIONS): told to retry',
-        {
-          sessions: hub.sessions.size,
-        },
-      );
+    const { hub, admission, retryMs, bounds, logger } = this.options;
+    const ticket =
+      !this.started || this.closing ? 'starting or shutting down' : admission.admit(caller.userId);
+    if (typeof ticket === 'string') {
+      refuseEventStream(res, retryMs);
+      logger.info(`event stream refused (${ticket}): told to retry`, {
+        userId: caller.userId,
+        streams: admission.size,
+        streamsOfUser: admission.of(caller.userId),
+      });
       return;
+    }
+    if (prepared.keptFor !== undefined) {
+      // written only now that it is admitted: a refused connection leaves nothing behind
+      const record = { userId: prepared.keptFor, spec: prepared.spec };
+      const kept = await this.options.directory
+        .keep(prepared.sessionId, record, false)
+        .catch((error: unknown) => {
+          ticket.release();
+          throw error;
+        });
+      if (kept === 'too-many') {
+        ticket.release();
+        throw tooManySessions(prepared.keptFor, this.options.maxSessionsPerUser);
+      }
     }
     startEventStream(res, retryMs);
     const session = new SseSession(
@@ -141,23 +163,30 @@ export class Realtime {
       prepared.sessionId,
       { userId: caller.userId, groups: caller.groups },
       prepared.spec,
-      maxBufferedBytes,
+      bounds,
       '0-0',
     );
     session.onClose = (reason) => {
+      ticket.release();
       hub.detach(session);
       if (reason === 'slow') {
-        logger.warn(
-          'closed a slow SSE reader past SSE_MAX_BUFFERED_BYTES; it resumes from its last id',
-          {
-            sessionId: session.sessionId,
-            userId: caller.userId,
-            bufferedBytes: session.bufferedAtClose,
-            maxBufferedBytes,
-          },
-        );
+        const why =
+          session.slowBecause === 'stalled'
+            ? 'its replay took nothing for SSE_STALL_TIMEOUT_MS'
+            : 'past SSE_MAX_BUFFERED_BYTES';
+        logger.warn(`closed a slow SSE reader (${why}); it resumes from its last id`, {
+          sessionId: session.sessionId,
+          userId: caller.userId,
+          bufferedBytes: session.bufferedAtClose,
+          ...bounds,
+        });
       }
     };
+    // a client that left while this request awaited Redis has fired its `close` already
+    if (res.destroyed) {
+      session.close('client');
+      return;
+    }
     await hub.attach(session, lastEventId);
   }
 
@@ -177,10 +206,16 @@ export class Realtime {
       throw new ForbiddenError(`session ${sessionId} belongs to another user`);
     }
     const spec = specOf({
-      topics: change.topics ?? stored.spec.topics.slice(),
-      filters: change.filters ?? (stored.spec.filters as Record<string, string[]>),
+      topics: change.topics ?? stored.spec.topics,
+      filters: change.filters ?? stored.spec.filters,
     });
-    await this.options.directory.put(sessionId, { userId: stored.userId, spec });
+    checkSubscriptionLimits(spec, this.options.limits);
+    const kept = await this.options.directory.keep(
+      sessionId,
+      { userId: stored.userId, spec },
+      true,
+    );
+    if (kept === 'too-many') throw tooManySessions(stored.userId, this.options.maxSessionsPerUser);
     await this.options.directory.announce(sessionId);
     return { sessionId, ...spec };
   }

@@ -4,6 +4,7 @@
  * filters then narrow that, never widen it.
  */
 import { z } from 'zod';
+import { type FilterRecord, filtersPass, normaliseField } from './filters.js';
 import type { NotificationEntry } from './notification-log.js';
 
 /** A session's topic patterns and field filters (field names already normalised). */
@@ -11,7 +12,7 @@ export interface SubscriptionSpec {
   /** `.`-separated patterns: `*` one token, `>` the rest; empty = every topic. */
   readonly topics: readonly string[];
   /** Normalised field name → accepted values (compared as strings). */
-  readonly filters: Readonly<Record<string, readonly string[]>>;
+  readonly filters: FilterRecord;
 }
 
 /** Whose a session is. */
@@ -21,6 +22,12 @@ export interface Audience {
 }
 
 export const EVERYTHING: SubscriptionSpec = { topics: [], filters: {} };
+
+/** A stored spec, read back (the session directory keeps them as JSON). */
+export const subscriptionSpecSchema: z.ZodType<SubscriptionSpec> = z.object({
+  topics: z.array(z.string()).readonly(),
+  filters: z.record(z.string(), z.array(z.string()).readonly()).readonly(),
+});
 
 const TOKEN = /^[A-Za-z0-9_:-]{1,64}$/;
 
@@ -34,11 +41,6 @@ export const topicPattern = z
       (t, i) => TOKEN.test(t) || t === '*' || (t === '>' && i === tokens.length - 1),
     );
   }, 'a topic pattern is .-separated tokens of A-Z a-z 0-9 _ : -, with * for one token and > (last) for the rest');
-
-/** Field names match ignoring case and `_` (`credentialId` = `credential_id`). */
-export function normaliseField(name: string): string {
-  return name.toLowerCase().replaceAll('_', '');
-}
 
 /** True when `topic` matches `pattern`. */
 export function topicMatches(pattern: string, topic: string): boolean {
@@ -65,30 +67,12 @@ export function addressedTo(audience: Audience, n: NotificationEntry): boolean {
   }
 }
 
-/** A spec's filters as entries, computed once per spec (routing runs per session per notification). */
-const entriesOf = new WeakMap<SubscriptionSpec, [string, readonly string[]][]>();
-
-function filterEntries(spec: SubscriptionSpec): [string, readonly string[]][] {
-  let entries = entriesOf.get(spec);
-  if (!entries) {
-    entries = Object.entries(spec.filters);
-    entriesOf.set(spec, entries);
-  }
-  return entries;
-}
-
 /** True when the notification passes the subscription's topics and filters. */
 export function passes(spec: SubscriptionSpec, n: NotificationEntry): boolean {
   if (spec.topics.length > 0) {
     if (!n.topic || !spec.topics.some((p) => topicMatches(p, n.topic))) return false;
   }
-  for (const [field, accepted] of filterEntries(spec)) {
-    const key = Object.keys(n.params).find((k) => normaliseField(k) === field);
-    const value = key === undefined ? undefined : n.params[key];
-    if (value === undefined || value === null || typeof value === 'object') return false;
-    if (!accepted.includes(String(value))) return false;
-  }
-  return true;
+  return filtersPass(spec.filters, n.params);
 }
 
 /** The whole rule of SPEC.md §5 "Who gets what". */
@@ -108,24 +92,29 @@ export const subscriptionInput = z.object({
     .optional(),
 });
 
-/** Normalises validated input into a spec. */
-export function specOf(input: z.output<typeof subscriptionInput>): SubscriptionSpec {
-  const filters: Record<string, string[]> = {};
+/** Normalises validated input into a spec: fields that normalise alike are merged, values deduplicated. */
+export function specOf(input: {
+  readonly topics?: readonly string[] | undefined;
+  readonly filters?: FilterRecord | undefined;
+}): SubscriptionSpec {
+  // a Map, not an object: field names such as `constructor` must not meet Object.prototype
+  const filters = new Map<string, string[]>();
   for (const [field, values] of Object.entries(input.filters ?? {})) {
-    filters[normaliseField(field)] = [...(filters[normaliseField(field)] ?? []), ...values];
+    const name = normaliseField(field);
+    filters.set(name, [...new Set([...(filters.get(name) ?? []), ...values])]);
   }
-  return { topics: input.topics ?? [], filters };
+  return { topics: [...(input.topics ?? [])], filters: Object.fromEntries(filters) };
 }
 
 /** Reads `topics=a.*,b.>` and `filter.<field>=v1,v2` from a query string's parameters. */
 export function subscriptionFromQuery(query: URLSearchParams): z.input<typeof subscriptionInput> {
   const topics = query.get('topics');
-  const filters: Record<string, string[]> = {};
+  const filters = new Map<string, string[]>(); // `filter.__proto__` must stay a field
   for (const [key, value] of query) {
-    if (key.startsWith('filter.')) filters[key.slice(7)] = value.split(',').filter(Boolean);
+    if (key.startsWith('filter.')) filters.set(key.slice(7), value.split(',').filter(Boolean));
   }
   return {
     ...(topics ? { topics: topics.split(',').filter(Boolean) } : {}),
-    ...(Object.keys(filters).length ? { filters } : {}),
+    ...(filters.size ? { filters: Object.fromEntries(filters) } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { compareStreamIds } from '../events/stream-ids.js';
+import { drainedOrClosed, type SessionBounds, writeBounded } from './backpressure.js';
 import { frame, retryFrame } from './frames.js';
 import type { NotificationEntry } from './notification-log.js';
 import { type Audience, delivers, type SubscriptionSpec } from './routing.js';
@@ -9,16 +10,22 @@ export type CloseReason = 'client' | 'slow' | 'shutdown' | 'overload';
 
 /**
  * One SSE connection: its audience and subscription, the last entry it was sent, and — while it
- * replays missed notifications — the live ones held back until the replay is done.
+ * replays missed notifications — the live ones addressed to it, held back until the replay is
+ * done. Held-back frames count against the bound on unsent bytes, and a replay the client stops
+ * reading is given up after the stall timeout: either way the session is cut off like a slow
+ * reader and resumes later.
  */
 export class SseSession {
   /** The last notifications-stream entry written (or skipped as not addressed to it). */
   lastSentId: string;
   private replaying = false;
   private held: { entry: NotificationEntry; frame: string }[] = [];
+  private heldBytes = 0;
   closed = false;
-  /** Bytes waiting to be sent when the session was cut off as a slow reader. */
+  /** Bytes waiting to be sent (in the socket or held back) when it was cut off as a slow reader. */
   bufferedAtClose = 0;
+  /** Why a slow reader was cut off: too many unsent bytes, or a replay it stopped reading. */
+  slowBecause: 'buffered' | 'stalled' = 'buffered';
   onClose: (reason: CloseReason) => void = () => {};
 
   constructor(
@@ -26,7 +33,7 @@ export class SseSession {
     readonly sessionId: string,
     readonly audience: Audience,
     public spec: SubscriptionSpec,
-    private readonly maxBufferedBytes: number,
+    private readonly bounds: SessionBounds,
     startId: string,
   ) {
     this.lastSentId = startId;
@@ -41,7 +48,12 @@ export class SseSession {
   offer(entry: NotificationEntry, text: string): void {
     if (this.closed) return;
     if (this.replaying) {
+      // only what it will be sent is kept: not every notification of the instance
+      if (!delivers(this.audience, this.spec, entry)) return;
       this.held.push({ entry, frame: text });
+      this.heldBytes += text.length;
+      const unsent = this.heldBytes + this.res.writableLength;
+      if (unsent > this.bounds.maxBufferedBytes) this.cutOff(unsent, 'buffered');
       return;
     }
     if (compareStreamIds(entry.id, this.lastSentId) <= 0) return;
@@ -52,12 +64,8 @@ export class SseSession {
   /** Writes a frame; a reader that lets more than the bound pile up is cut off (it resumes). */
   write(text: string): boolean {
     if (this.closed) return false;
-    const flowing = this.res.write(text);
-    if (this.res.writableLength > this.maxBufferedBytes) {
-      this.bufferedAtClose = this.res.writableLength;
-      this.res.destroy();
-      this.finish('slow');
-    }
+    const { flowing, cutOffAt } = writeBounded(this.res, text, this.bounds.maxBufferedBytes);
+    if (cutOffAt !== undefined) this.cutOff(cutOffAt, 'buffered');
     return flowing;
   }
 
@@ -66,7 +74,10 @@ export class SseSession {
     if (this.closed || compareStreamIds(entry.id, this.lastSentId) <= 0) return;
     this.lastSentId = entry.id;
     if (!delivers(this.audience, this.spec, entry)) return;
-    if (!this.res.write(text)) await this.drained();
+    if (this.res.write(text)) return;
+    if ((await drainedOrClosed(this.res, this.bounds.stallTimeoutMs)) === 'stalled') {
+      this.cutOff(this.heldBytes + this.res.writableLength, 'stalled');
+    }
   }
 
   /** Holds live notifications back until `endReplay`. */
@@ -79,6 +90,7 @@ export class SseSession {
     this.replaying = false;
     const held = this.held;
     this.held = [];
+    this.heldBytes = 0;
     for (const h of held) this.offer(h.entry, h.frame);
   }
 
@@ -95,22 +107,19 @@ export class SseSession {
     this.finish(reason);
   }
 
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.res.off('drain', done);
-        this.res.off('close', done);
-        resolve();
-      };
-      this.res.on('drain', done);
-      this.res.on('close', done);
-    });
+  private cutOff(unsentBytes: number, why: 'buffered' | 'stalled'): void {
+    if (this.closed) return;
+    this.bufferedAtClose = unsentBytes;
+    this.slowBecause = why;
+    this.res.destroy();
+    this.finish('slow');
   }
 
   private finish(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
     this.held = [];
+    this.heldBytes = 0;
     this.onClose(reason);
   }
 }

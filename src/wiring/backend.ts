@@ -30,14 +30,12 @@ import type { Logger } from '../log.js';
 import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
 import type { ProjectionStore } from '../projections/projection-store.js';
 import { RedisProjectionStore } from '../projections/redis-projection-store.js';
-import {
-  MemorySessionDirectory,
-  RedisSessionDirectory,
-  type SessionDirectory,
-} from '../sse/directory.js';
+import type { SessionDirectory } from '../sse/directory.js';
 import { MemoryNotificationLog } from '../sse/memory-notification-log.js';
+import { MemorySessionDirectory } from '../sse/memory-session-directory.js';
 import type { NotificationLog } from '../sse/notification-log.js';
 import { RedisNotificationLog } from '../sse/redis-notification-log.js';
+import { RedisSessionDirectory } from '../sse/redis-session-directory.js';
 
 /** Handlers running at once per instance. */
 const WORKER_CONCURRENCY = 64;
@@ -104,7 +102,9 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     bus,
     projections: new MemoryProjectionStore(() => store.stats().events),
     notifications: new MemoryNotificationLog(store),
-    directory: new MemorySessionDirectory(),
+    directory: new MemorySessionDirectory({
+      maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
+    }),
     secrets: new MemorySecretStore(),
     fault,
     checks: [],
@@ -164,7 +164,9 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     bus,
     projections: new RedisProjectionStore(redis, keys),
     notifications: new RedisNotificationLog(redis, keys, logger.child({ component: 'sse' })),
-    directory: new RedisSessionDirectory(redis, keys),
+    directory: new RedisSessionDirectory(redis, keys, {
+      maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
+    }),
     secrets: new RedisSecretStore(redis, keys),
     redis,
     fault,

@@ -10,6 +10,7 @@ import { SecretBox } from '../connections/secret-box.js';
 import { COMMANDS } from '../domain/catalogue.js';
 import { createApp } from '../http/app.js';
 import { authenticate, callerIdentifier } from '../http/auth.js';
+import { corsWarnings } from '../http/cors.js';
 import { HttpDrain, keepAliveBehindProxy } from '../http/drain.js';
 import { healthRoutes, type ReadinessCheck } from '../http/health.js';
 import { httpMetrics } from '../http/http-metrics.js';
@@ -20,6 +21,7 @@ import { commandRoutes } from '../http/rest-commands.js';
 import { deployRouter } from '../http/rest-deploy.js';
 import { restUnauthorizedBody } from '../http/rest-errors.js';
 import { sseRoutes } from '../http/sse-routes.js';
+import { TokenLifetime } from '../http/token-lifetime.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { ReadModels } from '../projections/read-models.js';
@@ -70,16 +72,24 @@ export function serveHttp(parts: HttpParts): HttpServer {
   const authOptions = {
     mode: config.AUTH_MODE,
     jwtSecret: config.JWT_SECRET,
+    jwtSecretsPrevious: config.JWT_SECRET_PREVIOUS,
     jwksUrl: config.JWT_JWKS_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    // one for every authenticator: a token without iat has one first sight per instance
+    lifetime: new TokenLifetime({
+      requireExp: config.JWT_REQUIRE_EXP,
+      maxLifetimeS: config.JWT_MAX_LIFETIME_S,
+    }),
     logger,
   };
+  const cors = { origins: config.CORS_ORIGINS };
+  for (const warning of corsWarnings(cors)) logger.warn(warning, { component: 'http' });
   const restAuth = authenticate({ ...authOptions, unauthorizedBody: restUnauthorizedBody });
   const drain = new HttpDrain();
   const app = createApp({
     before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(parts.metrics)],
-    cors: { origins: config.CORS_ORIGINS },
+    cors,
     rpc: createRpcHandler({
       methods: rpcMethods(services, VERSION),
       maxBatch: config.RPC_MAX_BATCH,
@@ -101,7 +111,6 @@ export function serveHttp(parts: HttpParts): HttpServer {
         services,
         feed: realtime.feed,
         authenticate: restAuth,
-        retryMs: config.SSE_RETRY_MS,
         logger: logger.child({ component: 'rest' }),
       }),
     ],
@@ -109,14 +118,13 @@ export function serveHttp(parts: HttpParts): HttpServer {
       realtime: realtime.realtime,
       feed: realtime.feed,
       authenticate: restAuth,
-      retryMs: config.SSE_RETRY_MS,
       logger: logger.child({ component: 'sse' }),
     }),
   });
   const events = plainEvents({
     realtime: realtime.realtime,
     identify: callerIdentifier(authOptions),
-    cors: { origins: config.CORS_ORIGINS },
+    cors,
     logger: logger.child({ component: 'sse' }),
   });
   const server = createServer((req, res) => {

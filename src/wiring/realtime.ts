@@ -6,6 +6,7 @@
 import type { Config } from '../config.js';
 import type { EventStore } from '../events/event-store.js';
 import type { Logger } from '../log.js';
+import { Admission } from '../sse/admission.js';
 import { withFastPath } from '../sse/fast-path.js';
 import { Hub } from '../sse/hub.js';
 import { Realtime } from '../sse/realtime.js';
@@ -28,16 +29,37 @@ export function realtimeFor(config: Config, backend: Backend, logger: Logger): R
     heartbeatMs: config.SSE_HEARTBEAT_MS,
     logger: log,
   });
+  // one count of event streams for every SSE route
+  const admission = new Admission({
+    maxConnections: config.SSE_MAX_CONNECTIONS,
+    maxPerUser: config.SSE_MAX_CONNECTIONS_PER_USER,
+  });
+  const bounds = {
+    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    stallTimeoutMs: config.SSE_STALL_TIMEOUT_MS,
+  };
   const realtime = new Realtime({
     hub,
     directory: backend.directory,
     serverId: config.SERVER_ID,
-    maxConnections: config.SSE_MAX_CONNECTIONS,
-    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    admission,
+    bounds,
+    limits: {
+      maxFilters: config.SSE_MAX_FILTERS,
+      maxFilterValues: config.SSE_MAX_FILTER_VALUES,
+    },
+    maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     retryMs: config.SSE_RETRY_MS,
     presenceTtlMs: config.PRESENCE_TTL_MS,
     logger: log,
   });
-  const feed = new StreamFeed(backend.store, config.SSE_HEARTBEAT_MS, log);
+  const feed = new StreamFeed({
+    store: backend.store,
+    admission,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    retryMs: config.SSE_RETRY_MS,
+    bounds,
+    logger: log,
+  });
   return { hub, realtime, feed, store: withFastPath(backend.store, hub, config.SERVER_ID) };
 }

@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import winston from 'winston';
 import { ConfigError } from '../../src/errors.js';
 import { type AuthOptions, authenticate, callerOf } from '../../src/http/auth.js';
+import { TokenLifetime } from '../../src/http/token-lifetime.js';
 import { silentLogger } from '../../src/log.js';
 import { listen, type Running } from '../support/http.js';
 
@@ -212,6 +213,33 @@ describe('authenticate', () => {
       expect(logLines.join('\n')).to.not.include(token);
     });
 
+    it('accepts tokens signed with a JWT_SECRET_PREVIOUS secret, with the same claim checks', async () => {
+      const old1 = 'the-previous-secret-that-is-long-enough-1';
+      const old2 = 'the-secret-before-that-one-long-enough-22';
+      await start({ jwtSecretsPrevious: [old1, old2] });
+      for (const secret of [SECRET, old1, old2]) {
+        const token = await hs256({ sub: 'ash' }, { secret });
+        const { status, body } = await get(`${server.base}/whoami`, {
+          Authorization: `Bearer ${token}`,
+        });
+        expect(status, secret).to.equal(200);
+        expect(body.caller.userId).to.equal('ash');
+      }
+      const stranger = await hs256(
+        { sub: 'ash' },
+        { secret: 'never-configured-secret-long-enough-333' },
+      );
+      const refused = await get(`${server.base}/whoami`, { Authorization: `Bearer ${stranger}` });
+      expect(refused.status).to.equal(401);
+      expect(refused.body.error.message).to.equal('the token signature is invalid');
+      const expiredOld = await hs256(
+        { sub: 'ash' },
+        { secret: old2, expiresIn: Math.floor(Date.now() / 1000) - 60 },
+      );
+      const expired = await get(`${server.base}/whoami`, { Authorization: `Bearer ${expiredOld}` });
+      expect(expired.body.error.message).to.equal('the token has expired: sign in again');
+    });
+
     it('refuses missing credentials, malformed tokens, non-Bearer schemes and unsigned tokens', async () => {
       await start();
       const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"ash"}').toString('base64url')}.`;
@@ -280,6 +308,78 @@ describe('authenticate', () => {
       expect(status).to.equal(401);
       expect(body.error.code).to.equal('UNAUTHENTICATED');
       expect(body.error.message).to.match(/credentials required/);
+    });
+  });
+
+  describe('token lifetime (JWT_REQUIRE_EXP, JWT_MAX_LIFETIME_S)', () => {
+    const nowS = () => Math.floor(Date.now() / 1000);
+    /** HS256 with exactly the `iat` and `exp` given (none when undefined). */
+    const signed = (claims: { iat?: number; exp?: number }) => {
+      let jwt = new SignJWT({ sub: 'ash' }).setProtectedHeader({ alg: 'HS256' });
+      if (claims.iat !== undefined) jwt = jwt.setIssuedAt(claims.iat);
+      if (claims.exp !== undefined) jwt = jwt.setExpirationTime(claims.exp);
+      return jwt.sign(new TextEncoder().encode(SECRET));
+    };
+    const statusOf = async (token: string) => {
+      const { status, body } = await get(`${server.base}/whoami`, {
+        Authorization: `Bearer ${token}`,
+      });
+      return { status, message: body.error?.message as string | undefined };
+    };
+
+    it('refuses a token without exp, unless JWT_REQUIRE_EXP=false', async () => {
+      server = await listen(whoamiApp({ mode: 'jwt', jwtSecret: SECRET, logger: silentLogger }));
+      const forever = await signed({ iat: nowS() });
+      const refused = await statusOf(forever);
+      expect(refused.status).to.equal(401);
+      expect(refused.message).to.match(/no exp claim.*JWT_REQUIRE_EXP/);
+      expect((await statusOf(await signed({ iat: nowS(), exp: nowS() + 60 }))).status).to.equal(
+        200,
+      );
+      await server.close();
+      server = await listen(
+        whoamiApp({
+          mode: 'jwt',
+          jwtSecret: SECRET,
+          logger: silentLogger,
+          lifetime: new TokenLifetime({ requireExp: false }),
+        }),
+      );
+      expect((await statusOf(forever)).status, 'JWT_REQUIRE_EXP=false').to.equal(200);
+    });
+
+    it('refuses a token issued longer ago than JWT_MAX_LIFETIME_S, whatever its exp, and one issued in the future', async () => {
+      server = await listen(
+        whoamiApp({
+          mode: 'jwt',
+          jwtSecret: SECRET,
+          logger: silentLogger,
+          lifetime: new TokenLifetime({ maxLifetimeS: 3600 }),
+        }),
+      );
+      const yearLong = { exp: nowS() + 365 * 86400 };
+      expect((await statusOf(await signed({ ...yearLong, iat: nowS() - 3500 }))).status).to.equal(
+        200,
+      );
+      const old = await statusOf(await signed({ ...yearLong, iat: nowS() - 3700 }));
+      expect(old.status).to.equal(401);
+      expect(old.message).to.match(/older than JWT_MAX_LIFETIME_S/);
+      const future = await statusOf(await signed({ ...yearLong, iat: nowS() + 3600 }));
+      expect(future.status).to.equal(401);
+      expect(future.message).to.match(/issued in the future/);
+    });
+
+    it('counts the lifetime of a token without iat from when it was first seen', () => {
+      let now = 1_000_000_000_000;
+      const lifetime = new TokenLifetime({ maxLifetimeS: 3600, now: () => now });
+      const payload = { sub: 'ash', exp: now / 1000 + 365 * 86400 };
+      lifetime.check('token-a', payload);
+      now += 3599_000;
+      lifetime.check('token-a', payload);
+      lifetime.check('token-b', payload); // first seen now
+      now += 2000;
+      expect(() => lifetime.check('token-a', payload)).to.throw(/older than JWT_MAX_LIFETIME_S/);
+      lifetime.check('token-b', payload);
     });
   });
 

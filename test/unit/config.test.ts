@@ -31,6 +31,13 @@ describe('config', () => {
       MAX_NOTIFICATION_BYTES: 16384,
       NOTIFY_RETENTION: 100000,
       SSE_MAX_CONNECTIONS: 10000,
+      SSE_MAX_CONNECTIONS_PER_USER: 32,
+      JWT_REQUIRE_EXP: true,
+      JWT_MAX_LIFETIME_S: 86400,
+      SSE_MAX_SESSIONS_PER_USER: 64,
+      SSE_STALL_TIMEOUT_MS: 30000,
+      SSE_MAX_FILTERS: 16,
+      SSE_MAX_FILTER_VALUES: 32,
       DEPLOY_RUNNER: 'simulated',
       TRAINER_SPEED: 5,
       LOG_LEVEL: 'info',
@@ -82,6 +89,39 @@ describe('config', () => {
     expect(problemsOf({ AUTH_MODE: 'jwt' })).to.deep.equal([
       'JWT_SECRET or JWT_JWKS_URL: one is required with AUTH_MODE=jwt',
     ]);
+  });
+
+  it('takes JWT_SECRET_PREVIOUS as a comma list of long secrets, beside JWT_SECRET only', () => {
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(40);
+    expect(
+      loadConfig({ JWT_SECRET: 'c'.repeat(32), JWT_SECRET_PREVIOUS: `${a}, ${b}` })
+        .JWT_SECRET_PREVIOUS,
+    ).to.deep.equal([a, b]);
+    expect(
+      problemsOf({ JWT_SECRET: 'c'.repeat(32), JWT_SECRET_PREVIOUS: `${a},short` })[0],
+    ).to.match(/^JWT_SECRET_PREVIOUS: each secret must be at least 32 characters/);
+    expect(problemsOf({ JWT_SECRET_PREVIOUS: a })[0]).to.match(
+      /^JWT_SECRET_PREVIOUS: only with JWT_SECRET/,
+    );
+  });
+
+  it('refuses CORS_ORIGINS entries that are not origins, and null above all', () => {
+    const problems = problemsOf({ CORS_ORIGINS: 'null, https://ok.example.com,*,example.com/x' });
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(/^CORS_ORIGINS: "null" is never allowed/);
+    expect(problems[1]).to.match(/^CORS_ORIGINS: "example.com\/x" is not an origin/);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://a.example.com/, http://localhost:3000,*' }).CORS_ORIGINS,
+    ).to.deep.equal(['https://a.example.com/', 'http://localhost:3000', '*']);
+  });
+
+  it('reads booleans as true or false (JWT_REQUIRE_EXP)', () => {
+    expect(loadConfig({ JWT_REQUIRE_EXP: 'false' }).JWT_REQUIRE_EXP).to.equal(false);
+    expect(loadConfig({ JWT_REQUIRE_EXP: '1' }).JWT_REQUIRE_EXP).to.equal(true);
+    expect(problemsOf({ JWT_REQUIRE_EXP: 'no' })[0]).to.match(
+      /^JWT_REQUIRE_EXP: must be true or false/,
+    );
   });
 
   it('reads CONFIG_FILE under the environment, which wins, and names unknown keys', () => {

@@ -48,6 +48,12 @@ describe('nginx configuration template (deploy/nginx)', () => {
     expect(site).to.match(/upstream streamcast \{[^}]*keepalive \d+;/);
   });
 
+  it('blocks /metrics exactly and in every case and trailing-slash spelling; passes Host with its port', () => {
+    expect(site).to.match(/location = \/metrics \{\s*return 404;\s*\}/);
+    expect(site).to.match(/location ~\* \^\/metrics\(\/\|\$\) \{\s*return 404;\s*\}/);
+    expect(proxyLocation(site)).to.include('proxy_set_header Host $http_host;');
+  });
+
   it('logs no query strings (only $uri) and no referer', () => {
     const format = /log_format streamcast ([^;]*);/.exec(site)?.[1] ?? '';
     expect(format).to.include('$uri');
