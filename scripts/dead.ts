@@ -1,7 +1,7 @@
 /**
- * `npm run dead -- list [limit]` shows the dead-lettered commands; `npm run dead -- redrive <id>`
- * sends one again under the same id. Reads the same configuration as `npm start` (REDIS_URL,
- * KEY_PREFIX, SECRET_KEY…).
+ * `npm run dead -- list [limit]` shows the dead-lettered commands; `npm run dead -- redrive
+ * <userId> <commandId>` sends one again under the same id (a command id names one command of one
+ * user). Reads the same configuration as `npm start` (REDIS_URL, KEY_PREFIX, SECRET_KEY…).
  */
 
 import { loadConfig } from '../src/config.js';
@@ -9,8 +9,8 @@ import { ConfigError, NotFoundError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { openBackend } from '../src/wiring/backend.js';
 
-const [verb, arg] = process.argv.slice(2);
-const usage = 'usage: npm run dead -- list [limit] | npm run dead -- redrive <commandId>';
+const [verb, arg, commandId] = process.argv.slice(2);
+const usage = 'usage: npm run dead -- list [limit] | npm run dead -- redrive <userId> <commandId>';
 
 async function run(): Promise<number> {
   if (verb !== 'list' && verb !== 'redrive') {
@@ -39,16 +39,18 @@ async function run(): Promise<number> {
       }
       return 0;
     }
-    if (!arg) {
+    if (!arg || !commandId) {
       process.stderr.write(`${usage}\n`);
       return 2;
     }
-    await backend.bus.redrive(arg);
-    process.stdout.write(`sent ${arg} again; follow it with command.status\n`);
+    await backend.bus.redrive(arg, commandId);
+    process.stdout.write(`sent ${arg}'s ${commandId} again; follow it with command.status\n`);
     return 0;
   } catch (error) {
     if (error instanceof NotFoundError) {
-      process.stderr.write(`no dead-lettered command ${arg} (npm run dead -- list shows them)\n`);
+      process.stderr.write(
+        `no dead-lettered command ${commandId} of ${arg} (npm run dead -- list shows them)\n`,
+      );
       return 1;
     }
     throw error;

@@ -15,6 +15,20 @@ export interface CommandEnvelope {
   };
 }
 
+/**
+ * The idempotency key of a command: its sender and its id. A command id identifies one command of
+ * one user, so another user's reuse of the same id is another command and never gets its outcome.
+ * (A command id is a UUID, so the last `:` separates the two.)
+ */
+export function commandKey(userId: string, commandId: string): string {
+  return `${userId}:${commandId}`;
+}
+
+/** The idempotency key of a command on the bus. */
+export function keyOf(command: Pick<CommandEnvelope, 'id' | 'metadata'>): string {
+  return commandKey(command.metadata.userId, command.id);
+}
+
 /** How `send` waits. */
 export interface SendOptions {
   /** Wait until the command is handled (default true). */
@@ -30,8 +44,8 @@ export type SendResult =
 
 /** Where a command stands (`command.status`). */
 export type CommandStatus =
-  | { readonly status: 'handled' | 'dead'; readonly outcome: Outcome; readonly owner?: string }
-  | { readonly status: 'pending'; readonly owner?: string }
+  | { readonly status: 'handled' | 'dead'; readonly outcome: Outcome }
+  | { readonly status: 'pending' }
   | { readonly status: 'unknown' };
 
 /**
@@ -79,10 +93,11 @@ export interface CommandBus {
   send(command: CommandEnvelope, options?: SendOptions): Promise<SendResult>;
   /** Serves commands with `processor` (`CommandRuntime.processor(handlers)`) until closed. */
   serve(processor: EntryProcessor): Promise<Worker>;
-  status(commandId: string): Promise<CommandStatus>;
+  /** Where `userId`'s command `commandId` stands (another user's command of that id is not seen). */
+  status(userId: string, commandId: string): Promise<CommandStatus>;
   /** The dead-lettered commands, newest first. */
   deadLetters(limit?: number): Promise<readonly DeadLetter[]>;
-  /** Sends a dead-lettered command again under the same id; `NotFoundError` if it is not dead. */
-  redrive(commandId: string): Promise<void>;
+  /** Sends `userId`'s dead-lettered command again under the same id; `NotFoundError` if it is not dead. */
+  redrive(userId: string, commandId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyNumber, replyStrings } from '../events/lua-script.js';
 import type { Outcome } from '../events/outcome.js';
-import type { CommandEnvelope } from './command-bus.js';
+import { type CommandEnvelope, keyOf } from './command-bus.js';
 
 const renewScript = LuaScript.load(new URL('./lua/renew-commands-1.lua', import.meta.url));
 const retryScript = LuaScript.load(new URL('./lua/retry-command-1.lua', import.meta.url));
@@ -101,7 +101,8 @@ export class CommandGroup {
 
   /** Re-sends the reply of a command handled before, in case its first publish was lost. */
   async republish(command: CommandEnvelope): Promise<void> {
-    if (command.metadata.replyTo) await this.redis.publish(command.metadata.replyTo, command.id);
+    if (command.metadata.replyTo)
+      await this.redis.publish(command.metadata.replyTo, keyOf(command));
   }
 
   /**
@@ -116,7 +117,7 @@ export class CommandGroup {
   ): Promise<boolean> {
     const reply = await deadLetterScript.run(
       this.redis,
-      [this.keys.commands, this.keys.deadCommands, this.keys.done(command.id)],
+      [this.keys.commands, this.keys.deadCommands, this.keys.done(keyOf(command))],
       [
         this.group,
         entryId,
@@ -129,6 +130,7 @@ export class CommandGroup {
         JSON.stringify(outcome),
         ttlS,
         command.metadata.replyTo ?? '',
+        keyOf(command),
       ],
     );
     return reply.status === 'ok';

@@ -3,15 +3,17 @@ import type { EventStore } from '../events/event-store.js';
 import type { Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import type { Logger } from '../log.js';
-import type {
-  CommandBus,
-  CommandEnvelope,
-  CommandStatus,
-  DeadLetter,
-  EntryProcessor,
-  SendOptions,
-  SendResult,
-  Worker,
+import {
+  type CommandBus,
+  type CommandEnvelope,
+  type CommandStatus,
+  commandKey,
+  type DeadLetter,
+  type EntryProcessor,
+  keyOf,
+  type SendOptions,
+  type SendResult,
+  type Worker,
 } from './command-bus.js';
 import { describeError } from './runtime.js';
 
@@ -38,8 +40,8 @@ interface Waiter {
 export class MemoryCommandBus implements CommandBus {
   private readonly dead: DeadLetter[] = [];
   private readonly queue: CommandEnvelope[] = [];
+  /** Keys (`<userId>:<commandId>`) of the commands enqueued and not handled yet. */
   private readonly sent = new Set<string>();
-  private readonly owners = new Map<string, string>();
   private readonly waiters = new Map<string, Waiter[]>();
   private processor: EntryProcessor | undefined;
   private running = 0;
@@ -54,27 +56,27 @@ export class MemoryCommandBus implements CommandBus {
   ) {}
 
   async send(command: CommandEnvelope, options: SendOptions = {}): Promise<SendResult> {
-    assertIdempotencyKey(command.id);
+    const key = keyOf(command);
+    assertIdempotencyKey(key);
     // listen first, then look: an outcome recorded in between is not missed
     const waiting =
       (options.wait ?? true)
-        ? this.waitFor(command.id, options.timeoutMs ?? this.options.timeoutMs)
+        ? this.waitFor(key, command.id, options.timeoutMs ?? this.options.timeoutMs)
         : undefined;
     waiting?.catch(() => {});
-    const recorded = await this.outcomeOf(command.id);
+    const recorded = await this.outcomeOf(key);
     if (recorded) {
-      this.settle(command.id, recorded);
+      this.settle(key, recorded);
       return { status: 'handled', outcome: recorded };
     }
-    if (!this.sent.has(command.id)) {
+    if (!this.sent.has(key)) {
       if (this.queue.length + this.running >= this.options.backlogMax) {
         throw new OverloadedError(
           `${this.queue.length} commands are waiting (COMMAND_BACKLOG_MAX); retry later`,
           1000,
         );
       }
-      this.sent.add(command.id);
-      this.owners.set(command.id, command.metadata.userId);
+      this.sent.add(key);
       this.queue.push(command);
       this.pump();
     }
@@ -88,25 +90,25 @@ export class MemoryCommandBus implements CommandBus {
     return { close: () => this.close() };
   }
 
-  async status(commandId: string): Promise<CommandStatus> {
-    assertIdempotencyKey(commandId);
-    const outcome = await this.outcomeOf(commandId);
-    const owner = this.owners.get(commandId);
-    const known = owner === undefined ? {} : { owner };
-    if (outcome) return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome, ...known };
-    return this.sent.has(commandId) ? { status: 'pending', ...known } : { status: 'unknown' };
+  async status(userId: string, commandId: string): Promise<CommandStatus> {
+    const key = commandKey(userId, commandId);
+    assertIdempotencyKey(key);
+    const outcome = await this.outcomeOf(key);
+    if (outcome) return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
+    return this.sent.has(key) ? { status: 'pending' } : { status: 'unknown' };
   }
 
   async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {
     return this.dead.slice(0, limit);
   }
 
-  async redrive(commandId: string): Promise<void> {
-    assertIdempotencyKey(commandId);
-    const index = this.dead.findIndex((d) => d.command.id === commandId);
+  async redrive(userId: string, commandId: string): Promise<void> {
+    const key = commandKey(userId, commandId);
+    assertIdempotencyKey(key);
+    const index = this.dead.findIndex((d) => keyOf(d.command) === key);
     if (index < 0) throw new NotFoundError('dead command', commandId);
     const [dead] = this.dead.splice(index, 1);
-    this.sent.add(commandId);
+    this.sent.add(key);
     this.queue.push(dead!.command);
     this.pump();
   }
@@ -117,16 +119,16 @@ export class MemoryCommandBus implements CommandBus {
   }
 
   /** The recorded outcome: dead letters are kept here, everything else by the event store. */
-  private async outcomeOf(commandId: string): Promise<Outcome | undefined> {
-    const dead = this.dead.find((d) => d.command.id === commandId);
+  private async outcomeOf(key: string): Promise<Outcome | undefined> {
+    const dead = this.dead.find((d) => keyOf(d.command) === key);
     if (dead) return { kind: 'dead', attempts: dead.attempts, lastError: dead.error };
-    return this.store.getOutcome(commandId);
+    return this.store.getOutcome(key);
   }
 
-  private waitFor(commandId: string, timeoutMs: number): Promise<Outcome> {
+  private waitFor(key: string, commandId: string, timeoutMs: number): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.drop(commandId, waiter);
+        this.drop(key, waiter);
         reject(new CommandTimeoutError(commandId));
       }, timeoutMs);
       const waiter: Waiter = {
@@ -136,20 +138,20 @@ export class MemoryCommandBus implements CommandBus {
         },
         reject,
       };
-      this.waiters.set(commandId, [...(this.waiters.get(commandId) ?? []), waiter]);
+      this.waiters.set(key, [...(this.waiters.get(key) ?? []), waiter]);
     });
   }
 
-  private drop(commandId: string, waiter: Waiter): void {
-    const rest = (this.waiters.get(commandId) ?? []).filter((w) => w !== waiter);
-    if (rest.length > 0) this.waiters.set(commandId, rest);
-    else this.waiters.delete(commandId);
+  private drop(key: string, waiter: Waiter): void {
+    const rest = (this.waiters.get(key) ?? []).filter((w) => w !== waiter);
+    if (rest.length > 0) this.waiters.set(key, rest);
+    else this.waiters.delete(key);
   }
 
-  /** Answers everyone waiting for `commandId`. */
-  private settle(commandId: string, outcome: Outcome): void {
-    const waiting = this.waiters.get(commandId) ?? [];
-    this.waiters.delete(commandId);
+  /** Answers everyone waiting for the command of `key`. */
+  private settle(key: string, outcome: Outcome): void {
+    const waiting = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
     for (const waiter of waiting) waiter.resolve(outcome);
   }
 
@@ -164,7 +166,7 @@ export class MemoryCommandBus implements CommandBus {
       this.running += 1;
       void this.handle(this.processor, command).finally(() => {
         this.running -= 1;
-        this.sent.delete(command.id);
+        this.sent.delete(keyOf(command));
         this.pump();
       });
     }
@@ -174,8 +176,8 @@ export class MemoryCommandBus implements CommandBus {
     for (let attempt = 1; ; attempt++) {
       try {
         await processor.process(command);
-        const outcome = await this.outcomeOf(command.id);
-        if (outcome) this.settle(command.id, outcome);
+        const outcome = await this.outcomeOf(keyOf(command));
+        if (outcome) this.settle(keyOf(command), outcome);
         return;
       } catch (error) {
         const lastError = describeError(error);
@@ -186,7 +188,7 @@ export class MemoryCommandBus implements CommandBus {
         if (attempt >= this.options.maxAttempts) {
           const at = new Date().toISOString();
           this.dead.unshift({ command, error: lastError, attempts: attempt, at });
-          this.settle(command.id, { kind: 'dead', attempts: attempt, lastError });
+          this.settle(keyOf(command), { kind: 'dead', attempts: attempt, lastError });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));

@@ -5,14 +5,16 @@ import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import { fieldMap } from '../events/redis-entries.js';
-import type {
-  CommandBus,
-  CommandEnvelope,
-  CommandStatus,
-  DeadLetter,
-  EntryProcessor,
-  SendOptions,
-  SendResult,
+import {
+  type CommandBus,
+  type CommandEnvelope,
+  type CommandStatus,
+  commandKey,
+  type DeadLetter,
+  type EntryProcessor,
+  keyOf,
+  type SendOptions,
+  type SendResult,
 } from './command-bus.js';
 import { decodeEntry, entryValues } from './entries.js';
 import { RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
@@ -54,20 +56,25 @@ export class RedisCommandBus implements CommandBus {
   }
 
   async send(command: CommandEnvelope, options: SendOptions = {}): Promise<SendResult> {
-    assertIdempotencyKey(command.id);
+    const key = keyOf(command);
+    assertIdempotencyKey(key);
     const wait = options.wait ?? true;
     const envelope: CommandEnvelope = {
       ...command,
       metadata: { ...command.metadata, replyTo: this.replies.channel },
     };
     const waiting = wait
-      ? this.replies.wait(command.id, options.timeoutMs ?? this.options.timeoutMs)
+      ? this.replies.wait(key, command.id, options.timeoutMs ?? this.options.timeoutMs)
       : undefined;
     let reply: ScriptReply;
     try {
       reply = await enqueueScript.run(
         this.redis,
-        [this.keys.sent(command.id), this.keys.done(command.id), this.keys.commands],
+        [
+          this.keys.sent(command.metadata.userId, command.id),
+          this.keys.done(key),
+          this.keys.commands,
+        ],
         [
           this.options.dedupTtlS,
           this.options.backlogMax,
@@ -118,18 +125,18 @@ export class RedisCommandBus implements CommandBus {
     return worker;
   }
 
-  async status(commandId: string): Promise<CommandStatus> {
-    assertIdempotencyKey(commandId);
+  async status(userId: string, commandId: string): Promise<CommandStatus> {
+    const key = commandKey(userId, commandId);
+    assertIdempotencyKey(key);
     const [done, sent] = await this.redis.mget(
-      this.keys.done(commandId),
-      this.keys.sent(commandId),
+      this.keys.done(key),
+      this.keys.sent(userId, commandId),
     );
-    const owner = sent === null ? {} : { owner: sent };
     if (done) {
       const outcome = decodeOutcome(done);
-      return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome, ...owner };
+      return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
     }
-    return sent === null ? { status: 'unknown' } : { status: 'pending', ...owner };
+    return sent === null ? { status: 'unknown' } : { status: 'pending' };
   }
 
   async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {
@@ -151,17 +158,18 @@ export class RedisCommandBus implements CommandBus {
     });
   }
 
-  async redrive(commandId: string): Promise<void> {
-    assertIdempotencyKey(commandId);
+  async redrive(userId: string, commandId: string): Promise<void> {
+    const key = commandKey(userId, commandId);
+    assertIdempotencyKey(key);
     const reply = await redriveScript.run(
       this.redis,
       [
         this.keys.deadCommands,
         this.keys.commands,
-        this.keys.done(commandId),
-        this.keys.sent(commandId),
+        this.keys.done(key),
+        this.keys.sent(userId, commandId),
       ],
-      [commandId, this.options.dedupTtlS],
+      [commandId, this.options.dedupTtlS, userId],
     );
     if (reply.status !== 'ok') throw new NotFoundError('dead command', commandId);
   }

@@ -1,21 +1,23 @@
 import type { Redis } from 'ioredis';
 import { CommandTimeoutError } from '../errors.js';
-import type { Outcome } from '../events/event-store.js';
 import type { Keys } from '../events/keys.js';
+import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import type { Logger } from '../log.js';
 
 const BACKSTOP_POLL_MS = 1000;
 
 interface Waiter {
+  readonly commandId: string;
   resolve(outcome: Outcome): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Waits for commands' outcomes. The append script publishes each handled command id on this
- * instance's reply channel; on a message the outcome is read from `{sc}:done:<id>`. A publish can
- * be lost (the subscriber was reconnecting), so outstanding ids are re-checked when the subscriber
+ * Waits for commands' outcomes. The append script publishes each handled command's key
+ * (`<userId>:<commandId>`) on this instance's reply channel; on a message the outcome is read from
+ * `{sc}:done:<key>`. A publish can be lost (the subscriber was reconnecting), so outstanding ids
+ * are re-checked when the subscriber
  * reconnects and polled every second as a backstop: a lost publish costs a second, not the timeout.
  */
 export class ReplyWaiter {
@@ -51,10 +53,12 @@ export class ReplyWaiter {
   }
 
   /**
-   * Registers interest in `commandId` (call before enqueueing it): `outcome` resolves with its
-   * outcome or rejects with `CommandTimeoutError`; `cancel` stops this wait (others go on).
+   * Registers interest in the command of `key` (`<userId>:<commandId>`; call before enqueueing
+   * it): `outcome` resolves with its outcome or rejects with `CommandTimeoutError`; `cancel` stops
+   * this wait (others go on).
    */
   wait(
+    key: string,
     commandId: string,
     timeoutMs: number,
   ): { readonly outcome: Promise<Outcome>; cancel(): void } {
@@ -63,31 +67,32 @@ export class ReplyWaiter {
       const self: Waiter = {
         resolve,
         reject,
+        commandId,
         timer: setTimeout(() => {
-          this.drop(commandId, self);
+          this.drop(key, self);
           reject(new CommandTimeoutError(commandId));
         }, timeoutMs),
       };
       waiter = self;
-      this.waiters.set(commandId, [...(this.waiters.get(commandId) ?? []), self]);
+      this.waiters.set(key, [...(this.waiters.get(key) ?? []), self]);
     });
     outcome.catch(() => {}); // the caller observes it; never an unhandled rejection
-    return { outcome, cancel: () => waiter && this.drop(commandId, waiter) };
+    return { outcome, cancel: () => waiter && this.drop(key, waiter) };
   }
 
-  private drop(commandId: string, waiter: Waiter): void {
+  private drop(key: string, waiter: Waiter): void {
     clearTimeout(waiter.timer);
-    const rest = (this.waiters.get(commandId) ?? []).filter((w) => w !== waiter);
-    if (rest.length > 0) this.waiters.set(commandId, rest);
-    else this.waiters.delete(commandId);
+    const rest = (this.waiters.get(key) ?? []).filter((w) => w !== waiter);
+    if (rest.length > 0) this.waiters.set(key, rest);
+    else this.waiters.delete(key);
   }
 
   async close(): Promise<void> {
     clearInterval(this.poll);
-    for (const [id, list] of this.waiters) {
+    for (const list of this.waiters.values()) {
       for (const waiter of list) {
         clearTimeout(waiter.timer);
-        waiter.reject(new CommandTimeoutError(id));
+        waiter.reject(new CommandTimeoutError(waiter.commandId));
       }
     }
     this.waiters.clear();
@@ -109,7 +114,7 @@ export class ReplyWaiter {
     values.forEach((json, i) => {
       const id = wanted[i]!;
       if (json === null) return;
-      const outcome = JSON.parse(json) as Outcome;
+      const outcome = decodeOutcome(json);
       for (const waiter of this.waiters.get(id) ?? []) {
         this.drop(id, waiter);
         waiter.resolve(outcome);

@@ -8,7 +8,12 @@ import { type AnswerError, ConcurrencyError, isAnswerError, OverloadedError } fr
 import type { EventMetadata, RecordedEvent } from '../events/envelope.js';
 import type { EventStore } from '../events/event-store.js';
 import { type Appended, answerRecordOf, type Outcome } from '../events/outcome.js';
-import type { CommandEnvelope, CommandHandler, EntryProcessor } from './command-bus.js';
+import {
+  type CommandEnvelope,
+  type CommandHandler,
+  type EntryProcessor,
+  keyOf,
+} from './command-bus.js';
 import type { AppendDecision, Decision } from './decision.js';
 
 /** Namespace of deterministic event ids: uuid v5 of `<idempotency key>/<index>`. */
@@ -58,7 +63,7 @@ export interface CommandRuntimeOptions {
 function targetOf(command: CommandEnvelope): CommitTarget {
   const { id, metadata } = command;
   return {
-    key: id,
+    key: keyOf(command),
     metadata: {
       commandId: id,
       causationId: id,
@@ -130,7 +135,7 @@ export class CommandRuntime {
         if (!handler) throw new Error(`no handler for command type ${command.type}`);
         await this.handle(handler, command);
       },
-      handled: async (command) => (await this.outcomeOf(command.id)) !== undefined,
+      handled: async (command) => (await this.outcomeOf(keyOf(command))) !== undefined,
     };
   }
 

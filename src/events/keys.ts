@@ -15,10 +15,13 @@ export interface Keys {
   readonly notify: string;
   /** The notifications stream's epoch (DESIGN.md G5). */
   readonly notifyEpoch: string;
-  /** The outcome recorded for an idempotency key (command id or step key). */
+  /**
+   * The outcome recorded for an idempotency key: a command's `<userId>:<commandId>` (a command id
+   * identifies one command of one user) or a process step key.
+   */
   done(idempotencyKey: string): string;
-  /** Marks a command id as enqueued, so a client retry is not enqueued twice. */
-  sent(commandId: string): string;
+  /** Marks a user's command id as enqueued, so a client retry is not enqueued twice. */
+  sent(userId: string, commandId: string): string;
   /** The command stream, read by the consumer group `handlers`. */
   readonly commands: string;
   /** Dead-lettered commands. */
@@ -62,7 +65,7 @@ export function keysFor(prefix: string): Keys {
     notify: `${tag}:notify`,
     notifyEpoch: `${tag}:notify:epoch`,
     done: (key) => `${tag}:done:${key}`,
-    sent: (commandId) => `${tag}:sent:${commandId}`,
+    sent: (userId, commandId) => `${tag}:sent:${userId}:${commandId}`,
     commands: `${tag}:cmd`,
     deadCommands: `${tag}:cmd:dead`,
     reply: (serverId) => `${tag}:reply:${serverId}`,

@@ -92,10 +92,9 @@ export function describeCommandBusContract(
       });
       expect(sent.outcome.kind === 'appended' && sent.outcome.result).to.deep.equal({ ok: c.id });
       expect(runs.get(c.id)).to.equal(1);
-      expect(await fx.bus.status(c.id)).to.deep.equal({
+      expect(await fx.bus.status('ash', c.id)).to.deep.equal({
         status: 'handled',
         outcome: sent.outcome,
-        owner: 'ash',
       });
     });
 
@@ -108,6 +107,22 @@ export function describeCommandBusContract(
       expect(again).to.deep.equal(a);
       expect(runs.get(c.id)).to.equal(1);
       expect((await fx.store.readStream('trainer-ash')).events).to.have.length(1);
+    });
+
+    it("scopes command ids by sender: another user's reuse of an id is another command", async () => {
+      await serve({ Do: appending(runs) });
+      const ash = command('Do');
+      const bob = { ...ash, metadata: { ...ash.metadata, userId: 'bob' } };
+      const forAsh = await fx.bus.send(ash);
+      const forBob = await fx.bus.send(bob);
+      expect(forAsh.status === 'handled' && forAsh.outcome.kind).to.equal('appended');
+      expect(forBob.status === 'handled' && forBob.outcome.kind).to.equal('appended');
+      expect(forBob).to.not.deep.equal(forAsh); // bob never gets ash's outcome
+      expect(runs.get(ash.id)).to.equal(2); // one run each
+      expect((await fx.bus.status('ash', ash.id)).status).to.equal('handled');
+      expect((await fx.bus.status('bob', ash.id)).status).to.equal('handled');
+      expect(await fx.bus.status('misty', ash.id)).to.deep.equal({ status: 'unknown' });
+      expect((await fx.store.readStream('trainer-ash')).events).to.have.length(2);
     });
 
     it('handles many commands, each exactly once', async () => {
@@ -193,7 +208,7 @@ export function describeCommandBusContract(
         attempts: BUS_TEST_SETTINGS.maxAttempts,
       });
       expect(runs.get(bad.id)).to.equal(BUS_TEST_SETTINGS.maxAttempts);
-      const status = await fx.bus.status(bad.id);
+      const status = await fx.bus.status('ash', bad.id);
       expect(status.status).to.equal('dead');
       expect(
         status.status === 'dead' && toRpcError(errorOfOutcome(bad.id, status.outcome)).code,
@@ -220,21 +235,21 @@ export function describeCommandBusContract(
       const first = await fx.bus.send(c);
       expect(first.status === 'handled' && first.outcome.kind).to.equal('dead');
       try {
-        await fx.bus.redrive(crypto.randomUUID());
+        await fx.bus.redrive('ash', crypto.randomUUID());
         expect.fail('expected NotFoundError');
       } catch (error) {
         expect(error).to.be.instanceOf(NotFoundError);
       }
       fixed = true;
-      await fx.bus.redrive(c.id);
+      await fx.bus.redrive('ash', c.id);
       const deadline = Date.now() + 10_000;
-      while ((await fx.bus.status(c.id)).status !== 'handled' && Date.now() < deadline)
+      while ((await fx.bus.status('ash', c.id)).status !== 'handled' && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
-      const status = await fx.bus.status(c.id);
+      const status = await fx.bus.status('ash', c.id);
       expect(status.status === 'handled' && status.outcome.kind).to.equal('appended');
       expect(await fx.bus.deadLetters()).to.have.length(0);
       try {
-        await fx.bus.redrive(c.id);
+        await fx.bus.redrive('ash', c.id);
         expect.fail('a handled command cannot be redriven');
       } catch (error) {
         expect(error).to.be.instanceOf(NotFoundError);
@@ -261,7 +276,7 @@ export function describeCommandBusContract(
         expect(error).to.be.instanceOf(CommandTimeoutError);
         expect((error as CommandTimeoutError).commandId).to.equal(c.id);
       }
-      expect((await fx.bus.status(c.id)).status).to.equal('pending');
+      expect((await fx.bus.status('ash', c.id)).status).to.equal('pending');
       release();
       const later = await fx.bus.send(c);
       expect(later.status === 'handled' && later.outcome.kind).to.equal('appended');
@@ -273,10 +288,10 @@ export function describeCommandBusContract(
       const c = command('Do');
       expect(await fx.bus.send(c, { wait: false })).to.deep.equal({ status: 'queued' });
       const deadline = Date.now() + 5000;
-      while ((await fx.bus.status(c.id)).status !== 'handled' && Date.now() < deadline)
+      while ((await fx.bus.status('ash', c.id)).status !== 'handled' && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
-      expect((await fx.bus.status(c.id)).status).to.equal('handled');
-      expect(await fx.bus.status(crypto.randomUUID())).to.deep.equal({ status: 'unknown' });
+      expect((await fx.bus.status('ash', c.id)).status).to.equal('handled');
+      expect(await fx.bus.status('ash', crypto.randomUUID())).to.deep.equal({ status: 'unknown' });
     });
 
     it('refuses new commands past COMMAND_BACKLOG_MAX', async () => {

@@ -67,7 +67,7 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
       bus,
       start: () => bus.start(),
       send: (c: CommandEnvelope) => bus.send(c),
-      status: (id: string) => bus.status(id),
+      status: (id: string) => bus.status('ash', id),
       /** Serves `handlers` through the one runtime, as main.ts does. */
       serve: (handlers: Record<string, CommandHandler>) =>
         bus.serve(new CommandRuntime(store).processor(handlers)),

@@ -55,9 +55,9 @@ function recording(bus: CommandBus, sent: CommandEnvelope[]): CommandBus {
       return bus.send(command, options);
     },
     serve: (handlers) => bus.serve(handlers),
-    status: (id) => bus.status(id),
+    status: (userId, id) => bus.status(userId, id),
     deadLetters: (limit) => bus.deadLetters(limit),
-    redrive: (id) => bus.redrive(id),
+    redrive: (userId, id) => bus.redrive(userId, id),
     close: () => bus.close(),
   };
 }

@@ -3,10 +3,11 @@
   acknowledge it, record `dead` as its outcome and publish the reply, in one step. A command whose
   outcome is already recorded is only acknowledged.
 
-  KEYS[1] command stream  KEYS[2] dead-letter stream  KEYS[3] outcome key {sc}:done:<commandId>
+  KEYS[1] command stream  KEYS[2] dead-letter stream  KEYS[3] outcome key {sc}:done:<userId>:<commandId>
   ARGV[1] consumer group  ARGV[2] entry id
   ARGV[3..6] command fields: id, type, data, meta
   ARGV[7] last error  ARGV[8] attempts  ARGV[9] outcome JSON  ARGV[10] TTL s  ARGV[11] reply channel or ''
+  ARGV[12] the command's key <userId>:<commandId> (the reply message)
 
   Returns
     {1}   dead-lettered
@@ -20,5 +21,5 @@ redis.call('XADD', KEYS[2], '*', 'id', ARGV[3], 'type', ARGV[4], 'data', ARGV[5]
   'error', ARGV[7], 'attempts', ARGV[8], 'entry', ARGV[2])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[9], 'EX', ARGV[10])
-if ARGV[11] ~= '' then redis.call('PUBLISH', ARGV[11], ARGV[3]) end
+if ARGV[11] ~= '' then redis.call('PUBLISH', ARGV[11], ARGV[12]) end
 return {1}

@@ -1,8 +1,8 @@
 --[[
   enqueue-command-3: put a command on the command stream once per command id.
 
-  KEYS[1] sent marker     {sc}:sent:<commandId>
-  KEYS[2] outcome key     {sc}:done:<commandId>
+  KEYS[1] sent marker     {sc}:sent:<userId>:<commandId>
+  KEYS[2] outcome key     {sc}:done:<userId>:<commandId>
   KEYS[3] command stream  {sc}:cmd
   ARGV[1] TTL of the sent marker in seconds (COMMAND_DEDUP_TTL_S)
   ARGV[2] backlog limit (COMMAND_BACKLOG_MAX): lag + pending of the group

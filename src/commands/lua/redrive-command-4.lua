@@ -2,8 +2,9 @@
   redrive-command-4: send a dead-lettered command again under the same id: move it from the
   dead-letter stream back to the command stream and forget its `dead` outcome, in one step.
 
-  KEYS[1] dead-letter stream  KEYS[2] command stream  KEYS[3] outcome key  KEYS[4] sent marker
-  ARGV[1] command id  ARGV[2] TTL of the sent marker in seconds
+  KEYS[1] dead-letter stream  KEYS[2] command stream
+  KEYS[3] outcome key {sc}:done:<userId>:<commandId>  KEYS[4] sent marker {sc}:sent:<userId>:<commandId>
+  ARGV[1] command id  ARGV[2] TTL of the sent marker in seconds  ARGV[3] the sender's user id
 
   Returns
     {1, new entry id}             sent again
@@ -16,12 +17,12 @@ local entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 10000)
 for _, entry in ipairs(entries) do
   local f = {}
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
-  if f['id'] == ARGV[1] then
+  local meta = cjson.decode(f['meta'])
+  if f['id'] == ARGV[1] and meta['userId'] == ARGV[3] then
     local id = redis.call('XADD', KEYS[2], '*', 'id', f['id'], 'type', f['type'], 'data', f['data'], 'meta', f['meta'])
     redis.call('XDEL', KEYS[1], entry[1])
     redis.call('DEL', KEYS[3])
-    local meta = cjson.decode(f['meta'])
-    redis.call('SET', KEYS[4], meta['userId'] or '', 'EX', ARGV[2])
+    redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
     return {1, id}
   end
 end
