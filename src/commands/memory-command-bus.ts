@@ -1,4 +1,5 @@
 import { CommandTimeoutError, NotFoundError, OverloadedError } from '../errors.js';
+import { closeOnce } from '../events/close-once.js';
 import type { EventStore } from '../events/event-store.js';
 import type { Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
@@ -113,10 +114,10 @@ export class MemoryCommandBus implements CommandBus {
     this.pump();
   }
 
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     this.closed = true;
     while (this.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  });
 
   /** The recorded outcome: dead letters are kept here, everything else by the event store. */
   private async outcomeOf(key: string): Promise<Outcome | undefined> {

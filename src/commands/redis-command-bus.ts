@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { NotFoundError, OverloadedError } from '../errors.js';
+import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events/lua-script.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
@@ -189,8 +190,8 @@ export class RedisCommandBus implements CommandBus {
   }
 
   /** Stops the workers (finishing or releasing in-flight commands), then stops waiting for replies. */
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     await Promise.all([...this.workers].map((w) => w.close(this.options.graceMs)));
     await this.replies.close();
-  }
+  });
 }

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
+import { type ReadLoop, readLoop } from '../events/read-loop.js';
 import type { Logger } from '../log.js';
 import type { CommandEnvelope, EntryProcessor, Worker } from './command-bus.js';
-import { CommandGroup } from './command-group.js';
+import { CommandGroup, type Entry } from './command-group.js';
 import { decodeEntry } from './entries.js';
 import type { FaultSwitch } from './fault.js';
 import { describeError } from './runtime.js';
@@ -61,9 +62,10 @@ export class RedisCommandWorker implements Worker {
   private readonly reader: Redis;
   private readonly group: CommandGroup;
   private readonly inFlight = new Map<string, InFlight>();
-  private closing = false;
+  private closing: Promise<void> | undefined;
+  private loop: ReadLoop | undefined;
+  private grouped = false;
   private slotFreed: () => void = () => {};
-  private loopDone: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private claimCursor = '0-0'; // XPENDING scan position, so skipped entries do not hide later ones
   private nextReclaimAt = 0;
@@ -84,7 +86,21 @@ export class RedisCommandWorker implements Worker {
    * are handled). Returns at once: with Redis unreachable the loop keeps retrying.
    */
   async start(): Promise<void> {
-    this.loopDone = this.loop();
+    this.loop = readLoop<Entry>({
+      what: 'reading commands',
+      logger: this.options.logger,
+      read: () => this.readBatch(),
+      handle: (entries) => {
+        for (const [entryId, fields] of entries) this.start1(entryId, fields, 1);
+      },
+      interrupt: () => {
+        this.reader.disconnect();
+        this.slotFreed();
+      },
+      onReadError: (error) => {
+        if (String(error).includes('NOGROUP')) this.grouped = false; // the stream was deleted
+      },
+    });
     const renewEvery = Math.max(Math.floor(this.options.claimIdleMs / 3), 50);
     this.timers.push(setInterval(() => void this.renew(), renewEvery));
     this.timers.push(
@@ -95,13 +111,17 @@ export class RedisCommandWorker implements Worker {
     );
   }
 
-  /** Stops reading, waits up to `graceMs` for in-flight handlers, releases the rest at once. */
-  async close(graceMs = 10_000): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    this.reader.disconnect();
-    this.slotFreed();
-    await this.loopDone;
+  /**
+   * Stops reading, waits up to `graceMs` for in-flight handlers, releases the rest at once; a
+   * second call waits for the first.
+   */
+  close(graceMs = 10_000): Promise<void> {
+    this.closing ??= this.closeNow(graceMs);
+    return this.closing;
+  }
+
+  private async closeNow(graceMs: number): Promise<void> {
+    await this.loop?.close();
     const deadline = Date.now() + graceMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await sleep(20);
     for (const t of this.timers) clearInterval(t);
@@ -114,40 +134,27 @@ export class RedisCommandWorker implements Worker {
     );
   }
 
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    let grouped = false;
-    while (!this.closing) {
-      const free = this.options.concurrency - this.inFlight.size;
-      if (grouped && free <= 0) {
-        await new Promise<void>((resolve) => {
-          this.slotFreed = resolve;
-        });
-        continue;
-      }
-      try {
-        if (!grouped) {
-          await this.group.ensure();
-          grouped = true;
-        }
-        if (Date.now() >= this.nextReclaimAt) await this.reclaim(free);
-        const room = this.options.concurrency - this.inFlight.size;
-        if (room <= 0) continue; // COUNT 0 would mean no limit
-        for (const [entryId, fields] of await this.group.read(this.reader, room, BLOCK_MS)) {
-          this.start1(entryId, fields, 1);
-        }
-        backoff = 100;
-      } catch (error) {
-        if (this.closing) break;
-        if (String(error).includes('NOGROUP')) grouped = false; // the stream was deleted: create it again
-        this.options.logger.warn('reading commands failed; retrying', {
-          error: String(error),
-          retryInMs: backoff,
-        });
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      }
+  /**
+   * The next entries to handle: none while every slot is busy (it waits for one to free up),
+   * else after creating the group (once) and reclaiming stale entries, at most the free slots.
+   */
+  private async readBatch(): Promise<readonly Entry[]> {
+    if (this.grouped && this.options.concurrency - this.inFlight.size <= 0) {
+      await new Promise<void>((resolve) => {
+        this.slotFreed = resolve;
+      });
+      return [];
     }
+    if (!this.grouped) {
+      await this.group.ensure();
+      this.grouped = true;
+    }
+    if (Date.now() >= this.nextReclaimAt) {
+      await this.reclaim(this.options.concurrency - this.inFlight.size);
+    }
+    const room = this.options.concurrency - this.inFlight.size;
+    if (room <= 0) return []; // COUNT 0 would mean no limit
+    return this.group.read(this.reader, room, BLOCK_MS);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CommandTimeoutError } from '../errors.js';
+import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import type { Logger } from '../log.js';
@@ -87,7 +88,7 @@ export class ReplyWaiter {
     else this.waiters.delete(key);
   }
 
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     clearInterval(this.poll);
     for (const list of this.waiters.values()) {
       for (const waiter of list) {
@@ -97,7 +98,7 @@ export class ReplyWaiter {
     }
     this.waiters.clear();
     this.subscriber.disconnect();
-  }
+  });
 
   private async check(ids: readonly string[]): Promise<void> {
     const wanted = ids.filter((id) => this.waiters.has(id));

@@ -1,4 +1,11 @@
+import type { Redis } from 'ioredis';
 import type { EventMetadata, Json, RecordedEvent } from './envelope.js';
+import { isJsonObject } from './json.js';
+
+/** JSON text as a JSON value (what `JSON.parse` returns is JSON by definition). */
+function parseJson(text: string): Json {
+  return JSON.parse(text);
+}
 
 /** A stream entry as ioredis returns it: `[id, [field, value, field, value, …]]`. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -14,6 +21,32 @@ function fieldsOf(entry: StreamEntry): Record<string, string> {
   return fieldMap(entry[1]);
 }
 
+const META_STRINGS = ['commandId', 'causationId', 'userId'] as const;
+
+/** Stored event metadata, checked field by field (it is read back for every event, so no zod). */
+function decodeMetadata(text: string | undefined): EventMetadata {
+  const raw: unknown = JSON.parse(text ?? '{}');
+  if (!isJsonObject(raw)) throw new Error('stored event metadata is not an object');
+  const { correlationId, serverId, timestamp } = raw;
+  if (
+    typeof correlationId !== 'string' ||
+    typeof serverId !== 'string' ||
+    typeof timestamp !== 'string'
+  ) {
+    throw new Error('stored event metadata lacks correlationId, serverId or timestamp');
+  }
+  const metadata: { -readonly [K in keyof EventMetadata]: EventMetadata[K] } = {
+    correlationId,
+    serverId,
+    timestamp,
+  };
+  for (const field of META_STRINGS) {
+    const value = raw[field];
+    if (typeof value === 'string') metadata[field] = value;
+  }
+  return metadata;
+}
+
 function envelope(
   f: Record<string, string>,
   streamId: string,
@@ -27,8 +60,8 @@ function envelope(
     streamId,
     version,
     globalPosition,
-    data: JSON.parse(f.data ?? 'null') as Json,
-    metadata: JSON.parse(f.meta ?? '{}') as EventMetadata,
+    data: parseJson(f.data ?? 'null'),
+    metadata: decodeMetadata(f.meta),
   };
 }
 
@@ -47,4 +80,18 @@ export function decodeLogEntry(entry: StreamEntry): RecordedEvent {
 /** The version held in an entity stream entry id `0-<version>`. */
 export function versionOf(entryId: string): number {
   return Number(entryId.slice(entryId.indexOf('-') + 1));
+}
+
+/** One blocking `XREAD` of `key` after `after`: at most `count` entries, or none after `blockMs`. */
+export async function readAfter(
+  conn: Redis,
+  key: string,
+  after: string,
+  count: number,
+  blockMs: number,
+): Promise<StreamEntry[]> {
+  const reply = (await conn.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after)) as
+    | [string, StreamEntry[]][]
+    | null;
+  return reply?.[0]?.[1] ?? [];
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
+import { closeOnce } from './close-once.js';
 import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
   AppendOptions,
@@ -272,7 +273,7 @@ export class RedisEventStore implements EventStore {
     return follower;
   }
 
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     await Promise.allSettled([...this.followers].map((f) => f.close()));
-  }
+  });
 }

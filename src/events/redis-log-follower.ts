@@ -3,10 +3,10 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RecordedEvent } from './envelope.js';
 import { START, type SubscribeAllOptions, type Subscription } from './event-store.js';
-import { decodeLogEntry, type StreamEntry } from './redis-entries.js';
+import { readLoop } from './read-loop.js';
+import { decodeLogEntry, readAfter, type StreamEntry } from './redis-entries.js';
 
 const BLOCK_MS = 5000;
-const MAX_BACKOFF_MS = 5000;
 
 /** Checks a page `limit` (default 100, 1..1000). */
 export function pageLimit(limit: number | undefined): number {
@@ -26,23 +26,32 @@ export function pageLimit(limit: number | undefined): number {
  */
 export class RedisLogFollower implements Subscription {
   readonly done: Promise<void>;
-  private readonly conn: Redis;
-  private closing = false;
+  readonly close: () => Promise<void>;
   private current: string;
 
   constructor(
     redis: Redis,
-    private readonly key: string,
+    key: string,
     options: SubscribeAllOptions,
-    private readonly handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
-    private readonly logger: Logger,
+    handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
+    logger: Logger,
   ) {
     this.current = RedisLogFollower.checkPosition(options.after);
     const batch = options.batchSize ?? 500;
-    this.conn = redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
-    this.conn.on('error', () => {}); // reported by the loop below
-    this.done = this.loop(batch);
-    this.done.catch(() => {}); // the owner observes `done`; never an unhandled rejection
+    const conn = redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
+    conn.on('error', () => {}); // reported by the loop
+    const loop = readLoop<StreamEntry>({
+      what: 'global log read',
+      logger,
+      read: () => readAfter(conn, key, this.current, batch, BLOCK_MS),
+      handle: async (entries) => {
+        await handler(entries.map(decodeLogEntry));
+        this.current = entries.at(-1)![0];
+      },
+      interrupt: () => conn.disconnect(),
+    });
+    this.done = loop.done;
+    this.close = loop.close;
   }
 
   /** Validates a Redis global position (`<ms>-<seq>`, or `0` for the start). */
@@ -60,54 +69,5 @@ export class RedisLogFollower implements Subscription {
 
   get position(): string {
     return this.current === '0-0' ? START : this.current;
-  }
-
-  async close(): Promise<void> {
-    if (!this.closing) {
-      this.closing = true;
-      this.conn.disconnect();
-    }
-    await this.done.catch(() => {});
-  }
-
-  private async loop(batch: number): Promise<void> {
-    try {
-      await this.follow(batch);
-    } finally {
-      this.closing = true;
-      this.conn.disconnect();
-    }
-  }
-
-  private async follow(batch: number): Promise<void> {
-    let backoff = 100;
-    while (!this.closing) {
-      let reply: [string, StreamEntry[]][] | null;
-      try {
-        reply = (await this.conn.xread(
-          'COUNT',
-          batch,
-          'BLOCK',
-          BLOCK_MS,
-          'STREAMS',
-          this.key,
-          this.current,
-        )) as [string, StreamEntry[]][] | null;
-        backoff = 100;
-      } catch (error) {
-        if (this.closing) break;
-        this.logger.warn('global log read failed; retrying', {
-          error: String(error),
-          retryInMs: backoff,
-        });
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-        continue;
-      }
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0 || this.closing) continue;
-      await this.handler(entries.map(decodeLogEntry));
-      this.current = entries.at(-1)![0];
-    }
   }
 }

@@ -4,6 +4,8 @@
  * batch with its fence, the others stand by and try the lease every third of its TTL. A leader
  * that loses its lease, or whose commit is refused, stops and stands by again.
  */
+
+import { closeOnce } from '../events/close-once.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore, Subscription } from '../events/event-store.js';
 import type { Logger } from '../log.js';
@@ -61,12 +63,12 @@ export class Projector {
   }
 
   /** Stops following, gives the lease up, and resolves once nothing runs. */
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     this.closing = true;
     this.wake();
     await this.subscription?.close();
     await this.loop;
-  }
+  });
 
   private async run(): Promise<void> {
     const { store, leaseTtlMs, owner, logger } = this.options;

@@ -3,6 +3,8 @@
  * tail of the notifications stream, the writer's in-order fast path, replay-to-live hand-over for
  * resuming sessions, one shared heartbeat, and the epoch that makes lost data visible.
  */
+
+import { closeOnce } from '../events/close-once.js';
 import type { WrittenNotification } from '../events/envelope.js';
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { Logger } from '../log.js';
@@ -51,10 +53,10 @@ export class Hub {
     return sseId(this.epoch, this.delivered);
   }
 
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     for (const t of this.timers) clearInterval(t);
     await this.tail?.close();
-  }
+  });
 
   /**
    * The writer's fast path: notifications this instance just appended go to its sessions at once,

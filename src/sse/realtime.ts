@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { IDENTIFIER } from '../domain/identifier.js';
 import { validationErrorFromZod } from '../error-codes.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { closeOnce } from '../events/close-once.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../rpc/method.js';
 import type { Admission } from './admission.js';
@@ -221,7 +222,7 @@ export class Realtime {
   }
 
   /** Closes every session with a jittered retry so clients spread over the other instances. */
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     this.closing = true;
     clearInterval(this.presenceTimer);
     const { hub, directory, serverId, retryMs } = this.options;
@@ -229,7 +230,7 @@ export class Realtime {
     await hub.close();
     await directory.clearPresence(serverId).catch(() => {});
     await directory.close();
-  }
+  });
 
   private async reload(sessionId: string): Promise<void> {
     const held = [...this.options.hub.sessions].filter((s) => s.sessionId === sessionId);

@@ -4,7 +4,8 @@ import type { Json } from '../events/envelope.js';
 import { isJsonObject } from '../events/json.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyString } from '../events/lua-script.js';
-import { fieldMap, type StreamEntry } from '../events/redis-entries.js';
+import { readLoop } from '../events/read-loop.js';
+import { fieldMap, readAfter, type StreamEntry } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
 import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
 
@@ -93,47 +94,36 @@ export class RedisNotificationLog implements NotificationLog {
     return entries.map(decodeNotification);
   }
 
+  /** The entries decoded; one that cannot be (written by no version of this code) is logged and skipped. */
+  private decodeAll(entries: readonly StreamEntry[]): NotificationEntry[] {
+    const decoded: NotificationEntry[] = [];
+    for (const entry of entries) {
+      try {
+        decoded.push(decodeNotification(entry));
+      } catch (error) {
+        this.logger.error('skipping an undecodable notification', {
+          id: entry[0],
+          error: String(error),
+        });
+      }
+    }
+    return decoded;
+  }
+
   follow(after: string, handler: (entries: readonly NotificationEntry[]) => void): Tail {
     const conn = this.redis.duplicate({ maxRetriesPerRequest: null });
     conn.on('error', () => {}); // reported by the loop
-    let closing = false;
     let cursor = after;
-    const loop = async () => {
-      let backoff = 100;
-      while (!closing) {
-        try {
-          const reply = (await conn.xread(
-            'COUNT',
-            BATCH,
-            'BLOCK',
-            BLOCK_MS,
-            'STREAMS',
-            this.keys.notify,
-            cursor,
-          )) as [string, StreamEntry[]][] | null;
-          backoff = 100;
-          const entries = reply?.[0]?.[1] ?? [];
-          if (entries.length === 0 || closing) continue;
-          cursor = entries.at(-1)![0];
-          handler(entries.map(decodeNotification));
-        } catch (error) {
-          if (closing) break;
-          this.logger.warn('notifications tail read failed; retrying from its own last id', {
-            error: String(error),
-            retryInMs: backoff,
-          });
-          await new Promise((resolve) => setTimeout(resolve, backoff));
-          backoff = Math.min(backoff * 2, 5000);
-        }
-      }
-    };
-    const done = loop();
-    return {
-      close: async () => {
-        closing = true;
-        conn.disconnect();
-        await done;
+    const loop = readLoop<StreamEntry>({
+      what: 'notifications tail read (retried from its own last id)',
+      logger: this.logger,
+      read: () => readAfter(conn, this.keys.notify, cursor, BATCH, BLOCK_MS),
+      handle: (entries) => {
+        cursor = entries.at(-1)![0];
+        handler(this.decodeAll(entries));
       },
-    };
+      interrupt: () => conn.disconnect(),
+    });
+    return { close: loop.close };
   }
 }

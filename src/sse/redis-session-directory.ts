@@ -1,5 +1,6 @@
 /** The session directory in Redis: a hash per session, a zset per user, one pub/sub channel. */
 import type { Redis } from 'ioredis';
+import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
 import {
@@ -102,7 +103,7 @@ export class RedisSessionDirectory implements SessionDirectory {
     return found.sort((a, b) => (a.serverId < b.serverId ? -1 : 1));
   }
 
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     this.subscriber?.disconnect();
-  }
+  });
 }

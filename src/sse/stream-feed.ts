@@ -7,6 +7,7 @@
  * unsent bytes; a client that goes away ends its backlog read at once.
  */
 import type { ServerResponse } from 'node:http';
+import { closeOnce } from '../events/close-once.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore, Subscription } from '../events/event-store.js';
 import type { Logger } from '../log.js';
@@ -116,12 +117,12 @@ export class StreamFeed {
     session.goLive();
   }
 
-  async close(): Promise<void> {
+  readonly close = closeOnce(async (): Promise<void> => {
     this.closing = true;
     clearInterval(this.heartbeat);
     for (const set of this.sessions.values()) for (const s of set) s.res.end();
     await this.follower?.close();
-  }
+  });
 
   private ensureFollowing(): Promise<void> {
     this.starting ??= (async () => {
