@@ -5,7 +5,8 @@
 export * from './envelope.js';
 export * from './event-store.js';
 export { type Keys, keysFor } from './keys.js';
-export { MemoryEventStore, type StoredNotification } from './memory-event-store.js';
+export { MemoryEventStore } from './memory-event-store.js';
+export { MemoryNotifications, type StoredNotification } from './memory-notifications.js';
 export {
   type AnswerRecord,
   answerErrorOf,

@@ -16,21 +16,15 @@ import {
   type Subscription,
 } from './event-store.js';
 import { MemoryJobs } from './memory-jobs.js';
+import { MemoryNotifications } from './memory-notifications.js';
 import {
   assertIdempotencyKey,
   assertStreamId,
-  type PreparedNotification,
   prepareAppend,
   queueFull,
   type StoreSettings,
 } from './prepare-append.js';
 import { pageLimit } from './redis-log-follower.js';
-
-/** A notification as the memory store keeps it (the fields of a `{sc}:notify` entry). */
-export interface StoredNotification extends PreparedNotification {
-  readonly id: string;
-  readonly serverId: string;
-}
 
 /**
  * In-process `EventStore` with the same semantics as the Redis one: the embedded default of
@@ -44,17 +38,14 @@ export class MemoryEventStore implements EventStore {
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly log: RecordedEvent[] = [];
   private readonly outcomes = new Map<string, { outcome: Outcome; expiresAt: number }>();
-  private readonly notifications: StoredNotification[] = [];
-  private notificationSeq = 0;
-  private notificationsTrimmed = false;
-  /** Emits `notification` for each notification written (the memory twin of a tail on `{sc}:notify`). */
-  readonly notified = new EventEmitter();
+  /** The notifications written with the events (what `{sc}:notify` holds in Redis). */
+  readonly notifications: MemoryNotifications;
   private readonly appended = new EventEmitter();
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(private readonly settings: StoreSettings) {
     this.appended.setMaxListeners(0);
-    this.notified.setMaxListeners(0);
+    this.notifications = new MemoryNotifications(settings.notifyRetention);
     this.replies.setMaxListeners(0); // one listener per command waiting for its reply
   }
 
@@ -95,7 +86,7 @@ export class MemoryEventStore implements EventStore {
     stream.push(...recorded);
     this.streams.set(streamId, stream);
     this.log.push(...recorded);
-    const written = p.notifications.map((n) => this.writeNotification(n));
+    const written = p.notifications.map((n) => this.notifications.write(n, this.settings.serverId));
     if (p.job) this.jobs.push(p.job);
     const appended = {
       kind: 'appended' as const,
@@ -217,53 +208,18 @@ export class MemoryEventStore implements EventStore {
     return subscription;
   }
 
-  /** Notifications after `afterId` (exclusive), oldest first: what `{sc}:notify` holds. */
-  readNotifications(afterId = '0-0'): readonly StoredNotification[] {
-    const after = Number(afterId.split('-')[1] ?? 0);
-    return this.notifications.filter((n) => Number(n.id.split('-')[1]) > after);
-  }
-
-  /** The newest notification id and the newest one trimmed away, as `XINFO STREAM` tells them. */
-  notificationRetention(): { newest: string; oldest?: string; trimmed: boolean } {
-    const oldest = this.notifications[0]?.id;
-    return {
-      newest: `0-${this.notificationSeq}`,
-      ...(oldest ? { oldest } : {}),
-      trimmed: this.notificationsTrimmed,
-    };
-  }
-
-  /** Forgets a key's outcome (a redriven dead command), as the redrive script's DEL does. */
-  forget(idempotencyKey: string): void {
-    this.outcomes.delete(idempotencyKey);
-  }
-
   /** How much the store holds: what `{sc}:*` keys would hold in Redis. */
   stats(): { streams: number; events: number; outcomes: number; notifications: number } {
     return {
       streams: this.streams.size,
       events: this.log.length,
       outcomes: this.outcomes.size,
-      notifications: this.notifications.length,
+      notifications: this.notifications.size,
     };
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
-  }
-
-  private writeNotification(n: PreparedNotification): WrittenNotification {
-    const prevId = `0-${this.notificationSeq}`;
-    this.notificationSeq += 1;
-    const id = `0-${this.notificationSeq}`;
-    const stored = { ...n, id, serverId: this.settings.serverId };
-    this.notifications.push(stored);
-    if (this.notifications.length > this.settings.notifyRetention) {
-      this.notifications.shift();
-      this.notificationsTrimmed = true;
-    }
-    queueMicrotask(() => this.notified.emit('notification', stored));
-    return { id, prevId };
   }
 
   private remember(key: string, outcome: Outcome, replyChannel: string): void {

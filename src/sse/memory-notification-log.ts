@@ -1,5 +1,5 @@
 import type { Json } from '../events/envelope.js';
-import type { MemoryEventStore, StoredNotification } from '../events/memory-event-store.js';
+import type { MemoryNotifications, StoredNotification } from '../events/memory-notifications.js';
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
 
@@ -19,7 +19,7 @@ function entryOf(n: StoredNotification): NotificationEntry {
 export class MemoryNotificationLog implements NotificationLog {
   private readonly epochId = Date.now().toString(36);
 
-  constructor(private readonly store: MemoryEventStore) {}
+  constructor(private readonly stream: MemoryNotifications) {}
 
   async epoch(): Promise<string> {
     return this.epochId;
@@ -30,12 +30,12 @@ export class MemoryNotificationLog implements NotificationLog {
   }
 
   async retention(): Promise<Retention> {
-    return this.store.notificationRetention();
+    return this.stream.retentionState();
   }
 
   async range(after: string, until: string, count: number): Promise<NotificationEntry[]> {
-    return this.store
-      .readNotifications(after)
+    return this.stream
+      .after(after)
       .filter((n) => compareStreamIds(n.id, until) <= 0)
       .slice(0, count)
       .map(entryOf);
@@ -44,16 +44,16 @@ export class MemoryNotificationLog implements NotificationLog {
   follow(after: string, handler: (entries: readonly NotificationEntry[]) => void): Tail {
     let cursor = after;
     const deliver = () => {
-      const fresh = this.store.readNotifications(cursor);
+      const fresh = this.stream.after(cursor);
       if (fresh.length === 0) return;
       cursor = fresh.at(-1)!.id;
       handler(fresh.map(entryOf));
     };
-    this.store.notified.on('notification', deliver);
+    this.stream.written.on('notification', deliver);
     queueMicrotask(deliver);
     return {
       close: async () => {
-        this.store.notified.off('notification', deliver);
+        this.stream.written.off('notification', deliver);
       },
     };
   }

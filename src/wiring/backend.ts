@@ -101,7 +101,7 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     store,
     bus,
     projections: new MemoryProjectionStore(() => store.stats().events),
-    notifications: new MemoryNotificationLog(store),
+    notifications: new MemoryNotificationLog(store.notifications),
     directory: new MemorySessionDirectory({
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),

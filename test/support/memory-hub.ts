@@ -10,7 +10,7 @@ import {
 export function memoryHub(): { store: MemoryEventStore; hub: Hub } {
   const store = new MemoryEventStore({ ...DEFAULT_STORE_SETTINGS, serverId: 'test' });
   const hub = new Hub({
-    log: new MemoryNotificationLog(store),
+    log: new MemoryNotificationLog(store.notifications),
     serverId: 'test',
     heartbeatMs: 60_000,
     logger: silentLogger,

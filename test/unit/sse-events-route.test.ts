@@ -139,9 +139,7 @@ describe('GET /events: session records after admission, sessions per user', () =
     );
     const big = await s.open(`userId=ash&sessionId=big&topics=${topics}`);
     expect(big.status).to.equal(400);
-    expect(JSON.parse(big.text).message).to.match(
-      /bytes of topics and filters, at most 8192/,
-    );
+    expect(JSON.parse(big.text).message).to.match(/bytes of topics and filters, at most 8192/);
     expect(await s.directory.get('big')).to.equal(undefined);
   });
 });
