@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConcurrencyError, ValidationError } from '../errors.js';
-import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
+import type { NewEvent, RecordedEvent } from './envelope.js';
 import {
   type AppendOptions,
   type AppendResult,
