@@ -4,7 +4,10 @@
  * — once the start-up checks pass — the command worker, deployment jobs and projectors. SIGTERM
  * and SIGINT stop everything in DESIGN.md §7's order.
  */
+import { pathToFileURL } from 'node:url';
 import { type Config, loadConfig } from './config.js';
+import { COMMANDS } from './domain/catalogue.js';
+import type { AnyCommandDefinition } from './domain/command-definition.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
@@ -27,7 +30,8 @@ function configOrExit(): Config {
   }
 }
 
-async function main(): Promise<void> {
+/** Runs an instance serving `commands` (the catalogue; tests add toy commands to it). */
+export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
   const backend = openBackend(config, logger);
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
   let work: CommandWork | undefined;
   let projectors: Projector[] = [];
   const http = serveHttp({
+    commands,
     config,
     backend,
     realtime,
@@ -90,8 +95,9 @@ async function main(): Promise<void> {
   if (!(await ops.passStartupChecks(starting.signal)) || ops.shutdown.started) return;
   await realtime.realtime.start();
   ops.logWatch.start();
-  work = await serveCommands(config, backend, realtime.store, ops.metrics, logger);
+  work = await serveCommands(commands, config, backend, realtime.store, ops.metrics, logger);
   projectors = projections.start();
 }
 
-await main();
+// run when started as a program (`npm start`), not when imported
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -16,10 +16,16 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts an instance with `env` on a free port (unless `env.PORT` is given). */
-export async function startApp(env: Record<string, string | undefined>): Promise<AppProcess> {
+/**
+ * Starts an instance with `env` on a free port (unless `env.PORT` is given); `entry` is the
+ * program (default `src/main.ts`; tests start one with toy commands added to the catalogue).
+ */
+export async function startApp(
+  env: Record<string, string | undefined>,
+  entry = 'src/main.ts',
+): Promise<AppProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -8,7 +8,7 @@ import { CommandRuntime } from '../commands/runtime.js';
 import type { Config } from '../config.js';
 import { processManagerFor } from '../deployments/index.js';
 import type { JobConsumer } from '../deployments/job-queue.js';
-import { COMMANDS } from '../domain/catalogue.js';
+import type { AnyCommandDefinition } from '../domain/command-definition.js';
 import type { EventStore } from '../events/event-store.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -23,8 +23,12 @@ export interface CommandWork {
   readonly jobs: JobConsumer;
 }
 
-/** Starts handling commands and deployment jobs; `store` is the realtime fast path's. */
+/**
+ * Starts handling `commands` (the catalogue) and deployment jobs; `store` is the realtime fast
+ * path's.
+ */
 export async function serveCommands(
+  commands: readonly AnyCommandDefinition[],
   config: Config,
   backend: Backend,
   store: EventStore,
@@ -32,7 +36,7 @@ export async function serveCommands(
   logger: Logger,
 ): Promise<CommandWork> {
   const runtime = new CommandRuntime(store, { observe: meterCommands(metrics) });
-  const handlers = catalogueHandlers(COMMANDS, {
+  const handlers = catalogueHandlers(commands, {
     store,
     ports: commandPorts(store, backend.secrets),
     settings: { trainerSpeed: config.TRAINER_SPEED, deployMaxQueued: config.DEPLOY_MAX_QUEUED },

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config.js';
 import { SecretBox } from '../connections/secret-box.js';
-import { COMMANDS } from '../domain/catalogue.js';
+import type { AnyCommandDefinition } from '../domain/command-definition.js';
 import { createApp } from '../http/app.js';
 import { authenticate, callerIdentifier } from '../http/auth.js';
 import { corsWarnings } from '../http/cors.js';
@@ -34,6 +34,8 @@ import type { RealtimeParts } from './realtime.js';
 
 /** What the HTTP surface serves. */
 export interface HttpParts {
+  /** The commands served (the catalogue). */
+  readonly commands: readonly AnyCommandDefinition[];
   readonly config: Config;
   readonly backend: Backend;
   readonly realtime: RealtimeParts;
@@ -67,7 +69,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     backlog: () => backend.backlog(),
     realtime: realtime.realtime,
     secretBox,
-    catalogue: COMMANDS,
+    catalogue: parts.commands,
   };
   const authOptions = {
     mode: config.AUTH_MODE,
@@ -101,7 +103,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     metrics: metricsRoute(parts.metrics),
     rest: [
       commandRoutes({
-        commands: COMMANDS,
+        commands: parts.commands,
         sender: senderOf(services),
         authenticate: restAuth,
         logger,
