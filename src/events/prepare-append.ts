@@ -134,6 +134,27 @@ function prepareJob(
   return found.length ? undefined : { ...job, data: JSON.stringify(job.data), meta };
 }
 
+/**
+ * `value` as JSON text, or '' with the issues found: what would not survive a JSON round trip,
+ * or a text larger than its limit (`[setting name, bytes]`).
+ */
+function serialised(
+  value: unknown,
+  path: string,
+  [setting, maxBytes]: readonly [string, number],
+  issues: Issue[],
+): string {
+  const found = jsonIssues(value, path);
+  issues.push(...found);
+  if (found.length > 0) return '';
+  const text = JSON.stringify(value);
+  const size = byteLength(text);
+  if (size > maxBytes) {
+    issues.push({ path, message: `is ${size} bytes, more than ${setting} (${maxBytes})` });
+  }
+  return text;
+}
+
 /** Checks a stream id (SPEC.md §4), throwing `ValidationError`. */
 export function assertStreamId(streamId: unknown): asserts streamId is string {
   if (typeof streamId !== 'string' || !STREAM_ID_PATTERN.test(streamId)) {
@@ -182,18 +203,10 @@ export function prepareAppend(
   const notifications = (options.notifications ?? []).map((n, i) =>
     prepareNotification(settings, n, `notifications[${i}]`, issues),
   );
-  let resultJson = '';
-  if (options.result !== undefined) {
-    const found = jsonIssues(options.result, 'result');
-    issues.push(...found);
-    if (found.length === 0) resultJson = JSON.stringify(options.result);
-    if (byteLength(resultJson) > settings.maxEventBytes) {
-      issues.push({
-        path: 'result',
-        message: `larger than MAX_EVENT_BYTES (${settings.maxEventBytes})`,
-      });
-    }
-  }
+  const resultJson =
+    options.result === undefined
+      ? ''
+      : serialised(options.result, 'result', ['MAX_EVENT_BYTES', settings.maxEventBytes], issues);
   if (
     options.replyChannel !== undefined &&
     (typeof options.replyChannel !== 'string' || !options.replyChannel)
@@ -280,16 +293,8 @@ function prepareEvent(
   if (event.data === undefined) {
     issues.push({ path: `${path}.data`, message: 'is required (use null for no data)' });
   } else {
-    const found = jsonIssues(event.data, `${path}.data`);
-    issues.push(...found);
-    if (found.length === 0) data = JSON.stringify(event.data);
-  }
-  const size = byteLength(data);
-  if (size > settings.maxEventBytes) {
-    issues.push({
-      path: `${path}.data`,
-      message: `is ${size} bytes, more than MAX_EVENT_BYTES (${settings.maxEventBytes})`,
-    });
+    const limit = ['MAX_EVENT_BYTES', settings.maxEventBytes] as const;
+    data = serialised(event.data, `${path}.data`, limit, issues);
   }
   const own = metadataIssues(event.metadata, `${path}.metadata`, issues);
   const meta: EventMetadata = {
@@ -337,16 +342,8 @@ function prepareNotification(
   if (!isJsonObject(n.params))
     issues.push({ path: `${path}.params`, message: 'must be an object' });
   else {
-    const found = jsonIssues(n.params, `${path}.params`);
-    issues.push(...found);
-    if (found.length === 0) params = JSON.stringify(n.params);
-  }
-  const size = byteLength(params);
-  if (size > settings.maxNotificationBytes) {
-    issues.push({
-      path: `${path}.params`,
-      message: `is ${size} bytes, more than MAX_NOTIFICATION_BYTES (${settings.maxNotificationBytes})`,
-    });
+    const limit = ['MAX_NOTIFICATION_BYTES', settings.maxNotificationBytes] as const;
+    params = serialised(n.params, `${path}.params`, limit, issues);
   }
   const ids = Array.isArray(n.targetIds) ? n.targetIds : [];
   if (!Array.isArray(n.targetIds))
