@@ -27,9 +27,22 @@ export interface RpcClientOptions {
   readonly fetch?: typeof fetch;
 }
 
-interface RpcResponse {
-  readonly result?: unknown;
-  readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
+type RpcResponse =
+  | { readonly result: unknown }
+  | {
+      readonly error: { readonly code: number; readonly message: string; readonly data?: unknown };
+    };
+
+/** A JSON-RPC 2.0 response, checked (the body is the server's, read back from the wire). */
+function responseOf(body: unknown): RpcResponse | undefined {
+  if (typeof body !== 'object' || body === null || !('jsonrpc' in body)) return undefined;
+  if ('result' in body) return { result: body.result };
+  if (!('error' in body) || typeof body.error !== 'object' || body.error === null) return undefined;
+  const { error } = body;
+  const code = 'code' in error ? error.code : undefined;
+  const message = 'message' in error ? error.message : undefined;
+  if (typeof code !== 'number' || typeof message !== 'string') return undefined;
+  return { error: { code, message, ...('data' in error ? { data: error.data } : {}) } };
 }
 
 /** Calls JSON-RPC methods on one instance. */
@@ -51,10 +64,13 @@ export class RpcClient {
       ...(signal ? { signal } : {}),
     });
     const text = await response.text();
-    let body: RpcResponse;
+    let body: RpcResponse | undefined;
     try {
-      body = JSON.parse(text) as RpcResponse;
+      body = responseOf(JSON.parse(text));
     } catch {
+      body = undefined;
+    }
+    if (!body) {
       throw new RpcCallError(
         -32603,
         `HTTP ${response.status} without a JSON-RPC body: ${text.slice(0, 200)}`,
@@ -62,8 +78,11 @@ export class RpcClient {
         response.status,
       );
     }
-    if (body.error)
-      throw new RpcCallError(body.error.code, body.error.message, body.error.data, response.status);
+    if ('error' in body) {
+      const { code, message, data } = body.error;
+      throw new RpcCallError(code, message, data, response.status);
+    }
+    // the caller names the answer's type (rpc.discover documents it); the client does not check it
     return body.result as T;
   }
 }

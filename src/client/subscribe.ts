@@ -71,6 +71,30 @@ export const SERVER_METHODS = [
   'deployment.failed',
 ] as const;
 
+/** The `params` of a frame's JSON-RPC notification (undefined when it has none). */
+function paramsOf(data: string): unknown {
+  const frame: unknown = JSON.parse(data);
+  return typeof frame === 'object' && frame !== null && 'params' in frame
+    ? frame.params
+    : undefined;
+}
+
+/** `session.opened`'s params, checked. */
+function sessionInfoOf(params: unknown): SessionInfo | undefined {
+  if (typeof params !== 'object' || params === null) return undefined;
+  if (!('sessionId' in params) || typeof params.sessionId !== 'string') return undefined;
+  if (!('serverId' in params) || typeof params.serverId !== 'string') return undefined;
+  const resumedFrom =
+    'resumedFrom' in params && typeof params.resumedFrom === 'string' ? params.resumedFrom : null;
+  return { sessionId: params.sessionId, serverId: params.serverId, resumedFrom };
+}
+
+/** `stream.reset`'s reason (`retention` or `epoch`). */
+function resetReasonOf(params: unknown): string {
+  if (typeof params !== 'object' || params === null || !('reason' in params)) return 'unknown';
+  return String(params.reason);
+}
+
 /** True when SSE id `a` (`<epoch>:<entry>`) is the same as or before `b` in the same epoch. */
 function seen(id: string, last: string | undefined): boolean {
   if (!last) return false;
@@ -126,14 +150,15 @@ export function subscribe(options: SubscribeOptions): ClientSubscription {
     const onFrame = (method: string) => (event: { data: string; lastEventId: string }) => {
       const id = event.lastEventId;
       if (method === 'session.opened') {
-        options.onOpen?.((JSON.parse(event.data) as { params: SessionInfo }).params);
+        const opened = sessionInfoOf(paramsOf(event.data));
+        if (opened) options.onOpen?.(opened);
         return;
       }
       if (method !== 'stream.reset' && id && seen(id, last)) return; // a duplicate after a resume
       if (id) last = id;
       if (method === 'ping') return;
-      const { params } = JSON.parse(event.data) as { params: unknown };
-      if (method === 'stream.reset') options.onReset?.((params as { reason: string }).reason);
+      const params = paramsOf(event.data);
+      if (method === 'stream.reset') options.onReset?.(resetReasonOf(params));
       else options.onNotification(method, params, id);
     };
     const names = new Set([

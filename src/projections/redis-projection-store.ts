@@ -44,7 +44,10 @@ function encodeWrites(writes: readonly ReadModelWrite[]): string {
 
 function decodeDoc(flat: readonly string[]): ReadModelDoc {
   const doc: ReadModelDoc = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) doc[flat[i]!] = JSON.parse(flat[i + 1]!) as Json;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const value: Json = JSON.parse(flat[i + 1]!); // written by the commit script as JSON
+    doc[flat[i]!] = value;
+  }
   return doc;
 }
 

@@ -27,7 +27,8 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<Body
   }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return { ok: true, value: JSON.parse(text) as unknown };
+    const value: unknown = JSON.parse(text);
+    return { ok: true, value };
   } catch {
     return { ok: false, status: 200, error: parseError() };
   }

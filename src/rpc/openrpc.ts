@@ -121,7 +121,8 @@ function relinked(schema: JsonSchema): JsonSchema {
     /"#\/(?:definitions|\$defs)\//g,
     '"#/components/schemas/',
   );
-  return JSON.parse(text) as JsonSchema;
+  const relinkedSchema: JsonSchema = JSON.parse(text); // our own schema, with its refs renamed
+  return relinkedSchema;
 }
 
 const documentSchema = z

@@ -1,13 +1,22 @@
 import type { Json } from '../events/envelope.js';
+import { isJsonObject } from '../events/json.js';
 import type { MemoryNotifications, StoredNotification } from '../events/memory-notifications.js';
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
+
+/** Stored params: a JSON object, as the append wrote it. */
+function paramsOf(text: string): { readonly [k: string]: Json } {
+  const params: unknown = JSON.parse(text);
+  if (!isJsonObject(params))
+    throw new Error('a stored notification has params that are not an object');
+  return params;
+}
 
 function entryOf(n: StoredNotification): NotificationEntry {
   return {
     id: n.id,
     method: n.method,
-    params: JSON.parse(n.params) as { [k: string]: Json },
+    params: paramsOf(n.params),
     target: n.target,
     targetIds: n.targetIds ? n.targetIds.split(',') : [],
     topic: n.topic,

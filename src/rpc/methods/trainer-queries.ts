@@ -23,8 +23,6 @@ const trainerView = z
   })
   .meta({ id: 'Trainer' });
 
-type TrainerView = z.output<typeof trainerView>;
-
 /** A position handed out by this server (`<ms>-<seq>` on Redis, a count on the memory store). */
 const position = z
   .string()
@@ -54,7 +52,7 @@ export function trainerQueryMethods(services: RpcServices): RpcMethod[] {
         }
         const doc = await readModels.get(projection, p.trainerId, p.minPosition);
         if (!doc) throw new NotFoundError('trainer', p.trainerId);
-        return doc as unknown as TrainerView;
+        return trainerView.parse(doc);
       },
     }),
     defineMethod({
@@ -78,7 +76,7 @@ export function trainerQueryMethods(services: RpcServices): RpcMethod[] {
           limit: p.limit,
           ...(p.cursor ? { after: p.cursor } : {}),
         });
-        const trainers = page.docs.map(({ id: _id, ...doc }) => doc as unknown as TrainerView);
+        const trainers = page.docs.map(({ id: _id, ...doc }) => trainerView.parse(doc));
         return { trainers, nextCursor: page.nextCursor ?? null };
       },
     }),
