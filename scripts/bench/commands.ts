@@ -13,7 +13,9 @@ import { type AppProcess, startApp } from '../lib/app-process.js';
 import { startRedisServer } from '../lib/redis-server.js';
 import {
   alternate,
+  cpuMeter,
   environment,
+  processesCpuMeter,
   progress,
   type Round,
   redisVersion,
@@ -63,6 +65,8 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
   });
   await bus.start();
   try {
+    const cpu = await cpuMeter(redis);
+    const workersCpu = processesCpuMeter(instances.map((p) => p.pid));
     let next = 0;
     let failed = 0;
     const started = performance.now();
@@ -94,7 +98,8 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
         `work not done: ${failed} failed, ${events} events, ${notifications} notifications for ${total} commands`,
       );
     }
-    return { rate: total / seconds };
+    const cpuUs = { ...(await cpu.per(total)), workers: workersCpu.per(total) };
+    return { rate: total / seconds, cpuUs };
   } finally {
     await bus.close();
     redis.disconnect();
@@ -102,7 +107,7 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
   }
 }
 
-function startBullWorker(url: string, queue: string): Promise<() => void> {
+function startBullWorker(url: string, queue: string): Promise<{ stop(): void; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -119,7 +124,9 @@ function startBullWorker(url: string, queue: string): Promise<() => void> {
       },
     );
     child.stdout.on('data', (chunk) => {
-      if (String(chunk).includes('ready')) resolve(() => child.kill('SIGKILL'));
+      if (String(chunk).includes('ready')) {
+        resolve({ stop: () => child.kill('SIGKILL'), pid: child.pid ?? 0 });
+      }
     });
     child.once('exit', (code) => reject(new Error(`bullmq worker exited with ${code}`)));
   });
@@ -129,10 +136,13 @@ async function bullRound(url: string, round: number, total: number): Promise<Rou
   const name = `bench${round}`;
   const { hostname, port } = new URL(url);
   const queue = new Queue(name, { connection: { host: hostname, port: Number(port) } });
-  const stops = await Promise.all(
+  const workers = await Promise.all(
     Array.from({ length: WORKERS }, () => startBullWorker(url, name)),
   );
+  const meter = new Redis(url);
   try {
+    const cpu = await cpuMeter(meter);
+    const workersCpu = processesCpuMeter(workers.map((w) => w.pid));
     const started = performance.now();
     for (let i = 0; i < total; i += 1000) {
       await queue.addBulk(
@@ -148,9 +158,11 @@ async function bullRound(url: string, round: number, total: number): Promise<Rou
       if ((counts.completed ?? 0) >= total) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { rate: total / ((performance.now() - started) / 1000) };
+    const rate = total / ((performance.now() - started) / 1000);
+    return { rate, cpuUs: { ...(await cpu.per(total)), workers: workersCpu.per(total) } };
   } finally {
-    for (const stop of stops) stop();
+    meter.disconnect();
+    for (const worker of workers) worker.stop();
     await queue.close();
   }
 }

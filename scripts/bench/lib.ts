@@ -28,6 +28,26 @@ export interface Round {
 export interface CpuPerOp {
   readonly node: number;
   readonly redis: number;
+  /** Of the benchmark's worker processes together (commands: the instances, or BullMQ's). */
+  readonly workers?: number;
+}
+
+/** CPU time (user + system) a process used so far, in microseconds (from /proc; Linux). */
+export function processCpuUs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // after "pid (comm) ": state is field 3, utime 14 and stime 15 (1-based), in clock ticks
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU microseconds the processes `pids` use per operation over a stretch of work. */
+export function processesCpuMeter(pids: readonly number[]): { per(ops: number): number } {
+  const total = () => pids.reduce((sum, pid) => sum + processCpuUs(pid), 0);
+  const start = total();
+  return { per: (ops) => Math.round(((total() - start) / ops) * 10) / 10 };
 }
 
 /** Measures CPU time of this process and of a private redis-server over some operations. */
@@ -208,6 +228,9 @@ export function summarise(rounds: readonly Round[]): {
           cpuUs: {
             node: round1(median(cpu.map((c) => c.node))),
             redis: round1(median(cpu.map((c) => c.redis))),
+            ...(cpu.every((c) => c.workers !== undefined)
+              ? { workers: round1(median(cpu.map((c) => c.workers ?? 0))) }
+              : {}),
           },
         }
       : {}),
@@ -352,7 +375,9 @@ function latency(r: LatencyFigures): string {
 }
 
 function cpuText(r: Round): string {
-  return r.cpuUs ? `  cpu µs/op node ${r.cpuUs.node} redis ${r.cpuUs.redis}` : '';
+  if (!r.cpuUs) return '';
+  const workers = r.cpuUs.workers === undefined ? '' : ` workers ${r.cpuUs.workers}`;
+  return `  cpu µs/op node ${r.cpuUs.node} redis ${r.cpuUs.redis}${workers}`;
 }
 
 function round1(n: number): number {
