@@ -98,6 +98,7 @@ const schema = z
     RPC_MAX_BATCH: int(1, 100),
     RPC_MAX_BODY_BYTES: int(1024, 1048576),
     COMMAND_BACKLOG_MAX: int(1, 10000),
+    COMMAND_BATCH_MAX: int(1, 64),
     COMMAND_HANDLER_DEADLINE_MS: int(100, 30000),
     LEASE_TTL_MS: int(100, 10000),
     PRESENCE_TTL_MS: int(100, 30000),
@@ -106,7 +107,10 @@ const schema = z
     TRAINER_SPEED: z.coerce.number().positive().finite().default(5),
     STREAMCAST_FAULT: z
       .string()
-      .regex(FAULT_SETTING, 'must look like exit-after-append:0.05 (or add ,no-dedup)')
+      .regex(
+        FAULT_SETTING,
+        'must look like exit-before-commit:0.05, stall-before-commit:0.05 or no-dedup (comma list)',
+      )
       .optional(),
   })
   .strict();

@@ -57,12 +57,29 @@ export type CommandStatus =
  */
 export type CommandHandler = (command: CommandEnvelope) => Promise<Decision>;
 
+/** An entry a worker read: its id in the stream, the command, and how often it was delivered. */
+export interface EntryToProcess {
+  readonly entryId: string;
+  readonly command: CommandEnvelope;
+  readonly deliveries: number;
+}
+
+/**
+ * What became of an entry: done — acknowledged by the processor or to be by the worker, and
+ * `duplicate` when it had been handled before (a redelivery) — or failed.
+ */
+export type EntryResult =
+  | { readonly acknowledged: boolean; readonly duplicate?: boolean }
+  | { readonly error: unknown };
+
 /** What a worker does with the entries of its stream (commands, or deployment jobs). */
 export interface EntryProcessor {
-  /** Handles one entry until its outcome is recorded; throws a transient error to be retried. */
-  process(entry: CommandEnvelope): Promise<void>;
-  /** True when a redelivered entry was handled already: it is then only acknowledged. */
-  handled(entry: CommandEnvelope): Promise<boolean>;
+  /**
+   * Processes entries read together until each has its outcome: one promise per entry, settled
+   * as soon as that entry is done (a slow one does not hold the others' slots); a transient
+   * failure of one is its result (the worker retries it), never a rejection.
+   */
+  processBatch(entries: readonly EntryToProcess[]): readonly Promise<EntryResult>[];
   /** Told once an entry was dead-lettered after its attempts. */
   deadLettered?(entry: CommandEnvelope, attempts: number, lastError: string): Promise<void>;
 }

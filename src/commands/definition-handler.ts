@@ -95,11 +95,20 @@ export function definitionHandler<
     return entity;
   };
 
-  return async (envelope): Promise<Decision> => {
-    const command = decodeCommand(definition, envelope);
-    const streamId = definition.streamId(command);
-    const prepared = definition.prepare ? await definition.prepare(command, deps.ports) : undefined;
-    const entity = definition.unversioned ? initial() : await load(streamId);
+  /**
+   * The entity each decision in flight leaves behind, by stream: commands of one batch for the
+   * same stream are decided in order, each on the state the previous one produced (its commit is
+   * chained to theirs in the same script, so their expected versions line up).
+   */
+  const provisional = new Map<string, Promise<Entity<S> | undefined>>();
+
+  /** Decides on `entity` and returns the decision with the entity it leaves behind. */
+  const decideOn = (
+    command: Command<T, D>,
+    streamId: string,
+    prepared: X | undefined,
+    entity: Entity<S>,
+  ): { decision: Decision; after: Entity<S> } => {
     const expected = definition.clientExpectation?.(command);
     checkExpectation(expected, streamId, entity.version);
     const events = decider.decide(definition.command(command, prepared), entity.state);
@@ -113,7 +122,7 @@ export function definitionHandler<
       notifications.push(...(definition.notify?.(event, context, state) ?? []));
     });
     const job = definition.job?.(command, deps.settings);
-    return {
+    const decision: Decision = {
       kind: 'append',
       streamId,
       expectedVersion: definition.unversioned ? ANY : entity.version,
@@ -123,5 +132,37 @@ export function definitionHandler<
       result: definition.resultOf(command, events, state),
       ...(job ? { job } : {}),
     };
+    return { decision, after: { state, version: entity.version + events.length } };
+  };
+
+  return async (envelope): Promise<Decision> => {
+    const command = decodeCommand(definition, envelope);
+    const streamId = definition.streamId(command);
+    if (definition.unversioned) {
+      const prepared = definition.prepare
+        ? await definition.prepare(command, deps.ports)
+        : undefined;
+      return decideOn(command, streamId, prepared, initial()).decision;
+    }
+    const before = provisional.get(streamId);
+    let leave: (entity: Entity<S> | undefined) => void = () => {};
+    const left = new Promise<Entity<S> | undefined>((resolve) => {
+      leave = resolve;
+    });
+    provisional.set(streamId, left);
+    try {
+      const prepared = definition.prepare
+        ? await definition.prepare(command, deps.ports)
+        : undefined;
+      const entity = (before && (await before)) || (await load(streamId));
+      const { decision, after } = decideOn(command, streamId, prepared, entity);
+      leave(after);
+      return decision;
+    } catch (error) {
+      leave(undefined); // the next command of the stream loads it afresh
+      throw error;
+    } finally {
+      if (provisional.get(streamId) === left) provisional.delete(streamId);
+    }
   };
 }

@@ -176,7 +176,9 @@ export class MemoryCommandBus implements CommandBus {
   private async handle(processor: EntryProcessor, command: CommandEnvelope): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await processor.process(command);
+        const [settled] = processor.processBatch([{ entryId: '', command, deliveries: attempt }]);
+        const result = await settled;
+        if (!result || 'error' in result) throw result?.error;
         const outcome = await this.outcomeOf(keyOf(command));
         if (outcome) this.settle(keyOf(command), outcome);
         return;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { NotFoundError, OverloadedError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
-import type { Keys } from '../events/keys.js';
+import { COMMAND_GROUP, type Keys } from '../events/keys.js';
 import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events/lua-script.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
@@ -25,10 +25,13 @@ const enqueueScript = LuaScript.load(new URL('./lua/enqueue-command-3.lua', impo
 const redriveScript = LuaScript.load(new URL('./lua/redrive-command-4.lua', import.meta.url));
 
 /** The consumer group every instance's worker joins. */
-export const COMMAND_GROUP = 'handlers';
+export { COMMAND_GROUP } from '../events/keys.js';
 
 /** Settings of the Redis command bus. */
-export interface RedisCommandBusOptions extends Omit<WorkerOptions, 'group' | 'consumer'> {
+export interface RedisCommandBusOptions
+  extends Omit<WorkerOptions, 'group' | 'consumer' | 'batchMax'> {
+  /** COMMAND_BATCH_MAX: most commands read and committed together (default 64). */
+  readonly batchMax?: number;
   readonly serverId: string;
   /** COMMAND_TIMEOUT_MS: default wait of `send`. */
   readonly timeoutMs: number;
@@ -120,6 +123,7 @@ export class RedisCommandBus implements CommandBus {
       ...this.options,
       group: COMMAND_GROUP,
       consumer: this.options.serverId,
+      batchMax: this.options.batchMax ?? 64,
     });
     await worker.start();
     this.workers.add(worker);

@@ -2,7 +2,13 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
 import { type ReadLoop, readLoop } from '../events/read-loop.js';
 import type { Logger } from '../log.js';
-import type { CommandEnvelope, EntryProcessor, Worker } from './command-bus.js';
+import type {
+  CommandEnvelope,
+  EntryProcessor,
+  EntryResult,
+  EntryToProcess,
+  Worker,
+} from './command-bus.js';
 import { CommandGroup, type Entry } from './command-group.js';
 import { decodeEntry } from './entries.js';
 import type { FaultSwitch } from './fault.js';
@@ -16,8 +22,10 @@ export interface WorkerOptions {
   readonly group: string;
   /** This instance's consumer name: its SERVER_ID. */
   readonly consumer: string;
-  /** Handlers running at once; the worker reads no more than its free slots. */
+  /** Entries being handled at once; the worker reads no more than its free slots. */
   readonly concurrency: number;
+  /** Most entries read (and committed) together (COMMAND_BATCH_MAX; jobs: 1). */
+  readonly batchMax: number;
   /** COMMAND_CLAIM_IDLE_MS */
   readonly claimIdleMs: number;
   /** COMMAND_HANDLER_DEADLINE_MS */
@@ -40,8 +48,20 @@ export interface WorkerStats {
 }
 
 interface InFlight {
-  readonly commandId: string;
+  commandId: string;
   readonly startedAt: number;
+  /** Not renewed (the test-only stall: a paused process renews nothing). */
+  frozen: boolean;
+}
+
+/** A stand-in for an entry that cannot be decoded, so it can be dead-lettered. */
+function undecodable(entryId: string): CommandEnvelope {
+  return {
+    id: `undecodable-${entryId}`,
+    type: 'unknown',
+    data: null,
+    metadata: { commandId: '', userId: '', correlationId: '', timestamp: '' },
+  };
 }
 
 /**
@@ -65,6 +85,8 @@ export class RedisCommandWorker implements Worker {
   private closing: Promise<void> | undefined;
   private loop: ReadLoop | undefined;
   private grouped = false;
+  /** Batches frozen by the test-only stall fault right now. */
+  private stalling = 0;
   private slotFreed: () => void = () => {};
   private timers: NodeJS.Timeout[] = [];
   private claimCursor = '0-0'; // XPENDING scan position, so skipped entries do not hide later ones
@@ -90,9 +112,7 @@ export class RedisCommandWorker implements Worker {
       what: 'reading commands',
       logger: this.options.logger,
       read: () => this.readBatch(),
-      handle: (entries) => {
-        for (const [entryId, fields] of entries) this.start1(entryId, fields, 1);
-      },
+      handle: (entries) => this.startBatch(entries.map((entry) => [entry, 1] as const)),
       interrupt: () => {
         this.reader.disconnect();
         this.slotFreed();
@@ -152,7 +172,7 @@ export class RedisCommandWorker implements Worker {
     if (Date.now() >= this.nextReclaimAt) {
       await this.reclaim(this.options.concurrency - this.inFlight.size);
     }
-    const room = this.options.concurrency - this.inFlight.size;
+    const room = Math.min(this.options.concurrency - this.inFlight.size, this.options.batchMax);
     if (room <= 0) return []; // COUNT 0 would mean no limit
     return this.group.read(this.reader, room, BLOCK_MS);
   }
@@ -186,34 +206,49 @@ export class RedisCommandWorker implements Worker {
     this.options.logger.info(`reclaimed ${entries.length} stale commands`, {
       reclaimed: entries.length,
     });
-    for (const [entryId, fields] of entries) {
-      this.inFlight.delete(entryId); // a hung run of our own is abandoned; the new run counts as the next attempt
-      this.start1(entryId, fields, deliveries.get(entryId) ?? 1);
-    }
+    // a hung run of our own is abandoned; the new run counts as the next attempt
+    for (const [entryId] of entries) this.inFlight.delete(entryId);
+    this.startBatch(entries.map((entry) => [entry, deliveries.get(entry[0]) ?? 1] as const));
   }
 
-  private start1(entryId: string, fields: string[], deliveries: number): void {
-    let command: CommandEnvelope;
-    try {
-      command = decodeEntry(fields);
-    } catch (error) {
-      this.options.logger.error('undecodable command entry; dead-lettering it', {
-        entryId,
-        error: String(error),
-      });
-      command = {
-        id: `undecodable-${entryId}`,
-        type: 'unknown',
-        data: null,
-        metadata: { commandId: '', userId: '', correlationId: '', timestamp: '' },
-      };
+  /**
+   * Starts handling entries read together as one batch: an undecodable entry, or one delivered
+   * more often than COMMAND_MAX_ATTEMPTS (its handler never finished), is dead-lettered; the rest
+   * are committed together.
+   */
+  private startBatch(entries: readonly (readonly [Entry, number])[]): void {
+    const batch: EntryToProcess[] = [];
+    const runs: InFlight[] = [];
+    for (const [[entryId, fields], deliveries] of entries) {
+      const run: InFlight = { commandId: '', startedAt: Date.now(), frozen: false };
+      this.inFlight.set(entryId, run);
+      let command: CommandEnvelope;
+      try {
+        command = decodeEntry(fields);
+      } catch (error) {
+        const reason = `undecodable command entry: ${String(error)}`;
+        this.track(entryId, run, this.deadLetter(entryId, undecodable(entryId), 0, reason));
+        continue;
+      }
+      run.commandId = command.id;
+      if (deliveries > this.options.maxAttempts) {
+        const reason = 'its handler never finished (the instance died or hung each time)';
+        this.track(entryId, run, this.deadLetter(entryId, command, deliveries - 1, reason));
+        continue;
+      }
+      batch.push({ entryId, command, deliveries });
+      runs.push(run);
     }
-    const run: InFlight = { commandId: command.id, startedAt: Date.now() };
-    this.inFlight.set(entryId, run);
-    void this.handle(entryId, command, deliveries)
+    if (batch.length === 0) return;
+    void this.process(batch, runs);
+  }
+
+  /** Frees the entry's slot once `work` is done (logging what it could not do). */
+  private track(entryId: string, run: InFlight, work: Promise<void>): void {
+    void work
       .catch((error) => {
         this.options.logger.error('command handling failed unexpectedly; it will be reclaimed', {
-          commandId: command.id,
+          commandId: run.commandId,
           error: describeError(error),
         });
       })
@@ -223,67 +258,90 @@ export class RedisCommandWorker implements Worker {
       });
   }
 
-  private async handle(
-    entryId: string,
-    command: CommandEnvelope,
-    deliveries: number,
-  ): Promise<void> {
-    const log = this.options.logger.child({
-      commandId: command.id,
-      correlationId: command.metadata.correlationId,
-    });
-    // only a redelivery can have been handled already (a client repeat is never enqueued twice);
-    // first deliveries rely on the append script's own check and save a round trip
-    if (deliveries > 1 && !this.options.fault.noDedup && (await this.processor.handled(command))) {
-      this.stats.redelivered += 1;
-      log.info('command already handled; acknowledging the redelivery', {
-        redelivered: 1,
-        deliveries,
+  /**
+   * Commits a batch (with the fault points of the test-only switch before the commit); each
+   * entry's slot frees as soon as that entry is done.
+   */
+  private async process(batch: readonly EntryToProcess[], runs: readonly InFlight[]) {
+    const { fault } = this.options;
+    // a stalled (paused) process does not crash meanwhile: its zombie commit must come
+    if (this.stalling === 0 && fault.hits('exit-before-commit')) {
+      fault.exit('exit-before-commit', { commands: batch.map((e) => e.command.id) });
+    }
+    if (fault.hits('stall-before-commit')) {
+      for (const run of runs) run.frozen = true; // no renewals: others reclaim them
+      this.options.logger.warn('fault: stall-before-commit', {
+        fault: 'stall-before-commit',
+        commands: batch.length,
       });
-      await this.group.republish(command);
-      await this.group.ack(entryId);
-      return;
+      this.stalling += 1;
+      await sleep(this.options.claimIdleMs * 3).finally(() => {
+        this.stalling -= 1;
+      });
     }
-    if (deliveries > this.options.maxAttempts) {
-      const reason = 'its handler never finished (the instance died or hung each time)';
-      await this.deadLetter(entryId, command, deliveries - 1, reason);
-      return;
-    }
-    if (await this.run(entryId, command, deliveries, log)) {
-      this.options.fault.at('exit-after-append', { commandId: command.id });
-      await this.group.ack(entryId);
+    const results = this.processBatch(batch);
+    batch.forEach((entry, i) => {
+      this.track(
+        entry.entryId,
+        runs[i]!,
+        results[i]!.then((r) => this.settle(entry, r)),
+      );
+    });
+  }
+
+  private processBatch(batch: readonly EntryToProcess[]): readonly Promise<EntryResult>[] {
+    try {
+      return this.processor.processBatch(batch);
+    } catch (error) {
+      return batch.map(() => Promise.resolve({ error }));
     }
   }
 
+  /** Counts a processed entry, acknowledges it if the processor did not, or retries it. */
+  private async settle(entry: EntryToProcess, result: EntryResult): Promise<void> {
+    if ('error' in result) {
+      await this.retry(entry, result.error);
+      return;
+    }
+    this.stats.handled += 1;
+    if (result.duplicate) {
+      this.stats.redelivered += 1;
+      this.options.logger.info('command already handled; its redelivery was acknowledged', {
+        commandId: entry.command.id,
+        redelivered: 1,
+        deliveries: entry.deliveries,
+      });
+    }
+    if (!result.acknowledged) await this.group.ack(entry.entryId);
+  }
+
   /**
-   * Processes the entry until its outcome is recorded. Transient failures are retried with backoff,
-   * each run counted in the delivery count. False when the entry was dead-lettered or taken over
-   * meanwhile (then there is nothing left to acknowledge here).
+   * Retries an entry whose processing failed (transient), with backoff, each run counted in its
+   * delivery count; dead-letters it after COMMAND_MAX_ATTEMPTS runs. Stops when another instance
+   * took it over meanwhile (it will finish it).
    */
-  private async run(
-    entryId: string,
-    command: CommandEnvelope,
-    deliveries: number,
-    log: Logger,
-  ): Promise<boolean> {
-    for (let attempt = deliveries; ; ) {
-      try {
-        await this.processor.process(command);
-        this.stats.handled += 1;
-        return true;
-      } catch (error) {
-        log.warn(`command handler failed (attempt ${attempt} of ${this.options.maxAttempts})`, {
-          error: describeError(error),
-        });
-        if (attempt >= this.options.maxAttempts) {
-          await this.deadLetter(entryId, command, attempt, describeError(error));
-          return false;
-        }
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
-        attempt = await this.group.retry(entryId);
-        if (attempt === 0) return false; // another instance took it over; it will finish it
-        this.stats.retried += 1;
+  private async retry(entry: EntryToProcess, failure: unknown): Promise<void> {
+    let error = failure;
+    const log = this.options.logger.child({ commandId: entry.command.id });
+    for (let attempt = entry.deliveries; ; ) {
+      log.warn(`command handler failed (attempt ${attempt} of ${this.options.maxAttempts})`, {
+        error: describeError(error),
+      });
+      if (attempt >= this.options.maxAttempts) {
+        await this.deadLetter(entry.entryId, entry.command, attempt, describeError(error));
+        return;
       }
+      await sleep(Math.min(100 * 2 ** attempt, 2000));
+      attempt = await this.group.retry(entry.entryId);
+      if (attempt === 0) return;
+      this.stats.retried += 1;
+      const [settled] = this.processBatch([{ ...entry, deliveries: attempt }]);
+      const result = await settled;
+      if (result && !('error' in result)) {
+        await this.settle(entry, result);
+        return;
+      }
+      error = result?.error;
     }
   }
 
@@ -310,7 +368,7 @@ export class RedisCommandWorker implements Worker {
   private async renew(): Promise<void> {
     const now = Date.now();
     const ids = [...this.inFlight]
-      .filter(([, f]) => now - f.startedAt < this.options.handlerDeadlineMs)
+      .filter(([, f]) => !f.frozen && now - f.startedAt < this.options.handlerDeadlineMs)
       .map(([id]) => id);
     if (ids.length === 0) return;
     await this.quietly('renewing in-progress commands', async () => {

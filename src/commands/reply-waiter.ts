@@ -37,10 +37,7 @@ export class ReplyWaiter {
     this.channel = keys.reply(serverId);
     this.subscriber = redis.duplicate();
     this.subscriber.on('error', () => {}); // the main connection reports outages
-    this.subscriber.on(
-      'message',
-      (_channel: string, commandId: string) => void this.check([commandId]),
-    );
+    this.subscriber.on('message', (_channel: string, message: string) => this.heard(message));
     this.subscriber.on('ready', () => void this.check([...this.waiters.keys()]));
     this.ready = this.subscriber.subscribe(this.channel);
     this.ready.catch(() => {}); // closed before subscribing: start() reports it to whoever awaits it
@@ -100,6 +97,37 @@ export class ReplyWaiter {
     this.subscriber.disconnect();
   });
 
+  /**
+   * A reply message: one line per handled command, `<key>\t<outcome JSON>` (a commit batch
+   * publishes all of an instance's keys at once); every waiter of those keys is answered in one pass.
+   */
+  private heard(message: string): void {
+    for (const line of message.split('\n')) {
+      const tab = line.indexOf('\t');
+      const key = tab < 0 ? line : line.slice(0, tab);
+      if (!this.waiters.has(key)) continue;
+      if (tab < 0) {
+        void this.check([key]); // a key without its outcome: read it
+        continue;
+      }
+      try {
+        this.settle(key, decodeOutcome(line.slice(tab + 1)));
+      } catch (error) {
+        this.logger.warn('an unreadable reply; reading the outcome instead', {
+          error: String(error),
+        });
+        void this.check([key]);
+      }
+    }
+  }
+
+  private settle(key: string, outcome: Outcome): void {
+    for (const waiter of this.waiters.get(key) ?? []) {
+      this.drop(key, waiter);
+      waiter.resolve(outcome);
+    }
+  }
+
   private async check(ids: readonly string[]): Promise<void> {
     const wanted = ids.filter((id) => this.waiters.has(id));
     if (wanted.length === 0) return;
@@ -113,13 +141,7 @@ export class ReplyWaiter {
       return;
     }
     values.forEach((json, i) => {
-      const id = wanted[i]!;
-      if (json === null) return;
-      const outcome = decodeOutcome(json);
-      for (const waiter of this.waiters.get(id) ?? []) {
-        this.drop(id, waiter);
-        waiter.resolve(outcome);
-      }
+      if (json !== null) this.settle(wanted[i]!, decodeOutcome(json));
     });
   }
 }

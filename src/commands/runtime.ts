@@ -26,6 +26,8 @@ export interface CommitTarget {
   readonly metadata: Partial<Omit<EventMetadata, 'serverId'>>;
   /** Publish the key here once the outcome is recorded (the waiting instance's reply channel). */
   readonly replyChannel?: string;
+  /** The bus entry acknowledged in the same atomic step as the outcome. */
+  readonly acknowledge?: string;
 }
 
 /** What committing a decision did. */
@@ -59,10 +61,54 @@ export interface CommandRuntimeOptions {
   readonly observe?: (handled: HandledCommand) => void;
 }
 
+/** How long a round waits for its slowest decisions before committing the others (ms). */
+const STRAGGLER_MS = 100;
+
+/** A decision being made, or made: the handler's decision, or its failure. */
+type Decided = { readonly decision: Decision } | { readonly error: unknown };
+
+/** A command of a round, with its decision under way. */
+interface Deciding {
+  readonly item: BatchItem;
+  readonly index: number;
+  readonly deciding: Promise<Decided>;
+}
+
+/** The values of `promises` settled within `ms` (undefined for the ones still pending then). */
+function readyWithin<T>(promises: readonly Promise<T>[], ms: number): Promise<(T | undefined)[]> {
+  const values: (T | undefined)[] = new Array(promises.length);
+  let left = promises.length;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve([...values]), ms);
+    promises.forEach((promise, i) => {
+      void promise.then((value) => {
+        values[i] = value;
+        left -= 1;
+        if (left === 0) {
+          clearTimeout(timer);
+          resolve(values);
+        }
+      });
+    });
+  });
+}
+
+/** A command of a batch, and the bus entry its commit acknowledges (if it came from one). */
+export interface BatchItem {
+  readonly command: CommandEnvelope;
+  readonly acknowledge?: string;
+}
+
+/** What became of a command of a batch: its outcome, or the (transient) error that stopped it. */
+export type ItemResult =
+  | { readonly outcome: Outcome; readonly duplicate: boolean }
+  | { readonly error: unknown };
+
 /** The target of a command from the bus. */
-function targetOf(command: CommandEnvelope): CommitTarget {
+function targetOf({ command, acknowledge }: BatchItem): CommitTarget {
   const { id, metadata } = command;
   return {
+    ...(acknowledge ? { acknowledge } : {}),
     key: keyOf(command),
     metadata: {
       commandId: id,
@@ -92,50 +138,112 @@ export class CommandRuntime {
   }
 
   /**
-   * Handles a command until its outcome is recorded: decides, commits, and decides again after a
-   * conflict with another writer (bounded). An `AnswerError` thrown by the handler is recorded as
-   * the answer; anything else is thrown (transient: the bus retries it).
+   * Handles a command until its outcome is recorded (a batch of one): decides, commits, and
+   * decides again after a conflict with another writer (bounded). An `AnswerError` thrown by the
+   * handler is recorded as the answer; anything else is thrown (transient: the bus retries it).
    */
   async handle(handler: CommandHandler, command: CommandEnvelope): Promise<Outcome> {
-    const started = performance.now();
-    const observe = (outcome: HandledCommand['outcome']) =>
-      this.options.observe?.({
-        type: command.type,
-        outcome,
-        seconds: (performance.now() - started) / 1000,
-      });
-    try {
-      const outcome = await this.handleOnce(handler, command);
-      observe(outcome.kind === 'appended' ? 'ok' : 'rejected');
-      return outcome;
-    } catch (error) {
-      observe('failed');
-      throw error;
-    }
+    const [settled] = this.handleBatch(() => handler, [{ command }]);
+    const result = await settled;
+    if (!result || 'error' in result) throw result?.error;
+    return result.outcome;
   }
 
-  private async handleOnce(handler: CommandHandler, command: CommandEnvelope): Promise<Outcome> {
-    const target = targetOf(command);
-    for (let round = 0; ; round++) {
-      const decision = await decided(handler, command);
-      const committed = await this.commit(decision, target);
-      if (committed.status !== 'conflict') return committed.outcome;
-      if (round >= this.maxConflictRetries) {
-        const streamId = decision.kind === 'append' ? decision.streamId : '';
-        throw new Error(`${streamId} kept changing under ${command.type} (${round + 1} conflicts)`);
+  /**
+   * Handles commands read together (group commit): decides every one (commands for one stream in
+   * order, each on the state the previous produced), commits all the decisions in one script
+   * call — each with its own dedup and version check, and the acknowledgement of its entry — and
+   * decides again the ones that conflicted with another writer. One command's conflict, duplicate
+   * or failure does not fail the others: each command's result (one promise each, settled as
+   * soon as that command is done) says what became of it.
+   */
+  handleBatch(
+    handlerOf: (command: CommandEnvelope) => CommandHandler | undefined,
+    items: readonly BatchItem[],
+  ): Promise<ItemResult>[] {
+    const started = performance.now();
+    const settles: ((result: ItemResult) => void)[] = [];
+    const results = items.map(
+      (item) =>
+        new Promise<ItemResult>((resolve) => {
+          settles.push((result) => {
+            this.observe(item, result, started);
+            resolve(result);
+          });
+        }),
+    );
+    const decide = (item: BatchItem) => decided(handlerOf(item.command), item.command);
+    const batch = items.map((item, index) => ({ item, index, deciding: decide(item) }));
+    void this.round(batch, (index, result) => settles[index]!(result), decide, 0);
+    return results;
+  }
+
+  /**
+   * Commits the decisions of one round together; decides again (a next round) the ones that
+   * conflicted. A decision still pending STRAGGLER_MS into the round does not hold the others
+   * back: it is committed on its own once it is ready.
+   */
+  private async round(
+    batch: readonly Deciding[],
+    settle: (index: number, result: ItemResult) => void,
+    decide: (item: BatchItem) => Promise<Decided>,
+    round: number,
+  ): Promise<void> {
+    if (batch.length === 0) return;
+    const ready =
+      batch.length === 1
+        ? [await batch[0]!.deciding]
+        : await readyWithin(
+            batch.map((b) => b.deciding),
+            STRAGGLER_MS,
+          );
+    const late = batch.filter((_, i) => ready[i] === undefined);
+    const lateRounds = late.map((b) => this.round([b], settle, decide, round));
+    // every commit is asked for in this one turn: the store commits them in one script call
+    const commits = batch.flatMap((b, i) => {
+      const decision = ready[i];
+      if (decision === undefined) return [];
+      const committed =
+        'error' in decision
+          ? Promise.resolve(decision)
+          : this.commit(decision.decision, targetOf(b.item)).catch((error: unknown) => ({ error }));
+      return [committed.then((c) => ({ b, c }))];
+    });
+    const again: Deciding[] = [];
+    for (const { b, c } of await Promise.all(commits)) {
+      if ('error' in c) settle(b.index, c);
+      else if (c.status !== 'conflict') {
+        settle(b.index, { outcome: c.outcome, duplicate: c.status === 'duplicate' });
+      } else if (round < this.maxConflictRetries) {
+        again.push({ ...b, deciding: decide(b.item) });
+      } else {
+        const error = new Error(`${b.item.command.type} kept conflicting (${round + 1} rounds)`);
+        settle(b.index, { error });
       }
     }
+    await Promise.all([this.round(again, settle, decide, round + 1), ...lateRounds]);
   }
 
-  /** The bus's processor of commands: each handled by its type's handler until it has an outcome. */
+  private observe(item: BatchItem, result: ItemResult, started: number): void {
+    if (!this.options.observe) return;
+    const outcome =
+      'error' in result ? 'failed' : result.outcome.kind === 'appended' ? 'ok' : 'rejected';
+    const seconds = (performance.now() - started) / 1000;
+    this.options.observe({ type: item.command.type, outcome, seconds });
+  }
+
+  /** The bus's processor of commands: batches handled by their types' handlers. */
   processor(handlers: Readonly<Record<string, CommandHandler>>): EntryProcessor {
     return {
-      process: async (command) => {
-        const handler = handlers[command.type];
-        if (!handler) throw new Error(`no handler for command type ${command.type}`);
-        await this.handle(handler, command);
-      },
-      handled: async (command) => (await this.outcomeOf(keyOf(command))) !== undefined,
+      processBatch: (entries) =>
+        this.handleBatch(
+          (command) => handlers[command.type],
+          entries.map(({ entryId, command }) => ({ command, acknowledge: entryId })),
+        ).map((settled) =>
+          settled.then((result) =>
+            'error' in result ? result : { acknowledged: true, duplicate: result.duplicate },
+          ),
+        ),
     };
   }
 
@@ -173,6 +281,7 @@ export class CommandRuntime {
         notifications: decision.notifications,
         ...(decision.job ? { enqueue: decision.job } : {}),
         ...(target.replyChannel ? { replyChannel: target.replyChannel } : {}),
+        ...(target.acknowledge ? { acknowledge: target.acknowledge } : {}),
       },
     );
     if (appended.duplicate) return { status: 'duplicate', outcome: appended.outcome };
@@ -185,7 +294,10 @@ export class CommandRuntime {
     const recorded = await this.store.recordOutcome(
       target.key,
       { kind: 'rejected', error: answerRecordOf(error) },
-      target.replyChannel ? { replyChannel: target.replyChannel } : {},
+      {
+        ...(target.replyChannel ? { replyChannel: target.replyChannel } : {}),
+        ...(target.acknowledge ? { acknowledge: target.acknowledge } : {}),
+      },
     );
     return recorded.recorded
       ? { status: 'answered', outcome: recorded.outcome }
@@ -193,13 +305,20 @@ export class CommandRuntime {
   }
 }
 
-/** The handler's decision; an `AnswerError` it throws is the decision to answer with it. */
-async function decided(handler: CommandHandler, command: CommandEnvelope): Promise<Decision> {
+/**
+ * The handler's decision; an `AnswerError` it throws is the decision to answer with it, anything
+ * else the command's (transient) failure.
+ */
+async function decided(
+  handler: CommandHandler | undefined,
+  command: CommandEnvelope,
+): Promise<Decided> {
   try {
-    return await handler(command);
+    if (!handler) throw new Error(`no handler for command type ${command.type}`);
+    return { decision: await handler(command) };
   } catch (error) {
-    if (isAnswerError(error)) return { kind: 'reject', error };
-    throw error;
+    if (isAnswerError(error)) return { decision: { kind: 'reject', error } };
+    return { error };
   }
 }
 

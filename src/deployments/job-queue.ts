@@ -60,14 +60,21 @@ export async function serveRedisJobs(
     redis,
     jobKeys,
     {
-      process: (job) => handlers.run(job.id),
-      handled: async () => false, // a redelivered job resumes; its steps are idempotent
+      // a job at a time (batchMax 1); a redelivered one resumes, its steps are idempotent
+      processBatch: (jobs) =>
+        jobs.map(({ command: job }) =>
+          handlers.run(job.id).then(
+            () => ({ acknowledged: false }),
+            (error: unknown) => ({ error }),
+          ),
+        ),
       deadLettered: (job, _attempts, lastError) => handlers.abandon(job.id, lastError),
     },
     {
       group: RUNNER_GROUP,
       consumer: options.serverId,
       concurrency: options.concurrency,
+      batchMax: 1,
       claimIdleMs: options.claimIdleMs,
       handlerDeadlineMs: options.deadlineMs,
       maxAttempts: options.maxAttempts,

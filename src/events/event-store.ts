@@ -29,6 +29,12 @@ export interface AppendOptions {
   /** Publish the idempotency key on this channel once the outcome is recorded (command replies). */
   readonly replyChannel?: string;
   /**
+   * The command entry (`{sc}:cmd`, group `handlers`) this append acknowledges in the same atomic
+   * step, so a command is never committed and left unacknowledged (the Redis store; the memory
+   * store has no entries to acknowledge).
+   */
+  readonly acknowledge?: string;
+  /**
    * Queues a job in the same atomic step (DESIGN.md §7: a deployment is never started without its
    * job). Refused with `OverloadedError`, writing nothing, when `maxWaiting` jobs already wait.
    */
@@ -62,6 +68,8 @@ export type AppendResult =
 /** Options of `recordOutcome`. */
 export interface RecordOutcomeOptions {
   readonly replyChannel?: string;
+  /** The command entry acknowledged with the outcome (see `AppendOptions.acknowledge`). */
+  readonly acknowledge?: string;
 }
 
 /** Reads a page of one stream. */

@@ -3,6 +3,9 @@
  * hash tag `{<prefix>}`, so every script touches a single slot and Redis Cluster can host it later.
  */
 
+/** The consumer group of the command stream, whose entries every instance's worker shares. */
+export const COMMAND_GROUP = 'handlers';
+
 /** The key builder for one `KEY_PREFIX`. */
 export interface Keys {
   /** The `{prefix}` hash tag every key starts with; `SCAN MATCH <tag>*` finds them all. */
@@ -24,6 +27,8 @@ export interface Keys {
   sent(userId: string, commandId: string): string;
   /** The command stream, read by the consumer group `handlers`. */
   readonly commands: string;
+  /** Commands enqueued and not yet acknowledged (a counter: the backlog COMMAND_BACKLOG_MAX bounds). */
+  readonly commandBacklog: string;
   /** Dead-lettered commands. */
   readonly deadCommands: string;
   /** A job queue (stream with a consumer group), e.g. `deploy`; its dead letters add `:dead`. */
@@ -67,6 +72,7 @@ export function keysFor(prefix: string): Keys {
     done: (key) => `${tag}:done:${key}`,
     sent: (userId, commandId) => `${tag}:sent:${userId}:${commandId}`,
     commands: `${tag}:cmd`,
+    commandBacklog: `${tag}:cmd:backlog`,
     deadCommands: `${tag}:cmd:dead`,
     reply: (serverId) => `${tag}:reply:${serverId}`,
     jobs: (queue) => `${tag}:jobs:${queue}`,

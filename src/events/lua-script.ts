@@ -42,29 +42,32 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Loads a script file (`new URL('./lua/x-2.lua', import.meta.url)`); the key count comes from its name. */
+  /**
+   * Loads a script file (`new URL('./lua/x-2.lua', import.meta.url)`); the key count comes from its
+   * name, `n` for a script that takes as many keys as it is given (`commit-batch-n.lua`).
+   */
   static load(url: URL): LuaScript {
     const file = url.pathname.split('/').at(-1) ?? '';
-    const match = /^(.+)-(\d+)\.lua$/.exec(file);
-    if (!match) throw new Error(`Lua file ${file} must be named <name>-<numKeys>.lua`);
+    const match = /^(.+)-(\d+|n)\.lua$/.exec(file);
+    if (!match) throw new Error(`Lua file ${file} must be named <name>-<numKeys or n>.lua`);
     const source = readFileSync(url, 'utf8');
-    return new LuaScript(match[1]!, source, Number(match[2]));
+    return new LuaScript(match[1]!, source, match[2] === 'n' ? -1 : Number(match[2]));
   }
 
-  /** Runs the script; `keys` must hold exactly `numKeys` keys. */
+  /** Runs the script; `keys` must hold exactly `numKeys` keys (any number for an `-n` script). */
   async run(
     redis: Redis,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<ScriptReply> {
-    if (keys.length !== this.numKeys)
+    if (this.numKeys >= 0 && keys.length !== this.numKeys)
       throw new Error(`${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
     let raw: unknown;
     try {
-      raw = await redis.evalsha(this.sha, this.numKeys, ...keys, ...args);
+      raw = await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      raw = await redis.eval(this.source, this.numKeys, ...keys, ...args);
+      raw = await redis.eval(this.source, keys.length, ...keys, ...args);
     }
     return this.decode(raw);
   }

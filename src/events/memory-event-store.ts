@@ -224,7 +224,7 @@ export class MemoryEventStore implements EventStore {
 
   private remember(key: string, outcome: Outcome, replyChannel: string): void {
     this.outcomes.set(key, { outcome, expiresAt: Date.now() + this.settings.dedupTtlS * 1000 });
-    if (replyChannel) this.replies.emit(replyChannel, key);
+    if (replyChannel) this.replies.emit(replyChannel, `${key}\t${JSON.stringify(outcome)}`);
   }
 
   private liveOutcome(key: string): Outcome | undefined {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
+import { BatchCommitter } from './batch-committer.js';
 import { closeOnce } from './close-once.js';
 import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
@@ -18,13 +19,7 @@ import type {
 } from './event-store.js';
 import { START } from './event-store.js';
 import type { Keys } from './keys.js';
-import {
-  LuaScript,
-  replyNumber,
-  replyString,
-  replyStrings,
-  type ScriptReply,
-} from './lua-script.js';
+import { type ReplyValue, replyNumber, replyString, replyStrings } from './lua-script.js';
 import { decodeOutcome } from './outcome.js';
 import {
   assertIdempotencyKey,
@@ -36,9 +31,6 @@ import {
 } from './prepare-append.js';
 import { decodeLogEntry, decodeStreamEntry, type StreamEntry } from './redis-entries.js';
 import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
-
-const appendScript = LuaScript.load(new URL('./lua/append-events-5.lua', import.meta.url));
-const recordOutcomeScript = LuaScript.load(new URL('./lua/record-outcome-1.lua', import.meta.url));
 
 /** Most log entries one `readAll` call scans when filtering by type. */
 const MAX_SCAN_PER_READ = 10_000;
@@ -52,18 +44,17 @@ interface Written {
 }
 
 /**
- * The reply of append-events-5: what it wrote, or the outcome of a used key (`duplicate`), or the
- * stream's actual version (`conflict`), or the number of waiting jobs (`refused`, queue full).
+ * An append's result in a commit batch: what it wrote, or the outcome of a used key
+ * (`duplicate`), or the stream's actual version (`conflict`), or the waiting jobs (queue full).
  */
 function decodeAppend(
-  reply: ScriptReply,
+  result: readonly ReplyValue[],
   p: PreparedAppend,
   options: AppendOptions,
-  job: PreparedAppend['job'],
 ): Written | { readonly outcome: Outcome } {
-  switch (reply.status) {
-    case 'ok': {
-      const { values } = reply;
+  const [code, ...values] = result;
+  switch (code) {
+    case 1: {
       const n = p.events.length;
       const ids = replyStrings(values, 2 + n);
       const notifications: WrittenNotification[] = [];
@@ -77,27 +68,30 @@ function decodeAppend(
         notifications,
       };
     }
-    case 'duplicate':
-      return { outcome: decodeOutcome(replyString(reply.values, 0)) };
-    case 'conflict':
+    case 0:
+      return { outcome: decodeOutcome(replyString(values, 0)) };
+    case -1:
       throw new ConcurrencyError(
         p.streamId,
         options.expectedVersion ?? 'any',
-        replyNumber(reply.values, 0),
+        replyNumber(values, 0),
       );
-    case 'refused':
-      if (!job) throw new Error(`append-events refused: ${reply.reason}`);
-      throw queueFull(job, replyNumber(reply.values, 0));
-    default: {
-      const unknown: never = reply;
-      throw new Error(`append-events replied ${JSON.stringify(unknown)}`);
-    }
+    case -2:
+      if (!p.job) throw new Error(`commit-batch refused an append: ${String(values[0])}`);
+      throw queueFull(p.job, replyNumber(values, 1));
+    default:
+      throw new Error(`commit-batch replied ${JSON.stringify(result)} for an append`);
   }
 }
 
-/** Redis-backed `EventStore`: one Lua script per append (DESIGN.md §1–§3, G1/G3/G5). */
+/**
+ * Redis-backed `EventStore` (DESIGN.md §1–§3, G1/G3/G5): appends and recorded answers asked for
+ * at the same time are committed together by one Lua script call.
+ */
 export class RedisEventStore implements EventStore {
   private readonly followers = new Set<RedisLogFollower>();
+  /** Appends and answers asked for in one turn share one script call (group commit). */
+  private readonly committer: BatchCommitter;
 
   /**
    * @param redis a connected client; the store does not close it.
@@ -110,7 +104,9 @@ export class RedisEventStore implements EventStore {
     private readonly keys: Keys,
     private readonly settings: StoreSettings,
     private readonly logger: Logger = silentLogger,
-  ) {}
+  ) {
+    this.committer = new BatchCommitter(redis, keys, settings);
+  }
 
   async append(
     streamId: string,
@@ -118,34 +114,12 @@ export class RedisEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     const p = prepareAppend(this.settings, streamId, events, options);
-    const args: (string | number)[] = [
-      p.streamId,
-      p.expected.kind,
-      p.expected.version,
-      p.idempotencyKey,
-      this.settings.dedupTtlS,
-      p.resultJson,
-      p.replyChannel,
-      this.settings.notifyRetention,
-      this.settings.serverId,
-      this.settings.unsafeSkipDedupCheck ? '0' : '1',
-      p.events.length,
-    ];
-    for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);
-    args.push(p.notifications.length);
-    for (const n of p.notifications) args.push(n.method, n.params, n.target, n.targetIds, n.topic);
-    const { job } = p;
-    if (job) args.push('1', job.group, job.maxWaiting, job.id, job.type, job.data, job.meta);
-    else args.push('0');
-    const keys = [
-      this.keys.stream(streamId),
-      this.keys.all,
-      this.keys.notify,
-      this.keys.done(p.idempotencyKey),
-      this.keys.jobs(job?.queue ?? 'none'),
-    ];
-    const reply = await appendScript.run(this.redis, keys, args);
-    const written = decodeAppend(reply, p, options, job);
+    const result = await this.committer.commit({
+      kind: 'append',
+      prepared: p,
+      ...(options.acknowledge ? { acknowledge: options.acknowledge } : {}),
+    });
+    const written = decodeAppend(result, p, options);
     if ('outcome' in written) return { duplicate: true, outcome: written.outcome };
     const { first, last, positions, notifications } = written;
     const recorded: RecordedEvent[] = p.events.map((e, i) => ({
@@ -178,16 +152,18 @@ export class RedisEventStore implements EventStore {
   ): Promise<{ recorded: boolean; outcome: Outcome }> {
     assertIdempotencyKey(idempotencyKey);
     const json = JSON.stringify(outcome);
-    const reply = await recordOutcomeScript.run(
-      this.redis,
-      [this.keys.done(idempotencyKey)],
-      [json, this.settings.dedupTtlS, options.replyChannel ?? '', idempotencyKey],
-    );
-    if (reply.status === 'ok') return { recorded: true, outcome };
-    if (reply.status === 'duplicate') {
-      return { recorded: false, outcome: decodeOutcome(replyString(reply.values, 0)) };
+    const [code, stored] = await this.committer.commit({
+      kind: 'answer',
+      key: idempotencyKey,
+      outcome: json,
+      replyChannel: options.replyChannel ?? '',
+      ...(options.acknowledge ? { acknowledge: options.acknowledge } : {}),
+    });
+    if (code === 1) return { recorded: true, outcome };
+    if (code === 0 && typeof stored === 'string') {
+      return { recorded: false, outcome: decodeOutcome(stored) };
     }
-    throw new Error(`record-outcome replied ${reply.status}`);
+    throw new Error(`commit-batch replied ${String(code)} for a recorded answer`);
   }
 
   async getOutcome(idempotencyKey: string): Promise<Outcome | undefined> {

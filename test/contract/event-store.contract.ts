@@ -319,14 +319,17 @@ export function describeEventStoreContract(
         expect(retried.duplicate).to.equal(false);
       });
 
-      it('publishes the key on the reply channel once recorded', async () => {
+      it('publishes the key with its outcome on the reply channel once recorded', async () => {
         const key = uuidLike();
         const heard = await fx.nextReply('replies-a');
-        await store.append('trainer-r', [ev('A')], {
+        const appended = await store.append('trainer-r', [ev('A')], {
           idempotencyKey: key,
           replyChannel: 'replies-a',
         });
-        expect(await heard.message).to.equal(key);
+        const [heardKey, heardOutcome] = (await heard.message).split('\t');
+        expect(heardKey).to.equal(key);
+        expect(JSON.parse(heardOutcome!)).to.deep.equal(await store.getOutcome(key));
+        expect(appended.duplicate).to.equal(false);
         const key2 = uuidLike();
         const heard2 = await fx.nextReply('replies-a');
         await store.recordOutcome(
@@ -334,7 +337,7 @@ export function describeEventStoreContract(
           { kind: 'rejected', error: { error: 'rule', message: 'no', rule: 'no' } },
           { replyChannel: 'replies-a' },
         );
-        expect(await heard2.message).to.equal(key2);
+        expect((await heard2.message).split('\t')[0]).to.equal(key2);
       });
     });
 

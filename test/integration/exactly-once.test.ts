@@ -18,8 +18,10 @@ const IN_FLIGHT = 48;
 
 /**
  * DESIGN.md G1/G2/G3 under crashes: three instances, one SIGKILLed mid-burst, the others killing
- * themselves between append and XACK (fault switch); clients retry failed calls with the same
- * commandId on another instance. Every command id must end with exactly one event.
+ * themselves between a batch's read and its commit, or stalling there until the others reclaim
+ * and commit the batch before they commit it too (zombie commits; fault switch); clients retry
+ * failed calls with the same commandId on another instance. Every command id must end with
+ * exactly one event.
  */
 describeWithRedis('exactly-once commands across crashing instances', function () {
   this.timeout(600_000);
@@ -38,7 +40,16 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
   it('applies every command exactly once, with gapless versions, and proves faults happened', async () => {
     prefix = uniquePrefix('x1');
     const secret = randomBytes(32).toString('base64');
-    const faults = process.env.EXACTLY_ONCE_FAULT ?? 'exit-after-append:0.01';
+    // b crashes between reading a batch and committing it; c stalls there (zombie commits);
+    // EXACTLY_ONCE_FAULT=no-dedup switches the dedup check off on every instance
+    const noDedup = process.env.EXACTLY_ONCE_FAULT === 'no-dedup';
+    const faultsOf: Record<string, string | undefined> = {
+      a: undefined,
+      b: 'exit-before-commit:0.02',
+      c: 'stall-before-commit:0.02',
+    };
+    const faultOf = (slot: string) =>
+      [faultsOf[slot], noDedup ? 'no-dedup' : undefined].filter(Boolean).join(',') || undefined;
     cluster = new Cluster((slot, generation) => ({
       REDIS_URL: testRedisUrl(),
       SECRET_KEY: secret,
@@ -46,8 +57,7 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
       SERVER_ID: `${slot}-${generation}`,
       COMMAND_CLAIM_IDLE_MS: '1000',
       COMMAND_TIMEOUT_MS: '4000',
-      STREAMCAST_FAULT:
-        slot === 'a' ? (faults.includes('no-dedup') ? 'no-dedup' : undefined) : faults,
+      STREAMCAST_FAULT: faultOf(slot),
       LOG_LEVEL: 'info',
     }));
     await cluster.start(['a', 'b', 'c']);
@@ -112,12 +122,13 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
         seen.set(meta.commandId, (seen.get(meta.commandId) ?? 0) + 1);
       }
     }
-    const faultExits = cluster.count(/"fault":"exit-after-append"/);
+    const faultExits = cluster.count(/"fault":"exit-before-commit"/);
+    const stalls = cluster.count(/"fault":"stall-before-commit"/);
     const reclaims = cluster.sum('reclaimed');
     const redeliveries = cluster.sum('redelivered');
     const twice = [...seen.values()].filter((n) => n > 1).length;
     process.stdout.write(
-      `      commands ${COMMANDS}, client retries ${retries}, fault exits ${faultExits}, SIGKILLs 1, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}\n`,
+      `      commands ${COMMANDS}, client retries ${retries}, fault exits ${faultExits}, stalls ${stalls}, SIGKILLs 1, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}\n`,
     );
     expect(twice, 'command ids with more than one event').to.equal(0);
     expect(
@@ -127,6 +138,7 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
     expect(seen.size).to.equal(COMMANDS);
     expect(await redis.xlen(keys.all)).to.equal(COMMANDS);
     expect(faultExits, 'fault exits').to.be.greaterThan(0);
+    expect(stalls, 'stalls before commit').to.be.greaterThan(0);
     expect(reclaims, 'reclaims').to.be.greaterThan(0);
     expect(redeliveries, 'redeliveries').to.be.greaterThan(0);
   });

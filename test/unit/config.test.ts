@@ -76,7 +76,7 @@ describe('config', () => {
   it('refuses development shortcuts in production', () => {
     const problems = problemsOf({
       NODE_ENV: 'production',
-      STREAMCAST_FAULT: 'exit-after-append:0.05',
+      STREAMCAST_FAULT: 'exit-before-commit:0.05',
     });
     expect(problems.join('\n')).to.include('STORE: the in-memory store is refused');
     expect(problems.join('\n')).to.include('AUTH_MODE: "none" is refused');

@@ -1,0 +1,117 @@
+/**
+ * Group commit for the Redis event store: every append and recorded answer asked for in the same
+ * turn of the event loop shares one `commit-batch-n` script call (natural batching: under light
+ * load a batch is one operation and waits for nothing; under load batches grow by themselves).
+ * Operations are committed in the order they were asked for, so appends to one stream chain their
+ * expected versions; each gets its own result.
+ */
+import type { Redis } from 'ioredis';
+import { COMMAND_GROUP, type Keys } from './keys.js';
+import { LuaScript, type ReplyValue } from './lua-script.js';
+import type { PreparedAppend, StoreSettings } from './prepare-append.js';
+
+const commitScript = LuaScript.load(new URL('./lua/commit-batch-n.lua', import.meta.url));
+
+/** Most operations one script call commits (a bigger batch waits for the next call). */
+const MAX_OPS_PER_CALL = 256;
+
+/** One operation of a batch. */
+export type CommitOp =
+  | {
+      readonly kind: 'append';
+      readonly prepared: PreparedAppend;
+      /** The command entry (`{sc}:cmd`) this append acknowledges, if any. */
+      readonly acknowledge?: string;
+    }
+  | {
+      readonly kind: 'answer';
+      /** The idempotency key whose outcome is recorded (unless it has one already). */
+      readonly key: string;
+      /** The outcome, JSON. */
+      readonly outcome: string;
+      readonly replyChannel: string;
+      readonly acknowledge?: string;
+    };
+
+interface Queued {
+  readonly op: CommitOp;
+  resolve(result: readonly ReplyValue[]): void;
+  reject(error: unknown): void;
+}
+
+/** Collects operations and commits them together (see the module comment). */
+export class BatchCommitter {
+  private queue: Queued[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly settings: StoreSettings,
+  ) {}
+
+  /** Commits `op` with whatever else is asked for in this turn; resolves with its own result. */
+  commit(op: CommitOp): Promise<readonly ReplyValue[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    for (let i = 0; i < queued.length; i += MAX_OPS_PER_CALL) {
+      void this.run(queued.slice(i, i + MAX_OPS_PER_CALL));
+    }
+  }
+
+  private async run(batch: readonly Queued[]): Promise<void> {
+    const keys = [this.keys.all, this.keys.notify, this.keys.commands, this.keys.commandBacklog];
+    const args: (string | number)[] = [
+      this.settings.dedupTtlS,
+      this.settings.notifyRetention,
+      this.settings.serverId,
+      this.settings.unsafeSkipDedupCheck ? '0' : '1',
+      COMMAND_GROUP,
+      batch.length,
+    ];
+    for (const { op } of batch) this.encode(op, keys, args);
+    try {
+      const reply = await commitScript.run(this.redis, keys, args);
+      batch.forEach((queued, i) => {
+        const result = reply.values[i];
+        if (Array.isArray(result)) queued.resolve(result);
+        else queued.reject(new Error(`commit-batch gave no result for operation ${i + 1}`));
+      });
+    } catch (error) {
+      for (const queued of batch) queued.reject(error);
+    }
+  }
+
+  /** Adds an operation's 3 keys and its arguments (the script's header has the layout). */
+  private encode(op: CommitOp, keys: string[], args: (string | number)[]): void {
+    if (op.kind === 'answer') {
+      keys.push(this.keys.all, this.keys.done(op.key), this.keys.all);
+      args.push('R', op.key, op.replyChannel, op.acknowledge ?? '', op.outcome);
+      return;
+    }
+    const p = op.prepared;
+    const { job } = p;
+    keys.push(
+      this.keys.stream(p.streamId),
+      this.keys.done(p.idempotencyKey),
+      job ? this.keys.jobs(job.queue) : this.keys.all,
+    );
+    args.push('A', p.idempotencyKey, p.replyChannel, op.acknowledge ?? '');
+    args.push(p.streamId, p.expected.kind, p.expected.version, p.resultJson, p.events.length);
+    for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);
+    args.push(p.notifications.length);
+    for (const n of p.notifications) args.push(n.method, n.params, n.target, n.targetIds, n.topic);
+    if (job) args.push('1', job.group, job.maxWaiting, job.id, job.type, job.data, job.meta);
+    else args.push('0');
+  }
+}
