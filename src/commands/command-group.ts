@@ -6,7 +6,8 @@ import { type CommandEnvelope, keyOf } from './command-bus.js';
 
 const renewScript = LuaScript.load(new URL('./lua/renew-commands-1.lua', import.meta.url));
 const retryScript = LuaScript.load(new URL('./lua/retry-command-1.lua', import.meta.url));
-const deadLetterScript = LuaScript.load(new URL('./lua/dead-letter-3.lua', import.meta.url));
+const deadLetterScript = LuaScript.load(new URL('./lua/dead-letter-4.lua', import.meta.url));
+const ackScript = LuaScript.load(new URL('./lua/ack-command-2.lua', import.meta.url));
 const trimScript = LuaScript.load(new URL('./lua/trim-commands-1.lua', import.meta.url));
 
 /** A command stream entry as ioredis returns it. */
@@ -95,14 +96,13 @@ export class CommandGroup {
     return reply.status === 'ok' ? replyNumber(reply.values, 0) : 0;
   }
 
+  /** Acknowledges an entry handled without a commit, counting it off the backlog. */
   async ack(entryId: string): Promise<void> {
-    await this.redis.xack(this.keys.commands, this.group, entryId);
-  }
-
-  /** Re-sends the reply of a command handled before, in case its first publish was lost. */
-  async republish(command: CommandEnvelope): Promise<void> {
-    if (command.metadata.replyTo)
-      await this.redis.publish(command.metadata.replyTo, keyOf(command));
+    await ackScript.run(
+      this.redis,
+      [this.keys.commands, this.keys.commandBacklog],
+      [this.group, entryId],
+    );
   }
 
   /**
@@ -117,7 +117,12 @@ export class CommandGroup {
   ): Promise<boolean> {
     const reply = await deadLetterScript.run(
       this.redis,
-      [this.keys.commands, this.keys.deadCommands, this.keys.done(keyOf(command))],
+      [
+        this.keys.commands,
+        this.keys.deadCommands,
+        this.keys.done(keyOf(command)),
+        this.keys.commandBacklog,
+      ],
       [
         this.group,
         entryId,

@@ -2,10 +2,11 @@ import type { Redis } from 'ioredis';
 import { NotFoundError, OverloadedError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import { COMMAND_GROUP, type Keys } from '../events/keys.js';
-import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events/lua-script.js';
+import { LuaScript, type ReplyValue, replyNumber, replyString } from '../events/lua-script.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import { fieldMap } from '../events/redis-entries.js';
+import { TickBatch } from '../events/tick-batch.js';
 import {
   type CommandBus,
   type CommandEnvelope,
@@ -21,8 +22,11 @@ import { decodeEntry, entryValues } from './entries.js';
 import { RedisCommandWorker, type WorkerOptions } from './redis-worker.js';
 import { ReplyWaiter } from './reply-waiter.js';
 
-const enqueueScript = LuaScript.load(new URL('./lua/enqueue-command-3.lua', import.meta.url));
-const redriveScript = LuaScript.load(new URL('./lua/redrive-command-4.lua', import.meta.url));
+const enqueueScript = LuaScript.load(new URL('./lua/enqueue-commands-n.lua', import.meta.url));
+const redriveScript = LuaScript.load(new URL('./lua/redrive-command-5.lua', import.meta.url));
+
+/** Most commands one enqueue script call takes (more wait for the next call). */
+const MAX_ENQUEUE_PER_CALL = 256;
 
 /** The consumer group every instance's worker joins. */
 export { COMMAND_GROUP } from '../events/keys.js';
@@ -45,6 +49,11 @@ export interface RedisCommandBusOptions
 export class RedisCommandBus implements CommandBus {
   private readonly replies: ReplyWaiter;
   private readonly workers = new Set<RedisCommandWorker>();
+  /** The commands `send` is given in one turn, enqueued by one script call. */
+  private readonly enqueues = new TickBatch(
+    (commands: readonly CommandEnvelope[]) => this.enqueue(commands),
+    MAX_ENQUEUE_PER_CALL,
+  );
 
   constructor(
     private readonly redis: Redis,
@@ -70,28 +79,13 @@ export class RedisCommandBus implements CommandBus {
     const waiting = wait
       ? this.replies.wait(key, command.id, options.timeoutMs ?? this.options.timeoutMs)
       : undefined;
-    let reply: ScriptReply;
+    let recorded: Outcome | undefined;
     try {
-      reply = await enqueueScript.run(
-        this.redis,
-        [
-          this.keys.sent(command.metadata.userId, command.id),
-          this.keys.done(key),
-          this.keys.commands,
-        ],
-        [
-          this.options.dedupTtlS,
-          this.options.backlogMax,
-          COMMAND_GROUP,
-          ...entryValues(envelope),
-          envelope.metadata.userId,
-        ],
-      );
+      recorded = this.enqueued(await this.enqueues.add(envelope));
     } catch (error) {
       waiting?.cancel();
       throw error;
     }
-    const recorded = this.enqueued(reply);
     if (recorded) {
       waiting?.cancel();
       return { status: 'handled', outcome: recorded };
@@ -100,22 +94,47 @@ export class RedisCommandBus implements CommandBus {
     return { status: 'handled', outcome: await waiting.outcome };
   }
 
+  /** One enqueue-commands-n call for the commands given to `send` in one turn; a result each. */
+  private async enqueue(commands: readonly CommandEnvelope[]): Promise<readonly ReplyValue[]> {
+    const keys = [this.keys.commands, this.keys.commandBacklog];
+    const args: (string | number)[] = [
+      this.options.dedupTtlS,
+      this.options.backlogMax,
+      COMMAND_GROUP,
+      commands.length,
+    ];
+    for (const command of commands) {
+      const { userId } = command.metadata;
+      keys.push(this.keys.sent(userId, command.id), this.keys.done(keyOf(command)));
+      args.push(...entryValues(command), userId);
+    }
+    const reply = await enqueueScript.run(this.redis, keys, args);
+    return commands.map((_, i) => reply.values[i] ?? null);
+  }
+
   /**
-   * The reply of enqueue-command-3: the command's outcome when it was handled before; nothing when
-   * it is now (or was already) waiting in the stream; `OverloadedError` past COMMAND_BACKLOG_MAX.
+   * One command's result of enqueue-commands-n: its outcome when it was handled before; nothing
+   * when it is now (or was already) waiting in the stream; `OverloadedError` past
+   * COMMAND_BACKLOG_MAX.
    */
-  private enqueued(reply: ScriptReply): Outcome | undefined {
-    if (reply.status === 'refused') {
-      const backlog = replyNumber(reply.values, 0);
-      throw new OverloadedError(
-        `${backlog} commands are waiting (COMMAND_BACKLOG_MAX ${this.options.backlogMax}); retry later`,
-        1000,
-      );
+  private enqueued(result: ReplyValue): Outcome | undefined {
+    if (!Array.isArray(result)) throw new Error(`enqueue-commands-n gave no result for a command`);
+    const [code, ...values] = result;
+    switch (code) {
+      case 1:
+        return undefined;
+      case 0:
+        return values.length > 0 ? decodeOutcome(replyString(values, 0)) : undefined;
+      case -2: {
+        const backlog = replyNumber(values, 1);
+        throw new OverloadedError(
+          `${backlog} commands are waiting (COMMAND_BACKLOG_MAX ${this.options.backlogMax}); retry later`,
+          1000,
+        );
+      }
+      default:
+        throw new Error(`enqueue-commands-n replied ${JSON.stringify(result)} for a command`);
     }
-    if (reply.status === 'duplicate' && reply.values.length > 0) {
-      return decodeOutcome(replyString(reply.values, 0));
-    }
-    return undefined;
   }
 
   async serve(processor: EntryProcessor): Promise<RedisCommandWorker> {
@@ -173,6 +192,7 @@ export class RedisCommandBus implements CommandBus {
         this.keys.commands,
         this.keys.done(key),
         this.keys.sent(userId, commandId),
+        this.keys.commandBacklog,
       ],
       [commandId, this.options.dedupTtlS, userId],
     );

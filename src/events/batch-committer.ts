@@ -1,7 +1,6 @@
 /**
  * Group commit for the Redis event store: every append and recorded answer asked for in the same
- * turn of the event loop shares one `commit-batch-n` script call (natural batching: under light
- * load a batch is one operation and waits for nothing; under load batches grow by themselves).
+ * turn of the event loop shares one `commit-batch-n` script call (natural batching, `TickBatch`).
  * Operations are committed in the order they were asked for, so appends to one stream chain their
  * expected versions; each gets its own result.
  */
@@ -9,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { COMMAND_GROUP, type Keys } from './keys.js';
 import { LuaScript, type ReplyValue } from './lua-script.js';
 import type { PreparedAppend, StoreSettings } from './prepare-append.js';
+import { TickBatch } from './tick-batch.js';
 
 const commitScript = LuaScript.load(new URL('./lua/commit-batch-n.lua', import.meta.url));
 
@@ -33,16 +33,12 @@ export type CommitOp =
       readonly acknowledge?: string;
     };
 
-interface Queued {
-  readonly op: CommitOp;
-  resolve(result: readonly ReplyValue[]): void;
-  reject(error: unknown): void;
-}
-
 /** Collects operations and commits them together (see the module comment). */
 export class BatchCommitter {
-  private queue: Queued[] = [];
-  private scheduled = false;
+  private readonly batch = new TickBatch(
+    (ops: readonly CommitOp[]) => this.run(ops),
+    MAX_OPS_PER_CALL,
+  );
 
   constructor(
     private readonly redis: Redis,
@@ -52,24 +48,10 @@ export class BatchCommitter {
 
   /** Commits `op` with whatever else is asked for in this turn; resolves with its own result. */
   commit(op: CommitOp): Promise<readonly ReplyValue[]> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ op, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    });
+    return this.batch.add(op);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const queued = this.queue;
-    this.queue = [];
-    for (let i = 0; i < queued.length; i += MAX_OPS_PER_CALL) {
-      void this.run(queued.slice(i, i + MAX_OPS_PER_CALL));
-    }
-  }
-
-  private async run(batch: readonly Queued[]): Promise<void> {
+  private async run(ops: readonly CommitOp[]): Promise<readonly (readonly ReplyValue[])[]> {
     const keys = [this.keys.all, this.keys.notify, this.keys.commands, this.keys.commandBacklog];
     const args: (string | number)[] = [
       this.settings.dedupTtlS,
@@ -77,19 +59,16 @@ export class BatchCommitter {
       this.settings.serverId,
       this.settings.unsafeSkipDedupCheck ? '0' : '1',
       COMMAND_GROUP,
-      batch.length,
+      ops.length,
     ];
-    for (const { op } of batch) this.encode(op, keys, args);
-    try {
-      const reply = await commitScript.run(this.redis, keys, args);
-      batch.forEach((queued, i) => {
-        const result = reply.values[i];
-        if (Array.isArray(result)) queued.resolve(result);
-        else queued.reject(new Error(`commit-batch gave no result for operation ${i + 1}`));
-      });
-    } catch (error) {
-      for (const queued of batch) queued.reject(error);
-    }
+    for (const op of ops) this.encode(op, keys, args);
+    const reply = await commitScript.run(this.redis, keys, args);
+    return ops.map((_, i) => {
+      const result = reply.values[i];
+      if (!Array.isArray(result))
+        throw new Error(`commit-batch gave no result for operation ${i + 1}`);
+      return result;
+    });
   }
 
   /** Adds an operation's 3 keys and its arguments (the script's header has the layout). */

@@ -306,5 +306,31 @@ export function describeCommandBusContract(
         expect((error as OverloadedError).retryAfterMs).to.be.greaterThan(0);
       }
     });
+
+    it('counts the backlog exactly: sends of one turn are refused past the limit, handled ones free it', async () => {
+      if (!fx.overloadedBus) return;
+      const bus = fx.overloadedBus(3);
+      const commands = Array.from({ length: 5 }, () => command('Do'));
+      const first = await Promise.allSettled(commands.map((c) => bus.send(c, { wait: false })));
+      const accepted = commands.filter((_, i) => first[i]!.status === 'fulfilled');
+      expect(accepted).to.have.length(3);
+      for (const r of first.filter((r) => r.status === 'rejected'))
+        expect(r.reason).to.be.instanceOf(OverloadedError);
+      await bus.serve(new CommandRuntime(fx.store).processor({ Do: appending(runs) }));
+      const handled = async () =>
+        (await Promise.all(accepted.map((c) => bus.status('ash', c.id)))).every(
+          (s) => s.status === 'handled',
+        );
+      const deadline = Date.now() + 10_000;
+      while (!(await handled()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100)); // the worker finishes its bookkeeping
+      // every handled command was counted off: the whole limit is free again
+      const again = await Promise.all(
+        Array.from({ length: 3 }, () => bus.send(command('Do'), { wait: true })),
+      );
+      expect(again.map((r) => r.status)).to.deep.equal(['handled', 'handled', 'handled']);
+      expect(runs.size).to.equal(6);
+    });
   });
 }

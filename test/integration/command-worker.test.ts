@@ -157,6 +157,11 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
     expect((await a.status(c.id)).status).to.equal('dead');
     const dead = await redis.xrange(keysFor(prefix).deadCommands, '-', '+');
     expect(dead).to.have.length(1);
+    // the backlog counter (COMMAND_BACKLOG_MAX) counted the dead letter off, and a redrive on
+    const backlog = async () => Number(await redis.get(keysFor(prefix).commandBacklog));
+    expect(await backlog()).to.equal(0);
+    await a.bus.redrive('ash', c.id);
+    expect(await backlog()).to.equal(1);
   });
 
   it('answers a waiting sender whose reply publish was lost, by its one-second poll', async () => {

@@ -12,6 +12,7 @@
   KEYS[2] notifications         {sc}:notify          MAXLEN ~ retention
   KEYS[3] command stream        {sc}:cmd             whose entries operations acknowledge
   KEYS[4] command backlog       {sc}:cmd:backlog     commands enqueued and not acknowledged
+                                                     (see enqueue-commands-n)
   then 3 per operation i (1-based):
   KEYS[2 + 3i] entity stream    {sc}:s:<streamId>    (a placeholder for an answer)
   KEYS[3 + 3i] outcome key      {sc}:done:<key>
@@ -55,10 +56,10 @@ local function reply(channel, key, outcome)
   lines[#lines + 1] = key .. '\t' .. outcome
 end
 
+local acknowledged = 0 -- entries acknowledged by this call, counted off the backlog at the end
 local function acknowledge(entry)
   if entry == '' then return end
-  local acked = redis.call('XACK', cmdKey, group, entry)
-  if acked > 0 then redis.call('DECRBY', backlogKey, acked) end
+  acknowledged = acknowledged + redis.call('XACK', cmdKey, group, entry)
 end
 
 local previousNotification -- the newest notification id, read once per batch
@@ -173,6 +174,9 @@ for op = 1, count do
   end
 end
 
+if acknowledged > 0 and redis.call('EXISTS', backlogKey) == 1 then
+  redis.call('DECRBY', backlogKey, acknowledged)
+end
 for _, channel in ipairs(channels) do
   redis.call('PUBLISH', channel, table.concat(replies[channel], '\n'))
 end

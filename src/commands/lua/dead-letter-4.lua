@@ -1,9 +1,10 @@
 --[[
-  dead-letter-3: move a command that failed COMMAND_MAX_ATTEMPTS times to the dead-letter stream,
+  dead-letter-4: move a command that failed COMMAND_MAX_ATTEMPTS times to the dead-letter stream,
   acknowledge it, record `dead` as its outcome and publish the reply, in one step. A command whose
   outcome is already recorded is only acknowledged.
 
   KEYS[1] command stream  KEYS[2] dead-letter stream  KEYS[3] outcome key {sc}:done:<userId>:<commandId>
+  KEYS[4] command backlog {sc}:cmd:backlog (the acknowledged entry is counted off; enqueue-commands-n)
   ARGV[1] consumer group  ARGV[2] entry id
   ARGV[3..6] command fields: id, type, data, meta
   ARGV[7] last error  ARGV[8] attempts  ARGV[9] outcome JSON  ARGV[10] TTL s  ARGV[11] reply channel or ''
@@ -13,13 +14,17 @@
     {1}   dead-lettered
     {0}   the command had an outcome already: only acknowledged
 ]]
+local function acknowledge()
+  local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+  if acked > 0 and redis.call('EXISTS', KEYS[4]) == 1 then redis.call('DECRBY', KEYS[4], acked) end
+end
 if redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+  acknowledge()
   return {0}
 end
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[3], 'type', ARGV[4], 'data', ARGV[5], 'meta', ARGV[6],
   'error', ARGV[7], 'attempts', ARGV[8], 'entry', ARGV[2])
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+acknowledge()
 redis.call('SET', KEYS[3], ARGV[9], 'EX', ARGV[10])
 if ARGV[11] ~= '' then redis.call('PUBLISH', ARGV[11], ARGV[12]) end
 return {1}

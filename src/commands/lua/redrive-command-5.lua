@@ -1,9 +1,10 @@
 --[[
-  redrive-command-4: send a dead-lettered command again under the same id: move it from the
+  redrive-command-5: send a dead-lettered command again under the same id: move it from the
   dead-letter stream back to the command stream and forget its `dead` outcome, in one step.
 
   KEYS[1] dead-letter stream  KEYS[2] command stream
   KEYS[3] outcome key {sc}:done:<userId>:<commandId>  KEYS[4] sent marker {sc}:sent:<userId>:<commandId>
+  KEYS[5] command backlog {sc}:cmd:backlog (counts the command again; enqueue-commands-n)
   ARGV[1] command id  ARGV[2] TTL of the sent marker in seconds  ARGV[3] the sender's user id
 
   Returns
@@ -20,6 +21,7 @@ for _, entry in ipairs(entries) do
   local meta = cjson.decode(f['meta'])
   if f['id'] == ARGV[1] and meta['userId'] == ARGV[3] then
     local id = redis.call('XADD', KEYS[2], '*', 'id', f['id'], 'type', f['type'], 'data', f['data'], 'meta', f['meta'])
+    if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('INCR', KEYS[5]) end
     redis.call('XDEL', KEYS[1], entry[1])
     redis.call('DEL', KEYS[3])
     redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
