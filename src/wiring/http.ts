@@ -96,6 +96,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
       methods: rpcMethods(services, VERSION),
       maxBatch: config.RPC_MAX_BATCH,
       maxBodyBytes: config.RPC_MAX_BODY_BYTES,
+      maxResponseBytes: config.RPC_MAX_RESPONSE_BYTES,
       logger: logger.child({ component: 'rpc' }),
       authenticate: authenticate({ ...authOptions, allowAnonymous: true }),
     }),

@@ -161,6 +161,17 @@ function exampleMethods(state: { notified: string[]; running: number; peak: numb
         }),
     }),
     defineMethod({
+      name: 'budgeted',
+      summary:
+        'Takes bytes from the budget for each item until one does not fit; answers how many did',
+      params: z.object({ items: z.number().int(), bytes: z.number().int() }),
+      handler: async ({ items, bytes }, ctx) => {
+        let kept = 0;
+        while (kept < items && ctx.budget?.take(bytes)) kept += 1;
+        return kept;
+      },
+    }),
+    defineMethod({
       name: 'bigint',
       summary: 'Answers something JSON cannot hold',
       params: z.object({}),
@@ -416,6 +427,34 @@ describe('JSON-RPC router', () => {
         { text: 'd' },
       ]);
       expect(state.peak).to.equal(3);
+    });
+
+    it('runs at most 8 members at once', async () => {
+      await server.close();
+      await start({ maxBatch: 30 });
+      const batch = Array.from({ length: 30 }, (_, i) =>
+        call('slow', { ms: 20, value: `${i}` }, i),
+      );
+      const answer = await post(`${server.base}/rpc`, batch);
+      expect(answer.json.map((r: { result: unknown }) => r.result)).to.deep.equal(
+        batch.map((_, i) => `${i}`),
+      );
+      expect(state.peak).to.equal(8);
+    });
+
+    it('shares one response budget among its members; an item over the whole budget is -32010', async () => {
+      await server.close();
+      await start({ maxResponseBytes: 20_000 });
+      const answer = await post(`${server.base}/rpc`, [
+        call('echo', { text: 'x'.repeat(2000) }, 0),
+        ...[1, 2, 3, 4].map((id) => call('budgeted', { items: 10, bytes: 1000 }, id)),
+      ]);
+      const kept = answer.json.slice(1).map((r: { result: number }) => r.result);
+      expect(kept.reduce((a: number, b: number) => a + b, 0)).to.be.within(15, 20);
+      expect(kept).to.include(0);
+      const whole = await post(`${server.base}/rpc`, call('budgeted', { items: 1, bytes: 20_001 }));
+      expect(whole.json.error.code).to.equal(-32010);
+      expect(whole.json.error.data).to.deep.equal({ rule: 'response-too-large' });
     });
 
     it('answers [1,2,3] with three -32600 errors with id null', async () => {
