@@ -234,14 +234,18 @@ describeWithRedis('realtime access, subscriptions and presence', function () {
     type Status = {
       sessions: number;
       connectedUsers: number;
-      presence: { serverId: string; sessions: number; users: string[] }[];
+      presence: { serverId: string; sessions: number; connectedUsers: number; users?: string[] }[];
     };
     const status = await rpcAs(a.url, 'oak').call<Status>('system.status');
     expect([status.sessions, status.connectedUsers]).to.deep.equal([3, 2]);
     expect(status.presence).to.deep.equal([
-      { serverId: `a-${prefix}`, sessions: 3, users: ['u1', 'u2'] },
-      { serverId: `b-${prefix}`, sessions: 1, users: ['u3'] },
+      { serverId: `a-${prefix}`, sessions: 3, connectedUsers: 2 },
+      { serverId: `b-${prefix}`, sessions: 1, connectedUsers: 1 },
     ]);
+    const asAdmin = await rpcAs(a.url, 'oak', { 'X-User-Roles': 'admin' }).call<Status>(
+      'system.status',
+    );
+    expect(asAdmin.presence.map((p) => p.users)).to.deep.equal([['u1', 'u2'], ['u3']]);
     await b.stop('SIGKILL');
     await wait(2500); // past PRESENCE_TTL_MS
     const after = await rpcAs(a.url, 'oak').call<Status>('system.status');
