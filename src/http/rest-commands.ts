@@ -74,7 +74,7 @@ function endpoint(definition: AnyCommandDefinition, options: CommandRoutesOption
       res.status(success.code).json(success);
     } catch (error) {
       if (res.destroyed) return;
-      sendRestError(res, error, log, correlationId);
+      sendRestError(res, error, log, correlationId, callerOf(res));
     }
   };
 }

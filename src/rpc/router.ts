@@ -338,7 +338,10 @@ async function call(
     const result: unknown = await method.handler(params, context);
     return { jsonrpc: '2.0', id: member.id, result: result ?? null };
   } catch (error) {
-    return errorResponse(member.id, failure(error, logger, exchange.correlationId));
+    return errorResponse(
+      member.id,
+      failure(error, logger, exchange.correlationId, exchange.caller ?? ANONYMOUS),
+    );
   }
 }
 
@@ -365,11 +368,14 @@ async function parseParams(method: RpcMethod, params: unknown): Promise<z.output
 }
 
 /** Maps a thrown error; internal ones are logged here (their message never reaches the client). */
-function failure(error: unknown, logger: Logger, correlationId: string): RpcError {
-  const mapped = toRpcError(error, correlationId);
+function failure(error: unknown, logger: Logger, correlationId: string, caller: Caller): RpcError {
+  const mapped = toRpcError(error, correlationId, caller);
   if (mapped.code === RPC_CODES.internalError)
     logger.error('JSON-RPC method failed', { error: describe(error) });
-  else logger.debug('JSON-RPC method refused', { code: mapped.code, reason: mapped.message });
+  else {
+    const reason = error instanceof Error ? error.message : mapped.message; // the whole of it
+    logger.debug('JSON-RPC method refused', { code: mapped.code, reason });
+  }
   return mapped;
 }
 

@@ -191,7 +191,11 @@ describeWithRedis('realtime access, subscriptions and presence', function () {
     });
     expect(change.status).to.equal(200);
     const foreign = await postSubscribe(b, 'misty', { sessionId: 'ash-tab-1', topics: ['>'] });
-    expect(foreign.status, "another user's session").to.equal(403);
+    const missing = await postSubscribe(b, 'misty', { sessionId: 'no-such-tab', topics: ['>'] });
+    expect(
+      [foreign.status, missing.status],
+      "another user's session, as a missing one",
+    ).to.deep.equal([404, 404]);
     await wait(300);
     const move = (trainerId: string) =>
       rpcAs(b.url, trainerId).call('trainer.move', {

@@ -68,9 +68,11 @@ const FAILURES = {
     data: { commandId: 'c-1' },
   },
   deadLettered: {
-    error: () => new DeadLetteredError('c-2', 3, 'Error: boom'),
+    error: () => new DeadLetteredError('c-2', 3, `Error: ${SECRET_DETAIL}`),
     code: -32031,
-    data: { commandId: 'c-2', attempts: 3, lastError: 'Error: boom' },
+    // the last error is internal text: not for callers other than admins
+    message: 'command dead-lettered after 3 attempts; an admin can see why (npm run dead -- list)',
+    data: { commandId: 'c-2', attempts: 3 },
   },
   readModelLag: {
     error: () => new ReadModelLagError('trainer-positions', '10-0', '7-0'),
@@ -369,12 +371,26 @@ describe('JSON-RPC router', () => {
         const answer = await post(`${server.base}/rpc`, call('fail', { kind }, kind));
         expect(answer.json.id).to.equal(kind);
         expect(answer.json.error.code, kind).to.equal(expected.code);
-        expect(answer.json.error.message, kind).to.equal(expected.error().message);
+        expect(answer.json.error.message, kind).to.equal(
+          'message' in expected ? expected.message : expected.error().message,
+        );
         if (expected.data === undefined)
           expect(answer.json.error, kind).to.not.have.property('data');
         else expect(answer.json.error.data, kind).to.deep.equal(expected.data);
         expect(answer.status, kind).to.equal(expected.code === -32001 ? 401 : 200);
       }
+    });
+
+    it("shows a dead command's last error to admins only, and logs it", async () => {
+      const kind = 'deadLettered';
+      const asUser = await post(`${server.base}/rpc`, call('fail', { kind }));
+      expect(asUser.text).to.not.include(SECRET_DETAIL);
+      const asAdmin = await post(`${server.base}/rpc`, call('fail', { kind }), {
+        'X-User-Roles': 'admin',
+      });
+      expect(asAdmin.json.error.data.lastError).to.equal(`Error: ${SECRET_DETAIL}`);
+      expect(asAdmin.json.error.message).to.include(SECRET_DETAIL);
+      expect(logLines.filter((line) => line.includes(SECRET_DETAIL))).to.have.length(2);
     });
 
     it('answers -32603 "Internal error" with the correlation id, logging the cause instead of leaking it', async () => {

@@ -68,7 +68,7 @@ export const startDeployment = defineCommand({
   data: startDeploymentData.extend({ deploymentId: z.string() }),
   answers: ['not-found', 'overloaded'],
   toData: ({ commandId: _, ...fields }, edge) => ({
-    deploymentId: deploymentIdOf(edge.commandId),
+    deploymentId: deploymentIdOf(edge.actor.userId, edge.commandId),
     ...fields,
   }),
   streamId: (c) => deploymentStreamId(c.data.deploymentId),
