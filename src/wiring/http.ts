@@ -92,6 +92,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
   const app = createApp({
     before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(parts.metrics)],
     cors,
+    logger: logger.child({ component: 'http' }),
     rpc: createRpcHandler({
       methods: rpcMethods(services, VERSION),
       maxBatch: config.RPC_MAX_BATCH,

@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
-import winston from 'winston';
 import { z } from 'zod';
 import {
   CommandTimeoutError,
@@ -25,6 +23,7 @@ import {
   type RpcMethod,
 } from '../../src/rpc/index.js';
 import { listen, type Running } from '../support/http.js';
+import { capturingLogger } from '../support/log-lines.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const SECRET_DETAIL = 'password=hunter2 at db.internal:5432';
@@ -224,17 +223,7 @@ describe('JSON-RPC router', () => {
   const start = async (options: Partial<RpcHandlerOptions> = {}) => {
     state = { notified: [], running: 0, peak: 0 };
     logLines = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
-    const logger = winston.createLogger({
-      level: 'debug',
-      format: winston.format.json(),
-      transports: [new winston.transports.Stream({ stream: sink })],
-    });
+    const { logger } = capturingLogger(logLines);
     const app = express();
     app.use(
       createRpcHandler({
