@@ -14,6 +14,8 @@ export interface ResponseBudget {
    * since no page could ever hold that item.
    */
   take(bytes: number): boolean;
+  /** Bytes still free (never below 0), so a reader fetches no more than may fit. */
+  readonly left: number;
 }
 
 /** Bytes a serialised event carries beside its data and metadata (field names, ids, positions). */
@@ -61,11 +63,15 @@ export class ByteBudget implements ResponseBudget {
   /** A view for one member: its takes count here and in `taken`. */
   member(): ResponseBudget & { readonly taken: number } {
     let taken = 0;
+    const budget = this;
     return {
       take: (bytes) => {
         const fits = this.take(bytes);
         if (fits) taken += bytes;
         return fits;
+      },
+      get left() {
+        return budget.left;
       },
       get taken() {
         return taken;

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { BatchCommitter } from './batch-committer.js';
-import type { ResponseBudget } from './byte-budget.js';
+import { ENVELOPE_BYTES, type ResponseBudget } from './byte-budget.js';
 import { closeOnce } from './close-once.js';
 import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
@@ -40,13 +40,8 @@ import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
 
 /** Most log entries one `readAll` call scans when filtering by type. */
 const MAX_SCAN_PER_READ = 10_000;
-/** Entries fetched per round trip of a read (64 events of 64 KB: 4 MB in flight at most). */
+/** Most entries fetched per round trip of a read under a budget. */
 const READ_CHUNK = 64;
-
-/** A read under a budget goes in chunks, so a page it stops short never fetched much past it. */
-function chunkOf(budget: ResponseBudget | undefined): number {
-  return budget ? READ_CHUNK : Number.POSITIVE_INFINITY;
-}
 
 /** What an append wrote: its versions, the events' positions, the notifications' ids. */
 interface Written {
@@ -205,7 +200,7 @@ export class RedisEventStore implements EventStore {
     const events: RecordedEvent[] = [];
     let cursor = backward ? (from === undefined ? '+' : `0-${from}`) : `0-${start}`;
     for (;;) {
-      const count = Math.min(limit - events.length + 1, chunkOf(options.budget));
+      const count = Math.min(limit - events.length + 1, this.chunkOf(options.budget));
       const entries = (
         backward
           ? await this.redis.xrevrange(key, cursor, '-', 'COUNT', count)
@@ -230,8 +225,8 @@ export class RedisEventStore implements EventStore {
     let scanned = 0;
     for (;;) {
       const count = types
-        ? Math.min(1000, chunkOf(options.budget), MAX_SCAN_PER_READ - scanned)
-        : Math.min(limit - events.length + 1, chunkOf(options.budget));
+        ? Math.min(1000, this.chunkOf(options.budget), MAX_SCAN_PER_READ - scanned)
+        : Math.min(limit - events.length + 1, this.chunkOf(options.budget));
       const entries = (await this.redis.xrange(
         this.keys.all,
         `(${after}`,
@@ -253,6 +248,16 @@ export class RedisEventStore implements EventStore {
       if (entries.length < count) return { events, nextPosition: after, isEnd: true };
       if (scanned >= MAX_SCAN_PER_READ) return { events, nextPosition: after, isEnd: false };
     }
+  }
+
+  /**
+   * Entries to fetch at once: a read under a budget fetches no more than could fit in what is left
+   * if every event were as large as allowed, so a page stopped short never fetched much past it.
+   */
+  private chunkOf(budget: ResponseBudget | undefined): number {
+    if (!budget) return Number.POSITIVE_INFINITY;
+    const largest = this.settings.maxEventBytes + ENVELOPE_BYTES;
+    return Math.max(1, Math.min(READ_CHUNK, Math.floor(budget.left / largest)));
   }
 
   async head(): Promise<string> {
