@@ -9,7 +9,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import type { CommandSender } from '../commands/sender.js';
 import type { AnyCommandDefinition } from '../domain/command-definition.js';
 import { validationErrorFromZod } from '../error-codes.js';
-import { UnauthenticatedError, ValidationError } from '../errors.js';
+import { UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import type { Logger } from '../log.js';
 import { callerOf } from './auth.js';
