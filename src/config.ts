@@ -97,6 +97,7 @@ const schema = z
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     RPC_MAX_BATCH: int(1, 100),
     RPC_MAX_BODY_BYTES: int(1024, 1048576),
+    RPC_MAX_RESPONSE_BYTES: int(1024, 16777216),
     COMMAND_BACKLOG_MAX: int(1, 10000),
     COMMAND_BATCH_MAX: int(1, 64),
     COMMAND_HANDLER_DEADLINE_MS: int(100, 30000),
@@ -189,6 +190,11 @@ function resolve(c: Parsed, problems: string[]): Config {
   if (c.JWT_SECRET_PREVIOUS?.length && !c.JWT_SECRET) {
     problems.push(
       'JWT_SECRET_PREVIOUS: only with JWT_SECRET (the current secret); previous ones are accepted beside it while their tokens live out',
+    );
+  }
+  if (c.RPC_MAX_RESPONSE_BYTES < c.MAX_EVENT_BYTES + 8192) {
+    problems.push(
+      `RPC_MAX_RESPONSE_BYTES: must be at least MAX_EVENT_BYTES + 8192 (${c.MAX_EVENT_BYTES + 8192}), so that a response can hold the largest event`,
     );
   }
   if (c.STREAMCAST_FAULT && production) {

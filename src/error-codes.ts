@@ -111,16 +111,28 @@ export function internalError(correlationId?: string): RpcError {
   return correlationId === undefined ? error : { ...error, data: { correlationId } };
 }
 
-/**
- * Maps a thrown value to its JSON-RPC error. Typed errors keep their message (written for
- * clients; a recorded answer is raised again as its typed error, so a repeat gets the same error);
- * anything else becomes -32603 carrying only `correlationId`.
- */
-export function toRpcError(error: unknown, correlationId?: string): RpcError {
-  return mapKnown(error) ?? internalError(correlationId);
+/** Who an error is answered to: a dead command's last error is shown to admins only. */
+export interface Asker {
+  readonly isAdmin: boolean;
 }
 
-function mapKnown(error: unknown): RpcError | undefined {
+const NOT_ADMIN: Asker = { isAdmin: false };
+
+/**
+ * Maps a thrown value to its JSON-RPC error, as `asker` may see it (default: not an admin). Typed
+ * errors keep their message (written for clients; a recorded answer is raised again as its typed
+ * error, so a repeat gets the same error); anything else becomes -32603 carrying only
+ * `correlationId`.
+ */
+export function toRpcError(
+  error: unknown,
+  correlationId?: string,
+  asker: Asker = NOT_ADMIN,
+): RpcError {
+  return mapKnown(error, asker) ?? internalError(correlationId);
+}
+
+function mapKnown(error: unknown, asker: Asker): RpcError | undefined {
   if (error instanceof ValidationError) {
     return rpcError(RPC_CODES.invalidParams, error, error.issues.map(issueJson));
   }
@@ -136,10 +148,10 @@ function mapKnown(error: unknown): RpcError | undefined {
   if (error instanceof DomainRuleError) {
     return rpcError(RPC_CODES.domainRule, error, { rule: error.rule });
   }
-  return mapCommandError(error);
+  return mapCommandError(error, asker);
 }
 
-function mapCommandError(error: unknown): RpcError | undefined {
+function mapCommandError(error: unknown, asker: Asker): RpcError | undefined {
   if (error instanceof OverloadedError) {
     return rpcError(RPC_CODES.overloaded, error, { retryAfterMs: error.retryAfterMs });
   }
@@ -148,7 +160,15 @@ function mapCommandError(error: unknown): RpcError | undefined {
   }
   if (error instanceof DeadLetteredError) {
     const { commandId, attempts, lastError } = error;
-    return rpcError(RPC_CODES.deadLettered, error, { commandId, attempts, lastError });
+    if (asker.isAdmin) {
+      return rpcError(RPC_CODES.deadLettered, error, { commandId, attempts, lastError });
+    }
+    // the last error is internal text (stack lines, hosts): for admins and logs only
+    return {
+      code: RPC_CODES.deadLettered,
+      message: `command dead-lettered after ${attempts} attempts; an admin can see why (npm run dead -- list)`,
+      data: { commandId, attempts },
+    };
   }
   if (error instanceof DeploymentRunningError) {
     const { deploymentId, status } = error;

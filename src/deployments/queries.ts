@@ -1,4 +1,4 @@
-import { DeploymentRunningError, ForbiddenError, NotFoundError } from '../errors.js';
+import { DeploymentRunningError, NotFoundError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import type { ReadModels } from '../projections/read-models.js';
 import type { Caller } from '../rpc/method.js';
@@ -25,7 +25,7 @@ export const RESULT_FIELDS = [
   'eventCount',
 ] as const;
 
-/** A deployment's read-model document, if the caller may see it (its starter or an admin). */
+/** A deployment's read-model document, if the caller may see it (its starter or an admin); else -32004. */
 export async function deploymentDoc(
   readModels: ReadModels,
   caller: Caller,
@@ -33,9 +33,9 @@ export async function deploymentDoc(
   minPosition?: string,
 ): Promise<Record<string, Json>> {
   const doc = await readModels.get('deployments', deploymentId, minPosition);
-  if (!doc) throw new NotFoundError('deployment', deploymentId);
-  if (doc.userId !== caller.userId && !caller.isAdmin) {
-    throw new ForbiddenError(`deployment ${deploymentId} was started by another user`);
+  // another user's deployment is answered as a missing one: its existence is not theirs to learn
+  if (!doc || (doc.userId !== caller.userId && !caller.isAdmin)) {
+    throw new NotFoundError('deployment', deploymentId);
   }
   return doc;
 }

@@ -1,3 +1,4 @@
+import type { ResponseBudget } from './byte-budget.js';
 import type {
   EventMetadata,
   ExpectedVersion,
@@ -79,6 +80,8 @@ export interface ReadStreamOptions {
   readonly direction?: 'forward' | 'backward';
   /** Default 100, at most 1000. */
   readonly limit?: number;
+  /** Stops the page short (`isEnd: false`) before the event that does not fit. */
+  readonly budget?: ResponseBudget;
 }
 
 /** A page of one stream. */
@@ -98,6 +101,8 @@ export interface ReadAllOptions {
   readonly limit?: number;
   /** Only these event types (the page may then hold fewer than `limit` events). */
   readonly types?: readonly string[];
+  /** Stops the page short (`isEnd: false`) before the event that does not fit. */
+  readonly budget?: ResponseBudget;
 }
 
 /** A page of the global log. */

@@ -2,6 +2,7 @@
  * Events: the envelope, the `EventStore` port, and its adapters (Redis, memory). Everything that
  * writes or reads events, the global log, outcomes of idempotency keys and notifications goes here.
  */
+export * from './byte-budget.js';
 export * from './envelope.js';
 export * from './event-store.js';
 export { type Keys, keysFor } from './keys.js';

@@ -43,6 +43,8 @@ export interface Keys {
   projection(name: string): string;
   /** A projection's lease (`<owner> <fence>`, expires after LEASE_TTL_MS without renewal). */
   lease(name: string): string;
+  /** Pub/sub channel announcing each live checkpoint a projection commits (`<name>\t<checkpoint>`). */
+  readonly projectionCheckpoints: string;
   /** A projection's read-model keys start with this; each generation's follow as `<gen>:ids`, `<gen>:d:<id>`. */
   readModel(name: string): string;
   /** An SSE session's owner and subscription (hash, kept for reconnects with the same `sessionId`). */
@@ -80,6 +82,7 @@ export function keysFor(prefix: string): Keys {
     serverInfo: `${tag}:servers:info`,
     projection: (name) => `${tag}:proj:${name}`,
     lease: (name) => `${tag}:proj:${name}:lease`,
+    projectionCheckpoints: `${tag}:proj:checkpoints`,
     readModel: (name) => `${tag}:rm:${name}:`,
     sseSession: (sessionId) => `${tag}:sse:session:${sessionId}`,
     sseUserSessions: (userId) => `${tag}:sse:user:${userId}`,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConcurrencyError, ValidationError } from '../errors.js';
+import { eventBytes, fitting } from './byte-budget.js';
 import type { NewEvent, RecordedEvent } from './envelope.js';
 import {
   type AppendOptions,
@@ -130,21 +131,23 @@ export class MemoryEventStore implements EventStore {
     const stream = this.streams.get(streamId) ?? [];
     if (options.direction === 'backward') {
       const top = Math.min(from ?? stream.length, stream.length);
-      const events = stream.slice(Math.max(top - limit, 0), top).reverse();
+      const candidates = stream.slice(Math.max(top - limit, 0), top).reverse();
+      const events = fitting(candidates, options.budget);
       const last = events.at(-1);
       return {
         events,
         nextVersion: last ? last.version - 1 : (from ?? 0),
-        isEnd: top - limit <= 0,
+        isEnd: events.length === candidates.length && top - limit <= 0,
       };
     }
     const start = Math.max(from ?? 1, 1);
-    const events = stream.slice(start - 1, start - 1 + limit);
+    const candidates = stream.slice(start - 1, start - 1 + limit);
+    const events = fitting(candidates, options.budget);
     const last = events.at(-1);
     return {
       events,
       nextVersion: last ? last.version + 1 : start,
-      isEnd: start - 1 + limit >= stream.length,
+      isEnd: events.length === candidates.length && start - 1 + limit >= stream.length,
     };
   }
 
@@ -155,8 +158,15 @@ export class MemoryEventStore implements EventStore {
     const events: RecordedEvent[] = [];
     while (index < this.log.length && events.length < limit) {
       const event = this.log[index]!;
+      if (types && !types.has(event.type)) {
+        index += 1;
+        continue;
+      }
+      if (options.budget && !options.budget.take(eventBytes(event))) {
+        return { events, nextPosition: String(index), isEnd: false };
+      }
+      events.push(event);
       index += 1;
-      if (!types || types.has(event.type)) events.push(event);
     }
     return { events, nextPosition: String(index), isEnd: index >= this.log.length };
   }

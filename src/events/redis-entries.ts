@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ENVELOPE_BYTES } from './byte-budget.js';
 import type { EventMetadata, Json, RecordedEvent } from './envelope.js';
 import { isJsonObject } from './json.js';
 
@@ -75,6 +76,13 @@ export function decodeStreamEntry(streamId: string, entry: StreamEntry): Recorde
 export function decodeLogEntry(entry: StreamEntry): RecordedEvent {
   const f = fieldsOf(entry);
   return envelope(f, f.stream ?? '', Number(f.version), entry[0]);
+}
+
+/** The estimated serialised size of the event an entry holds: its stored bytes and an envelope. */
+export function entryBytes(entry: StreamEntry): number {
+  let bytes = ENVELOPE_BYTES;
+  for (const field of entry[1]) bytes += Buffer.byteLength(field);
+  return bytes;
 }
 
 /** The version held in an entity stream entry id `0-<version>`. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { BatchCommitter } from './batch-committer.js';
+import { ENVELOPE_BYTES, type ResponseBudget } from './byte-budget.js';
 import { closeOnce } from './close-once.js';
 import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
@@ -29,11 +30,18 @@ import {
   queueFull,
   type StoreSettings,
 } from './prepare-append.js';
-import { decodeLogEntry, decodeStreamEntry, type StreamEntry } from './redis-entries.js';
+import {
+  decodeLogEntry,
+  decodeStreamEntry,
+  entryBytes,
+  type StreamEntry,
+} from './redis-entries.js';
 import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
 
 /** Most log entries one `readAll` call scans when filtering by type. */
 const MAX_SCAN_PER_READ = 10_000;
+/** Most entries fetched per round trip of a read under a budget. */
+const READ_CHUNK = 64;
 
 /** What an append wrote: its versions, the events' positions, the notifications' ids. */
 interface Written {
@@ -182,24 +190,31 @@ export class RedisEventStore implements EventStore {
         { path: 'fromVersion', message: 'must be an integer >= 0' },
       ]);
     }
-    const key = this.keys.stream(streamId);
-    const entries = (
-      backward
-        ? await this.redis.xrevrange(
-            key,
-            from === undefined ? '+' : `0-${from}`,
-            '-',
-            'COUNT',
-            limit + 1,
-          )
-        : await this.redis.xrange(key, `0-${Math.max(from ?? 1, 1)}`, '+', 'COUNT', limit + 1)
-    ) as StreamEntry[];
-    const events = entries.slice(0, limit).map((e) => decodeStreamEntry(streamId, e));
-    const isEnd = entries.length <= limit;
-    const last = events.at(-1);
     const start = backward ? (from ?? 0) : Math.max(from ?? 1, 1);
-    const nextVersion = last ? (backward ? last.version - 1 : last.version + 1) : start;
-    return { events, nextVersion: Math.max(nextVersion, 0), isEnd };
+    const page = (events: RecordedEvent[], isEnd: boolean): StreamPage => {
+      const last = events.at(-1);
+      const nextVersion = last ? (backward ? last.version - 1 : last.version + 1) : start;
+      return { events, nextVersion: Math.max(nextVersion, 0), isEnd };
+    };
+    const key = this.keys.stream(streamId);
+    const events: RecordedEvent[] = [];
+    let cursor = backward ? (from === undefined ? '+' : `0-${from}`) : `0-${start}`;
+    for (;;) {
+      const count = Math.min(limit - events.length + 1, this.chunkOf(options.budget));
+      const entries = (
+        backward
+          ? await this.redis.xrevrange(key, cursor, '-', 'COUNT', count)
+          : await this.redis.xrange(key, cursor, '+', 'COUNT', count)
+      ) as StreamEntry[];
+      for (const entry of entries) {
+        if (events.length === limit) return page(events, false);
+        if (options.budget && !options.budget.take(entryBytes(entry))) return page(events, false);
+        events.push(decodeStreamEntry(streamId, entry));
+      }
+      if (entries.length < count) return page(events, true);
+      const version = events.at(-1)!.version;
+      cursor = `0-${backward ? version - 1 : version + 1}`;
+    }
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<LogPage> {
@@ -209,7 +224,9 @@ export class RedisEventStore implements EventStore {
     const events: RecordedEvent[] = [];
     let scanned = 0;
     for (;;) {
-      const count = types ? Math.min(1000, MAX_SCAN_PER_READ - scanned) : limit - events.length + 1;
+      const count = types
+        ? Math.min(1000, this.chunkOf(options.budget), MAX_SCAN_PER_READ - scanned)
+        : Math.min(limit - events.length + 1, this.chunkOf(options.budget));
       const entries = (await this.redis.xrange(
         this.keys.all,
         `(${after}`,
@@ -219,16 +236,28 @@ export class RedisEventStore implements EventStore {
       )) as StreamEntry[];
       for (const entry of entries) {
         if (events.length === limit) return { events, nextPosition: after, isEnd: false };
+        const event = decodeLogEntry(entry);
+        const wanted = !types || types.has(event.type);
+        if (wanted && options.budget && !options.budget.take(entryBytes(entry))) {
+          return { events, nextPosition: after, isEnd: false };
+        }
         after = entry[0];
         scanned += 1;
-        const event = decodeLogEntry(entry);
-        if (!types || types.has(event.type)) events.push(event);
+        if (wanted) events.push(event);
       }
       if (entries.length < count) return { events, nextPosition: after, isEnd: true };
-      if (scanned >= MAX_SCAN_PER_READ || events.length === limit) {
-        return { events, nextPosition: after, isEnd: false };
-      }
+      if (scanned >= MAX_SCAN_PER_READ) return { events, nextPosition: after, isEnd: false };
     }
+  }
+
+  /**
+   * Entries to fetch at once: a read under a budget fetches no more than could fit in what is left
+   * if every event were as large as allowed, so a page stopped short never fetched much past it.
+   */
+  private chunkOf(budget: ResponseBudget | undefined): number {
+    if (!budget) return Number.POSITIVE_INFINITY;
+    const largest = this.settings.maxEventBytes + ENVELOPE_BYTES;
+    return Math.max(1, Math.min(READ_CHUNK, Math.floor(budget.left / largest)));
   }
 
   async head(): Promise<string> {

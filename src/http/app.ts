@@ -1,5 +1,7 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
+import { type Logger, silentLogger } from '../log.js';
 import { CORS_PATHS, type CorsOptions, cors } from './cors.js';
+import { lastErrorHandler, notFoundRoute } from './fallback-routes.js';
 
 /** What the HTTP surface is assembled from; each part is an express router or middleware. */
 export interface AppParts {
@@ -16,6 +18,8 @@ export interface AppParts {
   readonly before?: readonly RequestHandler[];
   /** CORS for `/rpc` and the event streams; without it, same origin only. */
   readonly cors?: CorsOptions;
+  /** Where the last error handler logs (status and error type only). */
+  readonly logger?: Logger;
 }
 
 /** Assembles the express app. Compression is never applied (event streams must not be buffered). */
@@ -30,5 +34,7 @@ export function createApp(parts: AppParts): Express {
   if (parts.streams) app.use(parts.streams);
   for (const router of parts.rest ?? []) app.use(router);
   app.use(parts.rpc);
+  app.use(notFoundRoute);
+  app.use(lastErrorHandler(parts.logger ?? silentLogger));
   return app;
 }

@@ -2,20 +2,19 @@
  * The REST routes of seed 003's commands (SPEC.md §6): `POST /api/v1/connect/github`,
  * `POST /api/v1/connect/aws` and `POST /api/v1/deploy`, one per command definition with a `route`.
  * Thin adapters over the same typed send as the JSON-RPC methods, with the seed's bodies, its
- * success envelope `{code, message, data}` and its error body. The body is read here (no body
- * parser: express's quotes the text it fails on, which may hold a secret, and answers HTML).
+ * success envelope `{code, message, data}` and its error body. The body is read by `readRestBody`.
  */
 import { randomUUID } from 'node:crypto';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { CommandSender } from '../commands/sender.js';
 import type { AnyCommandDefinition } from '../domain/command-definition.js';
 import { validationErrorFromZod } from '../error-codes.js';
-import { UnauthenticatedError, ValidationError } from '../errors.js';
+import { UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import type { Logger } from '../log.js';
-import { readJsonBody } from '../rpc/json-body.js';
 import { callerOf } from './auth.js';
-import { type RestErrorBody, restErrorBody, sendRestError } from './rest-errors.js';
+import { readRestBody } from './rest-body.js';
+import { sendRestError } from './rest-errors.js';
 
 /** What `commandRoutes` serves with. */
 export interface CommandRoutesOptions {
@@ -56,7 +55,7 @@ function endpoint(definition: AnyCommandDefinition, options: CommandRoutesOption
     try {
       const actor = callerOf(res);
       if (!actor) throw new UnauthenticatedError('credentials required');
-      const body = await readBody(req, maxBodyBytes);
+      const body = await readRestBody(req, maxBodyBytes);
       if ('status' in body) {
         log.debug('REST request refused', { status: body.status, reason: body.message });
         res.status(body.status).json(body);
@@ -74,29 +73,9 @@ function endpoint(definition: AnyCommandDefinition, options: CommandRoutesOption
       res.status(success.code).json(success);
     } catch (error) {
       if (res.destroyed) return;
-      sendRestError(res, error, log, correlationId);
+      sendRestError(res, error, log, correlationId, callerOf(res));
     }
   };
-}
-
-/** The JSON object of the body, or the error body to answer (415, 413, 400). */
-async function readBody(
-  req: Request,
-  maxBodyBytes: number,
-): Promise<{ readonly value: object } | RestErrorBody> {
-  const read = await readJsonBody(req, maxBodyBytes);
-  if (read.ok) {
-    const { value } = read;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { value };
-    throw new ValidationError('the request body must be a JSON object');
-  }
-  if (read.status === 415) {
-    return restErrorBody(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
-  }
-  if (read.status === 413) {
-    return restErrorBody(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`);
-  }
-  return restErrorBody(400, 'INVALID_JSON', 'the body is not valid UTF-8 JSON');
 }
 
 /** The request's correlation id (set by `correlationIds`), or a new one, echoed back. */

@@ -6,11 +6,12 @@
 import { type RequestHandler, Router } from 'express';
 import { deploymentResult } from '../deployments/queries.js';
 import {
+  DEPLOYMENT_ID,
   type DeploymentEvent,
   decodeDeploymentEvent,
   deploymentStreamId,
 } from '../domain/deployment/deployment.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { Json, RecordedEvent } from '../events/envelope.js';
 import type { Logger } from '../log.js';
 import type { RpcServices } from '../rpc/methods/services.js';
@@ -25,8 +26,6 @@ export interface DeployRouterOptions {
   readonly authenticate: RequestHandler;
   readonly logger: Logger;
 }
-
-const DEPLOYMENT_ID = /^dep_[0-9a-f]{10}$/;
 
 function frame(id: number, event: string, data: Json): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -100,10 +99,10 @@ export function deployRouter(options: DeployRouterOptions): Router {
         ? await services.store.readStream(deploymentStreamId(id), { limit: 1 })
         : undefined;
       const started = stream?.events[0];
-      if (!started) throw new NotFoundError('deployment', id, `Deployment not found: ${id}`);
       const caller = callerOf(res)!;
-      if (started.metadata.userId !== caller.userId && !caller.isAdmin) {
-        throw new ForbiddenError(`deployment ${id} was started by another user`);
+      // another user's deployment is answered as a missing one: its existence is not theirs to learn
+      if (!started || (started.metadata.userId !== caller.userId && !caller.isAdmin)) {
+        throw new NotFoundError('deployment', id, `Deployment not found: ${id}`);
       }
       const lastEventId = Number(req.get('Last-Event-ID') ?? Number.NaN);
       if (Number.isSafeInteger(lastEventId) && (await seenTheEnd(services, id, lastEventId))) {

@@ -8,7 +8,7 @@
  * correlation id to quote.
  */
 import type { ServerResponse } from 'node:http';
-import { RPC_CODES, type RpcError, toRpcError } from '../error-codes.js';
+import { type Asker, RPC_CODES, type RpcError, toRpcError } from '../error-codes.js';
 import { NotFoundError, type UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import { isJsonObject } from '../events/json.js';
@@ -107,12 +107,12 @@ function bodyOfRpcError(error: RpcError, correlationId?: string): RestErrorBody 
 }
 
 /** The REST error body of any thrown value (the one mapping; see the module comment). */
-export function restErrorOf(thrown: unknown, correlationId?: string): RestErrorBody {
+export function restErrorOf(thrown: unknown, correlationId?: string, asker?: Asker): RestErrorBody {
   if (thrown instanceof NotFoundError && DEPLOYMENT_ERRORS[thrown.kind]) {
     const body = restErrorBody(400, DEPLOYMENT_ERRORS[thrown.kind]!, thrown.message);
     return { ...body, error: 'Deployment Error' };
   }
-  return bodyOfRpcError(toRpcError(thrown, correlationId), correlationId);
+  return bodyOfRpcError(toRpcError(thrown, correlationId, asker), correlationId);
 }
 
 /** The 401 body of `authenticate({unauthorizedBody})` on REST and event-stream routes. */
@@ -130,12 +130,14 @@ export function sendRestError(
   thrown: unknown,
   logger: Logger,
   correlationId?: string,
+  asker?: Asker,
 ): void {
-  const body = restErrorOf(thrown, correlationId);
+  const body = restErrorOf(thrown, correlationId, asker);
   if (body.errorCode === 'UNEXPECTED_ERROR') {
     logger.error('request failed', { error: describe(thrown), correlationId });
   } else {
-    logger.debug('request refused', { status: body.status, reason: body.message });
+    const reason = thrown instanceof Error ? thrown.message : body.message; // the whole of it
+    logger.debug('request refused', { status: body.status, reason });
   }
   if (res.headersSent) {
     res.end();

@@ -4,7 +4,7 @@
  * Refusals are plain HTTP (400/401/403/404) with the REST error body (`rest-errors.ts`), sent
  * before any event-stream header.
  */
-import express, { type Request, type RequestHandler, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import { STREAM_ID_PATTERN } from '../events/envelope.js';
 import type { Logger } from '../log.js';
@@ -12,6 +12,7 @@ import { mayRead } from '../rpc/methods/events.js';
 import type { Realtime } from '../sse/realtime.js';
 import type { StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
+import { readRestBody } from './rest-body.js';
 import { sendRestError } from './rest-errors.js';
 
 export interface SseRouteParts {
@@ -22,6 +23,9 @@ export interface SseRouteParts {
   readonly logger: Logger;
 }
 
+/** The largest subscription change accepted (a kept subscription holds at most 8 KiB). */
+const SUBSCRIBE_MAX_BODY_BYTES = 65_536;
+
 function query(req: Request): URLSearchParams {
   return new URL(req.originalUrl, 'http://x').searchParams;
 }
@@ -29,18 +33,18 @@ function query(req: Request): URLSearchParams {
 export function sseRoutes(parts: SseRouteParts): Router {
   const { realtime, feed, authenticate, logger } = parts;
   const router = Router();
-  router.post(
-    '/api/v1/sse/subscribe',
-    authenticate,
-    express.json({ limit: '64kb' }),
-    async (req, res) => {
-      try {
-        res.json(await realtime.subscribe(callerOf(res)!, req.body));
-      } catch (error) {
-        sendRestError(res, error, logger);
+  router.post('/api/v1/sse/subscribe', authenticate, async (req, res) => {
+    try {
+      const body = await readRestBody(req, SUBSCRIBE_MAX_BODY_BYTES);
+      if (!('value' in body)) {
+        res.status(body.status).json(body);
+        return;
       }
-    },
-  );
+      res.json(await realtime.subscribe(callerOf(res)!, body.value));
+    } catch (error) {
+      if (!res.destroyed) sendRestError(res, error, logger);
+    }
+  });
   router.get('/streams/:streamId/events', authenticate, async (req, res) => {
     try {
       const caller = callerOf(res)!;

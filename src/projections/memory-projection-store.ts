@@ -1,5 +1,6 @@
 import { applyWrites, type ReadModelDoc } from './projection.js';
 import type {
+  CheckpointListener,
   CommitBatch,
   CommitResult,
   DocPage,
@@ -30,6 +31,7 @@ interface Stored {
  */
 export class MemoryProjectionStore implements ProjectionStore {
   private readonly projections = new Map<string, Stored>();
+  private readonly listeners = new Set<CheckpointListener>();
 
   constructor(private readonly logLength: () => number) {}
 
@@ -87,6 +89,7 @@ export class MemoryProjectionStore implements ProjectionStore {
     if (p.checkpoint !== batch.from || p.generation !== batch.generation) return 'moved';
     applyWrites(this.docs(p, batch.generation), batch.writes);
     p.checkpoint = batch.to;
+    for (const listener of this.listeners) listener(name, batch.to);
     return 'ok';
   }
 
@@ -141,6 +144,15 @@ export class MemoryProjectionStore implements ProjectionStore {
 
   reached(position: string, minPosition: string): boolean {
     return Number(position) >= Number(minPosition);
+  }
+
+  onCheckpoint(listener: CheckpointListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
   }
 
   /** Documents held for `name` across every generation (tests, to see old generations dropped). */

@@ -86,4 +86,16 @@ export interface ProjectionStore {
   lag(name: string, cap: number): Promise<number>;
   /** True when `position` is at or past `minPosition` (positions are the store's own cursors). */
   reached(position: string, minPosition: string): boolean;
+  /**
+   * Calls `listener` with each checkpoint a live batch commits, whichever instance committed it
+   * (the Redis store holds one subscription for all its listeners, made on the first). Best effort:
+   * an announcement can be missed (a reconnect), so waiters also read `state` now and then.
+   * Returns the function that removes the listener.
+   */
+  onCheckpoint(listener: CheckpointListener): () => void;
+  /** Stops listening for checkpoints (the Redis subscription); the store's own connection stays. */
+  close(): Promise<void>;
 }
+
+/** Hears a projection's new checkpoint. */
+export type CheckpointListener = (name: string, checkpoint: string) => void;

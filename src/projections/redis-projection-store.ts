@@ -11,6 +11,7 @@ import {
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
+  CheckpointListener,
   CommitBatch,
   CommitResult,
   DocPage,
@@ -53,6 +54,10 @@ function decodeDoc(flat: readonly string[]): ReadModelDoc {
 
 /** The projection store on Redis: one hash per projection, one hash per document (DESIGN.md §3). */
 export class RedisProjectionStore implements ProjectionStore {
+  private readonly listeners = new Set<CheckpointListener>();
+  /** One connection subscribed to the checkpoint channel, made for the first listener. */
+  private subscriber: Redis | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -110,6 +115,8 @@ export class RedisProjectionStore implements ProjectionStore {
         batch.generation,
         this.readModelPrefix(name),
         encodeWrites(batch.writes),
+        this.keys.projectionCheckpoints,
+        name,
       ],
     );
     if (reply.status === 'ok') return 'ok';
@@ -170,6 +177,31 @@ export class RedisProjectionStore implements ProjectionStore {
 
   reached(position: string, minPosition: string): boolean {
     return compareStreamIds(position, minPosition) >= 0;
+  }
+
+  onCheckpoint(listener: CheckpointListener): () => void {
+    this.listeners.add(listener);
+    this.subscriber ??= this.subscribe();
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    this.listeners.clear();
+    await subscriber?.quit().catch(() => subscriber.disconnect());
+  }
+
+  private subscribe(): Redis {
+    const subscriber = this.redis.duplicate();
+    subscriber.on('error', () => {}); // the main connection reports outages; waiters poll meanwhile
+    subscriber.on('message', (_channel: string, message: string) => {
+      const tab = message.indexOf('\t');
+      const [name, checkpoint] = [message.slice(0, tab), message.slice(tab + 1)];
+      for (const listener of this.listeners) listener(name, checkpoint);
+    });
+    subscriber.subscribe(this.keys.projectionCheckpoints).catch(() => {});
+    return subscriber;
   }
 
   private readModelPrefix(name: string): string {

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
 import type { RpcErrorCode } from '../error-codes.js';
+import type { ResponseBudget } from '../events/byte-budget.js';
 import type { Logger } from '../log.js';
 
 /** Who is calling, as authentication established it (SPEC.md §3). */
@@ -23,6 +24,11 @@ export interface RpcContext {
   readonly logger: Logger;
   /** Aborted when the client goes away before its answer was sent. */
   readonly signal?: AbortSignal;
+  /**
+   * What this call's answer may still hold, shared with the other members of its batch
+   * (`RPC_MAX_RESPONSE_BYTES`): reads stop their pages short at it. Absent: unbounded.
+   */
+  readonly budget?: ResponseBudget;
 }
 
 /** The params schema of a method: a zod object (by-name params only). */

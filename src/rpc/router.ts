@@ -16,6 +16,7 @@ import {
   validationErrorFromZod,
 } from '../error-codes.js';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors.js';
+import { ByteBudget, type ResponseBudget } from '../events/byte-budget.js';
 import { callerOf, IDENTIFIER_PATTERN, makeCaller } from '../http/auth.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './json-body.js';
@@ -29,6 +30,11 @@ export interface RpcHandlerOptions {
   readonly maxBatch?: number;
   /** `RPC_MAX_BODY_BYTES`: largest body (default 1 MiB); larger → HTTP 413 with -32600. */
   readonly maxBodyBytes?: number;
+  /**
+   * `RPC_MAX_RESPONSE_BYTES`: what the answers of one HTTP request may hold together (default
+   * 16 MiB); reads stop their pages short at it (`ctx.budget`).
+   */
+  readonly maxResponseBytes?: number;
   readonly logger: Logger;
   /** Runs before the body is read and sets the caller (`authenticate`); without it, only public methods answer. */
   readonly authenticate?: RequestHandler;
@@ -67,8 +73,18 @@ interface Endpoint {
   readonly methods: ReadonlyMap<string, RpcMethod>;
   readonly maxBatch: number;
   readonly maxBodyBytes: number;
+  readonly maxResponseBytes: number;
   readonly logger: Logger;
 }
+
+/** A member's response and its serialised text (what counted against the budget). */
+interface Answered {
+  readonly response: RpcResponse;
+  readonly text: string;
+}
+
+/** Batch members handled at once. */
+const BATCH_CONCURRENCY = 8;
 
 const ANONYMOUS = makeCaller('anonymous', [], []);
 
@@ -78,6 +94,7 @@ export function createRpcHandler(options: RpcHandlerOptions): Router {
     methods: methodTable(options.methods),
     maxBatch: options.maxBatch ?? 100,
     maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    maxResponseBytes: options.maxResponseBytes ?? 16 * 1_048_576,
     logger: options.logger.child({ component: 'rpc' }),
   };
   const path = options.path ?? '/rpc';
@@ -168,23 +185,44 @@ async function answer(
   exchange: Exchange,
   endpoint: Endpoint,
 ): Promise<void> {
+  const budget = new ByteBudget(endpoint.maxResponseBytes);
   if (!Array.isArray(payload)) {
-    const response = await handle(payload, exchange, endpoint);
-    respond(res, response ? [response] : [], false, exchange);
+    const answered = await handle(payload, exchange, endpoint, budget);
+    respond(res, answered ? [answered] : [], false);
     return;
   }
   const refusal = batchRefusal(payload.length, endpoint.maxBatch);
   if (refusal) {
-    respond(res, [errorResponse(null, refusal)], false, exchange);
+    const response = errorResponse(null, refusal);
+    respond(res, [{ response, text: serialize(response, exchange) }], false);
     return;
   }
-  const responses = await Promise.all(payload.map((member) => handle(member, exchange, endpoint)));
+  const answers = await mapConcurrently(payload, BATCH_CONCURRENCY, (member) =>
+    handle(member, exchange, endpoint, budget),
+  );
   respond(
     res,
-    responses.filter((r) => r !== undefined),
+    answers.filter((a) => a !== undefined),
     true,
-    exchange,
   );
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in the items' order. */
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function batchRefusal(size: number, maxBatch: number): RpcError | undefined {
@@ -195,20 +233,15 @@ function batchRefusal(size: number, maxBatch: number): RpcError | undefined {
 }
 
 /** 204 when nothing is answered; 401 when every answer is -32001; else 200. */
-function respond(
-  res: Response,
-  responses: readonly RpcResponse[],
-  batch: boolean,
-  exchange: Exchange,
-): void {
-  if (responses.length === 0) {
+function respond(res: Response, answers: readonly Answered[], batch: boolean): void {
+  if (answers.length === 0) {
     send(res, 204, undefined);
     return;
   }
-  const unauthenticated = responses.every(
-    (r) => 'error' in r && r.error.code === RPC_CODES.unauthenticated,
+  const unauthenticated = answers.every(
+    ({ response: r }) => 'error' in r && r.error.code === RPC_CODES.unauthenticated,
   );
-  const parts = responses.map((response) => serialize(response, exchange));
+  const parts = answers.map((a) => a.text);
   send(res, unauthenticated ? 401 : 200, batch ? `[${parts.join(',')}]` : parts[0]);
 }
 
@@ -222,16 +255,26 @@ function serialize(response: RpcResponse, exchange: Exchange): string {
   }
 }
 
-/** Answers one member; undefined for notifications (even failed ones). */
+/**
+ * Answers one member; undefined for notifications (even failed ones). Its answer counts against
+ * the request's budget: what its reads took already, and the rest of its serialised size now.
+ */
 async function handle(
   raw: unknown,
   exchange: Exchange,
   endpoint: Endpoint,
-): Promise<RpcResponse | undefined> {
+  budget: ByteBudget,
+): Promise<Answered | undefined> {
   const member = readMember(raw);
-  if (member.kind === 'invalid') return errorResponse(member.id, invalidRequest(member.reason));
-  const response = await call(member, exchange, endpoint);
-  return member.notification ? undefined : response;
+  const share = budget.member();
+  const response =
+    member.kind === 'invalid'
+      ? errorResponse(member.id, invalidRequest(member.reason))
+      : await call(member, { ...exchange, budget: share }, endpoint);
+  if (member.kind === 'call' && member.notification) return undefined;
+  const text = serialize(response, exchange);
+  budget.charge(Math.max(text.length - share.taken, 0));
+  return { response, text };
 }
 
 function readMember(raw: unknown): Member {
@@ -277,7 +320,7 @@ type CallMember = Extract<Member, { kind: 'call' }>;
 
 async function call(
   member: CallMember,
-  exchange: Exchange,
+  exchange: Exchange & { readonly budget: ResponseBudget },
   endpoint: Endpoint,
 ): Promise<RpcResponse> {
   const method = endpoint.methods.get(member.method);
@@ -289,12 +332,16 @@ async function call(
       correlationId: exchange.correlationId,
       logger,
       signal: exchange.signal,
+      budget: exchange.budget,
     };
     const params = await parseParams(method, member.params);
     const result: unknown = await method.handler(params, context);
     return { jsonrpc: '2.0', id: member.id, result: result ?? null };
   } catch (error) {
-    return errorResponse(member.id, failure(error, logger, exchange.correlationId));
+    return errorResponse(
+      member.id,
+      failure(error, logger, exchange.correlationId, exchange.caller ?? ANONYMOUS),
+    );
   }
 }
 
@@ -321,11 +368,14 @@ async function parseParams(method: RpcMethod, params: unknown): Promise<z.output
 }
 
 /** Maps a thrown error; internal ones are logged here (their message never reaches the client). */
-function failure(error: unknown, logger: Logger, correlationId: string): RpcError {
-  const mapped = toRpcError(error, correlationId);
+function failure(error: unknown, logger: Logger, correlationId: string, caller: Caller): RpcError {
+  const mapped = toRpcError(error, correlationId, caller);
   if (mapped.code === RPC_CODES.internalError)
     logger.error('JSON-RPC method failed', { error: describe(error) });
-  else logger.debug('JSON-RPC method refused', { code: mapped.code, reason: mapped.message });
+  else {
+    const reason = error instanceof Error ? error.message : mapped.message; // the whole of it
+    logger.debug('JSON-RPC method refused', { code: mapped.code, reason });
+  }
   return mapped;
 }
 

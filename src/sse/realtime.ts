@@ -202,9 +202,9 @@ export class Realtime {
     }
     const { sessionId, ...change } = parsed.data;
     const stored = await this.options.directory.get(sessionId);
-    if (!stored) throw new NotFoundError('session', sessionId);
-    if (stored.userId !== caller.userId && !caller.isAdmin) {
-      throw new ForbiddenError(`session ${sessionId} belongs to another user`);
+    // another user's session is answered as a missing one: its existence is not theirs to learn
+    if (!stored || (stored.userId !== caller.userId && !caller.isAdmin)) {
+      throw new NotFoundError('session', sessionId);
     }
     const spec = specOf({
       topics: change.topics ?? stored.spec.topics,

@@ -151,6 +151,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     fault,
     logger: logger.child({ component: 'commands' }),
   });
+  const projections = new RedisProjectionStore(redis, keys);
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;
   bus.start().then(
@@ -163,7 +164,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     storeName: 'redis',
     store,
     bus,
-    projections: new RedisProjectionStore(redis, keys),
+    projections,
     notifications: new RedisNotificationLog(redis, keys, logger.child({ component: 'sse' })),
     directory: new RedisSessionDirectory(redis, keys, {
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
@@ -202,6 +203,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     close: async () => {
       await bus.close();
       await store.close();
+      await projections.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -92,10 +92,12 @@ export function serveHttp(parts: HttpParts): HttpServer {
   const app = createApp({
     before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(parts.metrics)],
     cors,
+    logger: logger.child({ component: 'http' }),
     rpc: createRpcHandler({
       methods: rpcMethods(services, VERSION),
       maxBatch: config.RPC_MAX_BATCH,
       maxBodyBytes: config.RPC_MAX_BODY_BYTES,
+      maxResponseBytes: config.RPC_MAX_RESPONSE_BYTES,
       logger: logger.child({ component: 'rpc' }),
       authenticate: authenticate({ ...authOptions, allowAnonymous: true }),
     }),

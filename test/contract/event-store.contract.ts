@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import {
   ANY,
+  ByteBudget,
   ConcurrencyError,
+  DomainRuleError,
   type EventStore,
   type NewEvent,
   NO_STREAM,
@@ -146,6 +148,44 @@ export function describeEventStoreContract(
         });
         expect(back2.events.map((e) => e.version)).to.deep.equal([4, 3, 2, 1]);
         expect(back2.isEnd).to.equal(true);
+      });
+
+      it('reads within a byte budget: short pages that resume without gap, shared, never oversized', async () => {
+        const text = 'x'.repeat(10_000);
+        for (let i = 1; i <= 10; i++)
+          await store.append('trainer-heavy', [ev('Heavy', { i, text })]);
+        const versions: number[] = [];
+        let fromVersion = 1;
+        for (;;) {
+          const budget = new ByteBudget(35_000);
+          const page = await store.readStream('trainer-heavy', { fromVersion, budget });
+          expect(page.events.length).to.be.within(1, 3);
+          versions.push(...page.events.map((e) => e.version));
+          fromVersion = page.nextVersion;
+          if (page.isEnd) break;
+        }
+        expect(versions).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        const shared = new ByteBudget(35_000);
+        const back = await store.readStream('trainer-heavy', {
+          direction: 'backward',
+          budget: shared,
+        });
+        expect(back.events.map((e) => e.version)).to.deep.equal([10, 9, 8]);
+        expect([back.nextVersion, back.isEnd]).to.deep.equal([7, false]);
+        const spent = await store.readAll({ types: ['Heavy'], budget: shared });
+        expect([spent.events.length, spent.isEnd]).to.deep.equal([0, false]);
+        const log = await store.readAll({
+          after: spent.nextPosition,
+          types: ['Heavy'],
+          budget: new ByteBudget(35_000),
+        });
+        expect(log.events.map((e) => e.version)).to.deep.equal([1, 2, 3]);
+        expect([log.nextPosition, log.isEnd]).to.deep.equal([log.events[2]!.globalPosition, false]);
+        const tooLarge = await expectRejects(
+          store.readStream('trainer-heavy', { budget: new ByteBudget(5_000) }),
+          DomainRuleError,
+        );
+        expect(tooLarge.rule).to.equal('response-too-large');
       });
 
       it('round-trips large and unicode payloads exactly', async () => {

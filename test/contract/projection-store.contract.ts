@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ProjectionStore } from '../../src/index.js';
+import { type ProjectionStore, ReadModelLagError, ReadModels } from '../../src/index.js';
 
 /** What a contract run needs from an adapter. */
 export interface ProjectionStoreFixture {
@@ -162,6 +162,58 @@ export function describeProjectionStoreContract(
         expect(await store.dropOldGenerations(name)).to.be.greaterThan(0);
         expect(await f.docCount(name)).to.equal(1);
         expect(await store.beginRebuild(name)).to.deep.equal({ generation: 3, checkpoint: '0' });
+      });
+    });
+
+    describe('waiting for a checkpoint (minPosition)', () => {
+      /** The store, counting its `state` reads. */
+      const counting = () => {
+        const counter = { reads: 0 };
+        const counted = new Proxy(store, {
+          get(target, prop) {
+            if (prop === 'state') {
+              return (n: string) => {
+                counter.reads += 1;
+                return target.state(n);
+              };
+            }
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        return { counted, counter };
+      };
+
+      it('wakes waiters on the checkpoints the leader announces, without polling', async () => {
+        const lease = (await store.acquire(name, 'leader', 10_000))!;
+        const { counted, counter } = counting();
+        // a backstop of a minute: within the test only an announcement can wake a waiter
+        const readModels = new ReadModels(counted, [name], 10_000, 60_000);
+        let woken = false;
+        const waits = Promise.all([1, 2, 3].map(() => readModels.reach(name, f.pos(3))));
+        void waits.then(() => {
+          woken = true;
+        });
+        let commits = 0;
+        while (!woken && commits < 30) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(
+            await commitAs(lease.fence, commits ? f.pos(commits) : '0', f.pos(commits + 1)),
+          ).to.equal('ok');
+          commits += 1;
+        }
+        await waits;
+        expect(commits, 'commits until the waiters woke').to.be.within(3, 29);
+        expect(counter.reads, 'one state read per wait, at its start').to.equal(3);
+      });
+
+      it('reads state about once a second while a wait is never reached (not every 20 ms)', async () => {
+        const { counted, counter } = counting();
+        const readModels = new ReadModels(counted, [name], 2500);
+        const lag = await readModels.reach(name, f.pos(9)).catch((e: unknown) => e);
+        expect(lag).to.be.instanceOf(ReadModelLagError);
+        expect((lag as ReadModelLagError).position).to.equal('0');
+        expect(counter.reads, 'the old code read ~125 times').to.be.within(2, 5);
       });
     });
 

@@ -29,14 +29,16 @@ describeWithRedis('Redis projection store', () => {
   describeProjectionStoreContract('redis', async () => {
     const prefix = uniquePrefix('proj');
     const keys = keysFor(prefix);
+    const store = new RedisProjectionStore(redis, keys);
     return {
-      store: new RedisProjectionStore(redis, keys),
+      store,
       pos: (n) => `${1_700_000_000_000 + n}-0`,
       docCount: async (name) =>
         (await keysUnder(redis, prefix)).filter(
           (k) => k.startsWith(keys.readModel(name)) && k.includes(':d:'),
         ).length,
       cleanup: async () => {
+        await store.close();
         await clearPrefix(redis, prefix);
       },
     };

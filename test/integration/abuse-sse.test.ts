@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { keysFor } from '../../src/index.js';
 import { connectBoth } from '../support/deployments.js';
+import { checkHealthDuringEach } from '../support/health-watch.js';
 import { readyStatus } from '../support/readiness.js';
 import { rpcAs } from '../support/realtime.js';
 import {
@@ -26,29 +27,6 @@ import { eventually, stalledReader } from '../support/stalled-reader.js';
 const SECRET = 'abuse-suite-current-secret-long-enough-1';
 const PREVIOUS = 'abuse-suite-previous-secret-long-enough-0';
 const EVIL = 'https://evil.example.net';
-const HEALTH_BOUND_MS = 2000;
-
-/** Polls `/healthz` every 100 ms until stopped; counts answers within the bound and the others. */
-function watchHealth(url: string) {
-  let answered = 0;
-  let late = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(HEALTH_BOUND_MS) })
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) answered += 1;
-      else late += 1;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    return { answered, late };
-  };
-}
 
 /** An HS256 token of `sub` with exactly the `iat`/`exp` given (seconds), signed with `secret`. */
 function token(sub: string, claims: { iat?: number; exp?: number }, secret = SECRET) {
@@ -71,7 +49,6 @@ describeWithRedis(
     let jwtApp: AppProcess; // AUTH_MODE=jwt, CORS_ORIGINS=*
     const streams: OpenedStream[] = [];
     const clients: SseClient[] = [];
-    let stopWatch: () => Promise<{ answered: number; late: number }>;
 
     const open = async (base: string, path: string, headers: Record<string, string> = {}) => {
       const s = await openStream(`${base}${path}`, headers);
@@ -117,17 +94,13 @@ describeWithRedis(
       await clearPrefix(redis, `${prefix}-jwt`);
       redis.disconnect();
     });
-    beforeEach(() => {
-      stopWatch = watchHealth(app.url);
-    });
-    afterEach(async () => {
-      for (const s of streams.splice(0)) s.close();
-      for (const c of clients.splice(0)) c.close();
-      const { answered, late } = await stopWatch();
-      say(`/healthz meanwhile: ${answered} answered within ${HEALTH_BOUND_MS} ms, ${late} late`);
-      expect(late, `/healthz late or failing (answered ${answered})`).to.equal(0);
-      expect(answered).to.be.greaterThan(0);
-    });
+    checkHealthDuringEach(
+      () => app.url,
+      () => {
+        for (const s of streams.splice(0)) s.close();
+        for (const c of clients.splice(0)) c.close();
+      },
+    );
 
     it('refuses quadratic filters (700 fields, 17 fields, 33 values) with 400 naming the limit', async () => {
       const fields = (n: number, values = 'x') =>

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
 import winston from 'winston';
@@ -30,6 +29,7 @@ import { commandMethod } from '../../src/rpc/methods/command-method.js';
 import { type RpcServices, senderOf } from '../../src/rpc/methods/services.js';
 import { createRpcHandler } from '../../src/rpc/router.js';
 import { listen, type Running } from '../support/http.js';
+import { capturingLogger } from '../support/log-lines.js';
 
 const TOKEN = `ghp_${randomBytes(18).toString('hex')}`;
 const SECRET_ACCESS_KEY = randomBytes(30).toString('base64'); // 40 characters of A–Z a–z 0–9 / +
@@ -76,17 +76,7 @@ describe('connections over JSON-RPC and REST (in process, memory backend)', () =
 
   /** Serves the methods and routes for `services`; REST in JWT mode when `jwt`. */
   const serve = async (svc: RpcServices, jwt = false) => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    });
-    const logger = winston.createLogger({
-      level: 'debug',
-      format: winston.format.json(),
-      transports: [new winston.transports.Stream({ stream: sink })],
-    });
+    const { logger } = capturingLogger(logs);
     const auth = jwt
       ? { mode: 'jwt' as const, jwtSecret: 'j'.repeat(32), logger }
       : { mode: 'none' as const, logger };

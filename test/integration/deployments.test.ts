@@ -73,7 +73,7 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
     await ash.until((c) => c.of('session.opened').length > 0);
     await misty.until((c) => c.of('session.opened').length > 0);
     const { deploymentId } = await deploy(app, 'shop');
-    expect(deploymentId).to.match(/^dep_[0-9a-f]{10}$/);
+    expect(deploymentId).to.match(/^dep_[0-9a-f]{32}$/);
     const done = await untilFinished(app.url, 'ash', deploymentId);
     expect(done.status).to.equal('COMPLETED');
     const result = await rpc(app).call<Record<string, unknown>>('deploy.result', { deploymentId });
@@ -111,7 +111,14 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
     const other = await rpc(app, 'misty')
       .call('deploy.result', { deploymentId })
       .catch((e: unknown) => e);
-    expect((other as RpcCallError).code, "another user's deployment").to.equal(-32003);
+    const missing = await rpc(app, 'misty')
+      .call('deploy.get', { deploymentId: 'dep_0000000000' })
+      .catch((e: unknown) => e);
+    expect([(other as RpcCallError).code, (other as RpcCallError).data]).to.deep.equal([
+      -32004,
+      { kind: 'deployment', id: deploymentId },
+    ]);
+    expect((missing as RpcCallError).code, 'the same answer as a missing one').to.equal(-32004);
   });
 
   it('runs over REST with the seed envelope; a late SSE client gets the whole history, then 204', async () => {
@@ -153,6 +160,8 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
     });
     expect(again.status, 'a reconnect after the end').to.equal(204);
     expect((await readDeployEvents(app.url, 'ash', 'dep_0000000000')).status).to.equal(404);
+    const others = await readDeployEvents(app.url, 'misty', deploymentId);
+    expect(others.status, "another user's deployment, answered as a missing one").to.equal(404);
     const result = await fetch(`${app.url}/api/v1/deploy/${deploymentId}/result?userId=ash`);
     const resultBody = (await result.json()) as { code: number; data: Record<string, unknown> };
     expect([result.status, resultBody.code, resultBody.data.status]).to.deep.equal([

@@ -191,7 +191,11 @@ describeWithRedis('realtime access, subscriptions and presence', function () {
     });
     expect(change.status).to.equal(200);
     const foreign = await postSubscribe(b, 'misty', { sessionId: 'ash-tab-1', topics: ['>'] });
-    expect(foreign.status, "another user's session").to.equal(403);
+    const missing = await postSubscribe(b, 'misty', { sessionId: 'no-such-tab', topics: ['>'] });
+    expect(
+      [foreign.status, missing.status],
+      "another user's session, as a missing one",
+    ).to.deep.equal([404, 404]);
     await wait(300);
     const move = (trainerId: string) =>
       rpcAs(b.url, trainerId).call('trainer.move', {
@@ -234,14 +238,18 @@ describeWithRedis('realtime access, subscriptions and presence', function () {
     type Status = {
       sessions: number;
       connectedUsers: number;
-      presence: { serverId: string; sessions: number; users: string[] }[];
+      presence: { serverId: string; sessions: number; connectedUsers: number; users?: string[] }[];
     };
     const status = await rpcAs(a.url, 'oak').call<Status>('system.status');
     expect([status.sessions, status.connectedUsers]).to.deep.equal([3, 2]);
     expect(status.presence).to.deep.equal([
-      { serverId: `a-${prefix}`, sessions: 3, users: ['u1', 'u2'] },
-      { serverId: `b-${prefix}`, sessions: 1, users: ['u3'] },
+      { serverId: `a-${prefix}`, sessions: 3, connectedUsers: 2 },
+      { serverId: `b-${prefix}`, sessions: 1, connectedUsers: 1 },
     ]);
+    const asAdmin = await rpcAs(a.url, 'oak', { 'X-User-Roles': 'admin' }).call<Status>(
+      'system.status',
+    );
+    expect(asAdmin.presence.map((p) => p.users)).to.deep.equal([['u1', 'u2'], ['u3']]);
     await b.stop('SIGKILL');
     await wait(2500); // past PRESENCE_TTL_MS
     const after = await rpcAs(a.url, 'oak').call<Status>('system.status');

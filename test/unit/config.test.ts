@@ -41,6 +41,7 @@ describe('config', () => {
       DEPLOY_RUNNER: 'simulated',
       TRAINER_SPEED: 5,
       LOG_LEVEL: 'info',
+      RPC_MAX_RESPONSE_BYTES: 16777216,
     });
     expect(c.SERVER_ID).to.match(/^[A-Za-z0-9._:-]+-[0-9a-f]{8}$/);
     expect(c.SECRET_KEY).to.have.length(32);
@@ -71,6 +72,15 @@ describe('config', () => {
       'COMMAND_MAX_ATTEMPTS',
       'REDIS_URL',
     ]);
+  });
+
+  it('refuses an RPC_MAX_RESPONSE_BYTES that cannot hold the largest event', () => {
+    expect(problemsOf({ MAX_EVENT_BYTES: '65536', RPC_MAX_RESPONSE_BYTES: '70000' })).to.deep.equal(
+      [
+        'RPC_MAX_RESPONSE_BYTES: must be at least MAX_EVENT_BYTES + 8192 (73728), so that a response can hold the largest event',
+      ],
+    );
+    expect(loadConfig({ RPC_MAX_RESPONSE_BYTES: '73728' }).RPC_MAX_RESPONSE_BYTES).to.equal(73728);
   });
 
   it('refuses development shortcuts in production', () => {

@@ -15,6 +15,7 @@ import {
   connectResult,
   isBranchName,
   maskAccessKeyId,
+  startDeployment,
 } from '../../src/domain/index.js';
 import { issuesFromZod } from '../../src/error-codes.js';
 import { DomainRuleError, ValidationError } from '../../src/errors.js';
@@ -157,6 +158,17 @@ describe('connection params (seed 003 request bodies)', () => {
       const text = JSON.stringify(issuesFromZod(parsed.error!));
       expect(text).not.to.include('SECRETMARKER');
     }
+  });
+
+  it('deploy.start checks owner, repo and branch by the same rules as connect.github', () => {
+    const ids = { githubConnectionId: 'gh_1', awsConnectionId: 'aws_1' };
+    const bad = { owner: '-org', repo: '..', branch: 'a..b' };
+    const deploy = startDeployment.params.safeParse({ ...ids, ...bad });
+    const connect = connectGitHubParams.safeParse({ ...bad, token: 'ghp_'.padEnd(40, 'x') });
+    expect(deploy.success).to.equal(false);
+    expect(issuesFromZod(deploy.error!)).to.deep.equal(issuesFromZod(connect.error!));
+    const good = { owner: 'your-org', repo: 'your-repo', branch: 'feature/login' };
+    expect(startDeployment.params.safeParse({ ...ids, ...good }).success).to.equal(true);
   });
 
   it("checks branch names by git's rules", () => {

@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
-import winston from 'winston';
 import { z } from 'zod';
 import {
   CommandTimeoutError,
@@ -25,6 +23,7 @@ import {
   type RpcMethod,
 } from '../../src/rpc/index.js';
 import { listen, type Running } from '../support/http.js';
+import { capturingLogger } from '../support/log-lines.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const SECRET_DETAIL = 'password=hunter2 at db.internal:5432';
@@ -68,9 +67,11 @@ const FAILURES = {
     data: { commandId: 'c-1' },
   },
   deadLettered: {
-    error: () => new DeadLetteredError('c-2', 3, 'Error: boom'),
+    error: () => new DeadLetteredError('c-2', 3, `Error: ${SECRET_DETAIL}`),
     code: -32031,
-    data: { commandId: 'c-2', attempts: 3, lastError: 'Error: boom' },
+    // the last error is internal text: not for callers other than admins
+    message: 'command dead-lettered after 3 attempts; an admin can see why (npm run dead -- list)',
+    data: { commandId: 'c-2', attempts: 3 },
   },
   readModelLag: {
     error: () => new ReadModelLagError('trainer-positions', '10-0', '7-0'),
@@ -161,6 +162,17 @@ function exampleMethods(state: { notified: string[]; running: number; peak: numb
         }),
     }),
     defineMethod({
+      name: 'budgeted',
+      summary:
+        'Takes bytes from the budget for each item until one does not fit; answers how many did',
+      params: z.object({ items: z.number().int(), bytes: z.number().int() }),
+      handler: async ({ items, bytes }, ctx) => {
+        let kept = 0;
+        while (kept < items && ctx.budget?.take(bytes)) kept += 1;
+        return kept;
+      },
+    }),
+    defineMethod({
       name: 'bigint',
       summary: 'Answers something JSON cannot hold',
       params: z.object({}),
@@ -211,17 +223,7 @@ describe('JSON-RPC router', () => {
   const start = async (options: Partial<RpcHandlerOptions> = {}) => {
     state = { notified: [], running: 0, peak: 0 };
     logLines = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
-    const logger = winston.createLogger({
-      level: 'debug',
-      format: winston.format.json(),
-      transports: [new winston.transports.Stream({ stream: sink })],
-    });
+    const { logger } = capturingLogger(logLines);
     const app = express();
     app.use(
       createRpcHandler({
@@ -358,12 +360,26 @@ describe('JSON-RPC router', () => {
         const answer = await post(`${server.base}/rpc`, call('fail', { kind }, kind));
         expect(answer.json.id).to.equal(kind);
         expect(answer.json.error.code, kind).to.equal(expected.code);
-        expect(answer.json.error.message, kind).to.equal(expected.error().message);
+        expect(answer.json.error.message, kind).to.equal(
+          'message' in expected ? expected.message : expected.error().message,
+        );
         if (expected.data === undefined)
           expect(answer.json.error, kind).to.not.have.property('data');
         else expect(answer.json.error.data, kind).to.deep.equal(expected.data);
         expect(answer.status, kind).to.equal(expected.code === -32001 ? 401 : 200);
       }
+    });
+
+    it("shows a dead command's last error to admins only, and logs it", async () => {
+      const kind = 'deadLettered';
+      const asUser = await post(`${server.base}/rpc`, call('fail', { kind }));
+      expect(asUser.text).to.not.include(SECRET_DETAIL);
+      const asAdmin = await post(`${server.base}/rpc`, call('fail', { kind }), {
+        'X-User-Roles': 'admin',
+      });
+      expect(asAdmin.json.error.data.lastError).to.equal(`Error: ${SECRET_DETAIL}`);
+      expect(asAdmin.json.error.message).to.include(SECRET_DETAIL);
+      expect(logLines.filter((line) => line.includes(SECRET_DETAIL))).to.have.length(2);
     });
 
     it('answers -32603 "Internal error" with the correlation id, logging the cause instead of leaking it', async () => {
@@ -416,6 +432,34 @@ describe('JSON-RPC router', () => {
         { text: 'd' },
       ]);
       expect(state.peak).to.equal(3);
+    });
+
+    it('runs at most 8 members at once', async () => {
+      await server.close();
+      await start({ maxBatch: 30 });
+      const batch = Array.from({ length: 30 }, (_, i) =>
+        call('slow', { ms: 20, value: `${i}` }, i),
+      );
+      const answer = await post(`${server.base}/rpc`, batch);
+      expect(answer.json.map((r: { result: unknown }) => r.result)).to.deep.equal(
+        batch.map((_, i) => `${i}`),
+      );
+      expect(state.peak).to.equal(8);
+    });
+
+    it('shares one response budget among its members; an item over the whole budget is -32010', async () => {
+      await server.close();
+      await start({ maxResponseBytes: 20_000 });
+      const answer = await post(`${server.base}/rpc`, [
+        call('echo', { text: 'x'.repeat(2000) }, 0),
+        ...[1, 2, 3, 4].map((id) => call('budgeted', { items: 10, bytes: 1000 }, id)),
+      ]);
+      const kept = answer.json.slice(1).map((r: { result: number }) => r.result);
+      expect(kept.reduce((a: number, b: number) => a + b, 0)).to.be.within(15, 20);
+      expect(kept).to.include(0);
+      const whole = await post(`${server.base}/rpc`, call('budgeted', { items: 1, bytes: 20_001 }));
+      expect(whole.json.error.code).to.equal(-32010);
+      expect(whole.json.error.data).to.deep.equal({ rule: 'response-too-large' });
     });
 
     it('answers [1,2,3] with three -32600 errors with id null', async () => {

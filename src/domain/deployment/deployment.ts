@@ -52,9 +52,15 @@ export interface StageStep {
   readonly details: Readonly<Record<string, Json>>;
 }
 
-/** The deployment id of a `StartDeployment` command: derived from its id, so a retry gets the same. */
-export function deploymentIdOf(commandId: string): string {
-  return `dep_${createHash('sha256').update(commandId).digest('hex').slice(0, 10)}`;
+/** A deployment id: `dep_` and 32 hex digits (ids made before them had 10, still accepted). */
+export const DEPLOYMENT_ID = /^dep_(?:[0-9a-f]{32}|[0-9a-f]{10})$/;
+
+/**
+ * The deployment id of a `StartDeployment` command: derived from its sender and id, so a retry
+ * gets the same; 128 bits of a hash, so nobody finds another user's deployment by guessing.
+ */
+export function deploymentIdOf(userId: string, commandId: string): string {
+  return `dep_${createHash('sha256').update(`${userId}:${commandId}`).digest('hex').slice(0, 32)}`;
 }
 
 export function deploymentStreamId(deploymentId: string): string {

@@ -2,7 +2,13 @@
 import { z } from 'zod';
 import type { StreamPage } from '../../events/event-store.js';
 import { type CommandPorts, defineCommand } from '../command-definition.js';
-import { connectionStreamId, decodeConnectionEvent } from '../connection/connection.js';
+import {
+  connectionStreamId,
+  decodeConnectionEvent,
+  githubBranchSchema,
+  githubOwnerSchema,
+  githubRepoSchema,
+} from '../connection/connection.js';
 import { IDENTIFIER } from '../identifier.js';
 import {
   type ConnectionFact,
@@ -22,9 +28,9 @@ export const RUN_DEPLOYMENT = 'RunDeployment';
 export const startDeploymentData = z.object({
   githubConnectionId: z.string().regex(IDENTIFIER),
   awsConnectionId: z.string().regex(IDENTIFIER),
-  owner: z.string().min(1).max(100),
-  repo: z.string().min(1).max(100),
-  branch: z.string().min(1).max(255),
+  owner: githubOwnerSchema,
+  repo: githubRepoSchema,
+  branch: githubBranchSchema,
 });
 
 /** Who made a connection, from its stream's first event (none: no such connection). */
@@ -62,7 +68,7 @@ export const startDeployment = defineCommand({
   data: startDeploymentData.extend({ deploymentId: z.string() }),
   answers: ['not-found', 'overloaded'],
   toData: ({ commandId: _, ...fields }, edge) => ({
-    deploymentId: deploymentIdOf(edge.commandId),
+    deploymentId: deploymentIdOf(edge.actor.userId, edge.commandId),
     ...fields,
   }),
   streamId: (c) => deploymentStreamId(c.data.deploymentId),

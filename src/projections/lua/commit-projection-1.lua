@@ -14,9 +14,11 @@
   ARGV[6] read-model key prefix {sc}:rm:<name>:
   ARGV[7] the writes as JSON: [[id, delete 0/1, [field, json value, …], [field, increment, …],
           [index, score, keep] or []], …]
+  ARGV[8] channel announcing live checkpoints {sc}:proj:checkpoints (message: <name>\t<checkpoint>)
+  ARGV[9] the projection's name
 
   Returns
-    {1}             committed
+    {1}             committed (a live batch's new checkpoint published on ARGV[8])
     {-1, 'fenced'}  another holder has the lease now: nothing written
     {-1, 'moved'}   the checkpoint (or generation) is not where the batch started: nothing written
 ]==]
@@ -61,4 +63,5 @@ for _, w in ipairs(cjson.decode(ARGV[7])) do
   end
 end
 redis.call('HSET', h, checkpointField, ARGV[3])
+if ARGV[4] == 'live' then redis.call('PUBLISH', ARGV[8], ARGV[9] .. '\t' .. ARGV[3]) end
 return {1}

@@ -40,7 +40,10 @@ export function commandMethods(services: RpcServices): RpcMethod[] {
         if (!('outcome' in status)) return { status: status.status };
         const { outcome } = status;
         if (outcome.kind !== 'appended') {
-          return { status: status.status, error: toRpcError(errorOfOutcome(p.commandId, outcome)) };
+          return {
+            status: status.status,
+            error: toRpcError(errorOfOutcome(p.commandId, outcome), ctx.correlationId, ctx.user),
+          };
         }
         const recorded = isJsonObject(outcome.result) ? outcome.result : {};
         return { status: 'handled' as const, result: { ...recorded, ...landedAt(outcome) } };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { deploymentDoc, deploymentResult } from '../../deployments/queries.js';
+import { DEPLOYMENT_ID } from '../../domain/deployment/deployment.js';
 import { defineMethod, type RpcMethod } from '../method.js';
 import type { RpcServices } from './services.js';
 
-const deploymentId = z.string().regex(/^dep_[0-9a-f]{10}$/, 'a deploymentId from deploy.start');
+const deploymentId = z.string().regex(DEPLOYMENT_ID, 'a deploymentId from deploy.start');
 const position = z
   .string()
   .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a globalPosition this server returned');
@@ -16,7 +17,7 @@ export function deploymentMethods(services: RpcServices): RpcMethod[] {
       summary: "A deployment's status, stage and timestamps (its starter or admin).",
       params: z.object({ deploymentId, minPosition: position.optional() }),
       result: z.record(z.string(), z.unknown()),
-      errors: [-32003, -32004, -32032],
+      errors: [-32004, -32032],
       handler: async (p, ctx) =>
         deploymentDoc(services.readModels, ctx.user, p.deploymentId, p.minPosition),
     }),
@@ -25,7 +26,7 @@ export function deploymentMethods(services: RpcServices): RpcMethod[] {
       summary: 'The result object of a finished deployment (SPEC.md §6); -32011 while it runs.',
       params: z.object({ deploymentId }),
       result: z.record(z.string(), z.unknown()),
-      errors: [-32003, -32004, -32011],
+      errors: [-32004, -32011],
       handler: async (p, ctx) => deploymentResult(services.readModels, ctx.user, p.deploymentId),
     }),
   ];

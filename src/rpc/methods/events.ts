@@ -6,6 +6,10 @@ import type { RpcServices } from './services.js';
 
 const limit = z.number().int().min(1).max(1000).default(100).describe('page size, at most 1000');
 
+/** How a page can end short of its limit (README: RPC_MAX_RESPONSE_BYTES). */
+const BUDGET_NOTE =
+  'A page stops short (isEnd false, with its cursor) when the answers of the HTTP request reach RPC_MAX_RESPONSE_BYTES; an event larger than that is -32010 response-too-large.';
+
 /** True when `caller` may read `streamId`: admins everything, users their own streams. */
 export function mayRead(caller: Caller, streamId: string): boolean {
   if (caller.isAdmin) return true;
@@ -42,6 +46,7 @@ export function eventMethods(services: RpcServices): RpcMethod[] {
       name: 'events.read',
       summary:
         "Reads one stream's events, forwards or backwards; users may read their own streams.",
+      description: BUDGET_NOTE,
       params: z.object({
         streamId: z.string().regex(STREAM_ID_PATTERN).describe('e.g. trainer-ash'),
         fromVersion: z
@@ -58,7 +63,7 @@ export function eventMethods(services: RpcServices): RpcMethod[] {
         nextVersion: z.number().int(),
         isEnd: z.boolean(),
       }),
-      errors: [-32003],
+      errors: [-32003, -32010],
       handler: async (p, ctx) => {
         if (!mayRead(ctx.user, p.streamId))
           throw new ForbiddenError(
@@ -68,12 +73,14 @@ export function eventMethods(services: RpcServices): RpcMethod[] {
           ...(p.fromVersion !== undefined ? { fromVersion: p.fromVersion } : {}),
           limit: p.limit,
           direction: p.direction,
+          ...(ctx.budget ? { budget: ctx.budget } : {}),
         });
       },
     }),
     defineMethod({
       name: 'events.readAll',
       summary: 'Reads the global log in order from a position (admin only).',
+      description: BUDGET_NOTE,
       auth: 'admin',
       params: z.object({
         afterPosition: z
@@ -94,11 +101,13 @@ export function eventMethods(services: RpcServices): RpcMethod[] {
         nextPosition: z.string(),
         isEnd: z.boolean(),
       }),
-      handler: (p) =>
+      errors: [-32010],
+      handler: (p, ctx) =>
         services.store.readAll({
           after: p.afterPosition,
           limit: p.limit,
           ...(p.types ? { types: p.types } : {}),
+          ...(ctx.budget ? { budget: ctx.budget } : {}),
         }),
     }),
   ];

@@ -25,7 +25,8 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
             z.object({
               serverId: z.string(),
               sessions: z.number().int(),
-              users: z.array(z.string()),
+              connectedUsers: z.number().int(),
+              users: z.array(z.string()).optional().describe('the user ids: for admins only'),
             }),
           )
           .describe(
@@ -41,7 +42,7 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
           }),
         ),
       }),
-      handler: async () => {
+      handler: async (_params, ctx) => {
         const [backlog, projections, presence] = await Promise.all([
           services.backlog(),
           services.readModels.status(),
@@ -55,7 +56,13 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
           ...(services.realtime?.status() ?? { sessions: 0, connectedUsers: 0 }),
           pendingCommands: backlog.pending + backlog.lag,
           deadCommands: backlog.dead,
-          presence: presence.map((p) => ({ ...p, users: [...p.users] })),
+          presence: presence.map((p) => ({
+            serverId: p.serverId,
+            sessions: p.sessions,
+            connectedUsers: p.users.length,
+            // who is connected is the admins' business only
+            ...(ctx.user.isAdmin ? { users: [...p.users] } : {}),
+          })),
           projections: projections.map(({ name, position, lagEvents }) => ({
             name,
             position,

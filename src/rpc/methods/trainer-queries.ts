@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDENTIFIER, IDENTIFIER_RULE } from '../../domain/identifier.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
+import type { ResponseBudget } from '../../events/byte-budget.js';
 import { trainerPositions } from '../../projections/trainer-positions.js';
 import { defineMethod, type RpcMethod } from '../method.js';
 import type { RpcServices } from './services.js';
@@ -30,6 +31,16 @@ const position = z
   .describe('a globalPosition from a command result: wait until the read model has it');
 
 const projection = trainerPositions.name;
+
+/**
+ * The docs that fit in the budget, but at least one (a trainer is a few hundred bytes), so that a
+ * page stopped short always has a cursor to continue from.
+ */
+function withinBudget<D>(docs: readonly D[], budget: ResponseBudget | undefined): readonly D[] {
+  if (!budget) return docs;
+  const end = docs.findIndex((doc, i) => !budget.take(JSON.stringify(doc).length) && i > 0);
+  return end === -1 ? docs : docs.slice(0, end);
+}
 
 /** `trainer.get` and `trainer.list` from the `trainer-positions` projection. */
 export function trainerQueryMethods(services: RpcServices): RpcMethod[] {
@@ -71,13 +82,15 @@ export function trainerQueryMethods(services: RpcServices): RpcMethod[] {
         trainers: z.array(trainerView),
         nextCursor: z.string().nullable().describe('null on the last page'),
       }),
-      handler: async (p) => {
+      handler: async (p, ctx) => {
         const page = await readModels.list(projection, {
           limit: p.limit,
           ...(p.cursor ? { after: p.cursor } : {}),
         });
-        const trainers = page.docs.map(({ id: _id, ...doc }) => trainerView.parse(doc));
-        return { trainers, nextCursor: page.nextCursor ?? null };
+        const docs = withinBudget(page.docs, ctx.budget);
+        const trainers = docs.map(({ id: _id, ...doc }) => trainerView.parse(doc));
+        const cut = docs.length < page.docs.length;
+        return { trainers, nextCursor: (cut ? docs.at(-1)?.id : page.nextCursor) ?? null };
       },
     }),
   ];
