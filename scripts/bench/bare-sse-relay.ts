@@ -1,6 +1,7 @@
 /**
  * The `notify-latency` baseline relay as its own process (like the instance it is compared with):
- * one `XREAD BLOCK` loop on a stream, and each entry written as an SSE frame to every `GET /events`
+ * one `XREAD BLOCK 0` loop (no timeout: it returns as soon as an entry is there) on the stream
+ * bare-http-ingress.ts writes, and each entry written as an SSE frame to every `GET /events`
  * response of a plain node http server. The entry's `params` field is parsed and the frame
  * serialised once per entry, as an instance does. Prints `listening` once it serves.
  * Usage: bare-sse-relay.ts <redisUrl> <port> <streamKey>.
@@ -25,7 +26,7 @@ async function relay(): Promise<void> {
   const newest = (await redis.xrevrange(key!, '+', '-', 'COUNT', 1))[0];
   let cursor = newest?.[0] ?? '0-0';
   for (;;) {
-    const reply = (await redis.xread('COUNT', 500, 'BLOCK', 2000, 'STREAMS', key!, cursor)) as
+    const reply = (await redis.xread('COUNT', 500, 'BLOCK', 0, 'STREAMS', key!, cursor)) as
       | [string, [string, string[]][]][]
       | null;
     const entries = reply?.[0]?.[1] ?? [];
