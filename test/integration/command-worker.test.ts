@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { CommandGroup } from '../../src/commands/command-group.js';
 import {
   ANY,
   type CommandEnvelope,
@@ -182,6 +183,19 @@ describeWithRedis('Redis command worker (several instances on one Redis)', funct
     });
     const sent = await a.send(command('Do'));
     expect(sent.status === 'handled' && sent.outcome.kind).to.equal('appended');
+  });
+
+  it('renewal reports an entry as lost only when another consumer owns it, not once it is acknowledged', async () => {
+    const keys = keysFor(prefix);
+    await redis.xgroup('CREATE', keys.commands, 'g', '0', 'MKSTREAM');
+    const acked = await redis.xadd(keys.commands, '*', 'id', 'x');
+    const taken = await redis.xadd(keys.commands, '*', 'id', 'y');
+    const kept = await redis.xadd(keys.commands, '*', 'id', 'z');
+    await redis.xreadgroup('GROUP', 'g', 'a', 'COUNT', 10, 'STREAMS', keys.commands, '>');
+    await redis.xack(keys.commands, 'g', acked!); // committed while its handler still runs
+    await redis.xclaim(keys.commands, 'g', 'b', 0, taken!); // reclaimed by instance b
+    const group = new CommandGroup(redis, keys, 'g', 'a');
+    expect(await group.renew([acked!, taken!, kept!])).to.deep.equal([taken]);
   });
 
   it('trims handled commands but never pending ones', async () => {
