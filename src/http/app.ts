@@ -29,11 +29,11 @@ export function createApp(parts: AppParts): Express {
   app.set('trust proxy', true);
   for (const handler of parts.before ?? []) app.use(handler);
   if (parts.cors) app.use(CORS_PATHS, cors(parts.cors));
+  app.use(parts.rpc); // the busiest route first: its requests skip the other routers' matching
   app.use(parts.health);
   if (parts.metrics) app.use(parts.metrics);
   if (parts.streams) app.use(parts.streams);
   for (const router of parts.rest ?? []) app.use(router);
-  app.use(parts.rpc);
   app.use(notFoundRoute);
   app.use(lastErrorHandler(parts.logger ?? silentLogger));
   return app;

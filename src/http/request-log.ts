@@ -37,6 +37,9 @@ export function requestLog(logger: Logger): RequestHandler {
       const finished = res.writableFinished;
       const probe = PROBES.has(routeOf(req));
       if (finished && res.statusCode < 400 && probe) return;
+      const serverError = finished && res.statusCode >= 500 && !probe;
+      // built only when it is written: at LOG_LEVEL=info (the default) most lines are not
+      if (!(serverError ? log.isWarnEnabled() : log.isLevelEnabled('http'))) return;
       const caller = res.locals.caller as { userId?: string } | undefined;
       const line = {
         method: req.method,
@@ -49,7 +52,7 @@ export function requestLog(logger: Logger): RequestHandler {
         ip: req.ip,
       };
       const message = finished ? 'request' : 'request aborted by the client';
-      if (finished && res.statusCode >= 500 && !probe) log.warn(message, line);
+      if (serverError) log.warn(message, line);
       else log.http(message, line);
     });
     next();
