@@ -5,7 +5,7 @@ import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import {
   clearPrefix,
   describeWithRedis,
-  keysUnder,
+  keyspaceSnapshot,
   testClient,
   testRedisUrl,
   uniquePrefix,
@@ -36,24 +36,7 @@ describeWithRedis('malformed JSON-RPC input writes nothing to Redis', function (
     redis.disconnect();
   });
 
-  const snapshot = async () => {
-    const keys = await keysUnder(redis, prefix);
-    const sizeOf: Record<string, (k: string) => Promise<number>> = {
-      stream: (k) => redis.xlen(k),
-      string: (k) => redis.strlen(k),
-      hash: (k) => redis.hlen(k),
-      zset: (k) => redis.zcard(k),
-    };
-    const lengths = await Promise.all(
-      keys.map(async (k) => {
-        const type = await redis.type(k);
-        const size = sizeOf[type];
-        if (!size) throw new Error(`snapshot: no size for ${type} key ${k}`);
-        return `${type}:${await size(k)}`;
-      }),
-    );
-    return keys.map((k, i) => `${k}=${lengths[i]}`);
-  };
+  const snapshot = () => keyspaceSnapshot(redis, prefix);
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(`${app.url}/rpc`, {
       method: 'POST',

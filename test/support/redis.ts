@@ -56,3 +56,26 @@ export function describeWithRedis(title: string, body: (this: Mocha.Suite) => vo
     body.call(this);
   });
 }
+
+/**
+ * The keyspace under a prefix as `key=type:size` lines (stream length, string length, hash and
+ * sorted-set size), sorted: equal snapshots before and after some requests mean they wrote nothing.
+ */
+export async function keyspaceSnapshot(redis: Redis, prefix: string): Promise<string[]> {
+  const keys = await keysUnder(redis, prefix);
+  const sizeOf: Record<string, (k: string) => Promise<number>> = {
+    stream: (k) => redis.xlen(k),
+    string: (k) => redis.strlen(k),
+    hash: (k) => redis.hlen(k),
+    zset: (k) => redis.zcard(k),
+  };
+  const lengths = await Promise.all(
+    keys.map(async (k) => {
+      const type = await redis.type(k);
+      const size = sizeOf[type];
+      if (!size) throw new Error(`snapshot: no size for ${type} key ${k}`);
+      return `${type}:${await size(k)}`;
+    }),
+  );
+  return keys.map((k, i) => `${k}=${lengths[i]}`);
+}
