@@ -83,10 +83,10 @@ export function malformedJson(of: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
 }
 
 /** A body: text, or bytes that are not valid UTF-8. */
-export type Body = string | Uint8Array;
+export type Body = string | Uint8Array<ArrayBuffer>;
 
 /** Bytes that are not UTF-8 inside otherwise well-formed JSON. */
-export const invalidUtf8: fc.Arbitrary<Uint8Array> = fc
+export const invalidUtf8: fc.Arbitrary<Uint8Array<ArrayBuffer>> = fc
   .uint8Array({ minLength: 1, maxLength: 8 })
   .map((bytes) => new Uint8Array([0x7b, 0x22, 0xc3, 0x28, ...bytes, 0x22, 0x3a, 0x31, 0x7d]));
 
@@ -164,10 +164,30 @@ export function rpcBody(
   const hugeId = fc
     .tuple(hugeNumberText, fc.constantFrom(...surface.methods))
     .map(([n, m]) => `{"jsonrpc":"2.0","id":${n},"method":"${m}","params":{"limit":${n}}}`);
+  // a trainer.move that is valid, or valid but for a few generated params: some are accepted
+  const nearlyValidMove = fc
+    .tuple(
+      fc.record({
+        action: fc.constantFrom('start', 'stop'),
+        directionX: fc.integer({ min: -1, max: 1 }),
+        directionY: fc.integer({ min: -1, max: 1 }),
+      }),
+      fc.option(objectOf(surface.fields), { freq: 3 }),
+      rpcId,
+    )
+    .map(([params, changes, id]) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'trainer.move',
+        params: { ...params, ...changes },
+      }),
+    );
   return fc.record({
     type: contentType,
     body: fc.oneof(
       { weight: 5, arbitrary: request.map((r) => JSON.stringify(r)) },
+      nearlyValidMove,
       { weight: 3, arbitrary: fc.array(member, { maxLength: 6 }).map((b) => JSON.stringify(b)) },
       jsonValue(surface.fields).map((v) => JSON.stringify(v) ?? 'null'),
       malformedJson(request),
@@ -198,10 +218,24 @@ export const REST_FIELDS = [
   'commandId',
 ] as const;
 
+/** A `connect.github` body that is valid, or valid but for a few generated fields. */
+const nearlyValidGithub = fc
+  .tuple(
+    fc.record({
+      owner: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
+      repo: fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/),
+      branch: fc.constantFrom('main', 'dev', 'release/1.0'),
+      token: fc.stringMatching(/^ghp_[A-Za-z0-9]{36}$/),
+    }),
+    fc.option(objectOf(REST_FIELDS), { freq: 2 }),
+  )
+  .map(([valid, changes]) => JSON.stringify({ ...valid, ...changes }));
+
 /** A REST body: a JSON object of known fields, other JSON, malformed text or invalid UTF-8. */
 export const restBody: fc.Arbitrary<{ readonly type: string; readonly body: Body }> = fc.record({
   type: contentType,
   body: fc.oneof(
+    nearlyValidGithub,
     { weight: 5, arbitrary: objectOf(REST_FIELDS).map((o) => JSON.stringify(o)) },
     jsonValue(REST_FIELDS).map((v) => JSON.stringify(v) ?? 'null'),
     malformedJson(objectOf(REST_FIELDS)),
