@@ -12,6 +12,7 @@ import {
   restBody,
   rpcBody,
   shortText,
+  subscribeBody,
 } from '../support/arbitraries.js';
 import {
   describeWithRedis,
@@ -106,6 +107,16 @@ describeWithRedis(
       ({ app, redis, prefix } = instance);
     });
     after(() => instance.stop());
+    let outputBefore = 0;
+    beforeEach(() => {
+      outputBefore = app.output().length;
+    });
+    afterEach(() => {
+      const logged = app.output().slice(outputBefore).split('\n');
+      const errors = logged.filter((l) => /"level":"error"|unhandled|uncaught/i.test(l));
+      expect(errors, 'errors the instance logged').to.deep.equal([]);
+      expect(app.output(), 'the instance is still running').not.to.match(/exited|Node\.js v/);
+    });
 
     /**
      * The keyspace once everything an accepted command set off is written: no command pending and
@@ -242,6 +253,37 @@ describeWithRedis(
         const decided = DECIDED_REST.has(String(answer.errorCode));
         return { refused: !decided, mayWrite: decided };
       });
+    });
+
+    it('POST /api/v1/sse/subscribe: ~1,500 generated bodies each get the REST error body or the changed subscription', async () => {
+      // Fails until the shared body reader replaces express.json on this route (another change):
+      // express.json answers malformed JSON, an oversized body or bad UTF-8 with its HTML page.
+      // The property checked: always JSON, the REST error body for a 4xx, never 5xx.
+      const kept = new AbortController();
+      const opened = await fetch(`${app.url}/events?sessionId=fuzz-session`, {
+        headers: { 'x-user-id': 'ash' },
+        signal: kept.signal,
+      });
+      expect(opened.status, 'the session to change').to.equal(200);
+      kept.abort();
+      const path = '/api/v1/sse/subscribe';
+      await fuzz(
+        'subscribe bodies',
+        [1500, 10],
+        subscribeBody('fuzz-session'),
+        async ({ type, body }) => {
+          const what = `${path} ${type} ${describeBody(body)}`;
+          const res = await post(path, type, body);
+          expect(res.status, what).to.be.within(200, 499);
+          const answer = await jsonOf(res, what);
+          if (res.status === 200) {
+            expect(answer.sessionId, what).to.equal('fuzz-session');
+            return { refused: false, mayWrite: true };
+          }
+          expectRestError(res.status, answer, what);
+          return { refused: true, mayWrite: false };
+        },
+      );
     });
 
     it('the event-stream routes: ~1,500 generated requests each get a 4xx REST error body or a stream', async () => {

@@ -218,31 +218,41 @@ export const REST_FIELDS = [
   'commandId',
 ] as const;
 
-/** A `connect.github` body that is valid, or valid but for a few generated fields. */
-const nearlyValidGithub = fc
-  .tuple(
-    fc.record({
-      owner: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
-      repo: fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/),
-      branch: fc.constantFrom('main', 'dev', 'release/1.0'),
-      token: fc.stringMatching(/^ghp_[A-Za-z0-9]{36}$/),
-    }),
-    fc.option(objectOf(REST_FIELDS), { freq: 2 }),
-  )
-  .map(([valid, changes]) => JSON.stringify({ ...valid, ...changes }));
+/**
+ * A body of a JSON route, with a content type right or wrong: a valid object (some with generated
+ * fields over it), an object of known fields, other JSON, malformed text, invalid UTF-8, a huge
+ * number.
+ */
+export function jsonBody(
+  fields: readonly [string, ...string[]],
+  valid: fc.Arbitrary<object>,
+): fc.Arbitrary<{ readonly type: string; readonly body: Body }> {
+  const nearlyValid = fc
+    .tuple(valid, fc.option(objectOf(fields), { freq: 2 }))
+    .map(([object, changes]) => JSON.stringify({ ...object, ...changes }));
+  return fc.record({
+    type: contentType,
+    body: fc.oneof(
+      nearlyValid,
+      { weight: 5, arbitrary: objectOf(fields).map((o) => JSON.stringify(o)) },
+      jsonValue(fields).map((v) => JSON.stringify(v) ?? 'null'),
+      malformedJson(objectOf(fields)),
+      invalidUtf8,
+      hugeNumberText.map((n) => `{"${fields[0]}":${n}}`),
+    ),
+  });
+}
 
-/** A REST body: a JSON object of known fields, other JSON, malformed text or invalid UTF-8. */
-export const restBody: fc.Arbitrary<{ readonly type: string; readonly body: Body }> = fc.record({
-  type: contentType,
-  body: fc.oneof(
-    nearlyValidGithub,
-    { weight: 5, arbitrary: objectOf(REST_FIELDS).map((o) => JSON.stringify(o)) },
-    jsonValue(REST_FIELDS).map((v) => JSON.stringify(v) ?? 'null'),
-    malformedJson(objectOf(REST_FIELDS)),
-    invalidUtf8,
-    hugeNumberText.map((n) => `{"owner":${n}}`),
-  ),
-});
+/** A seed-003 REST body; the valid ones are `connect.github`'s. */
+export const restBody = jsonBody(
+  REST_FIELDS,
+  fc.record({
+    owner: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
+    repo: fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/),
+    branch: fc.constantFrom('main', 'dev', 'release/1.0'),
+    token: fc.stringMatching(/^ghp_[A-Za-z0-9]{36}$/),
+  }),
+);
 
 // --- event streams ----------------------------------------------------------------------------
 
@@ -317,3 +327,9 @@ export const lastEventId: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('', ' ', '0', '-1', '1.5', 'NaN', 'Infinity', 'a:b', ':0-0', 'x:1-', '1e3'),
   shortText,
 );
+
+/** A `POST /api/v1/sse/subscribe` body; the valid ones change the session `sessionId`. */
+export function subscribeBody(sessionId: string) {
+  const valid = validSubscription.map((subscription) => ({ ...subscription, sessionId }));
+  return jsonBody(['sessionId', 'topics', 'filters'], valid);
+}
