@@ -95,6 +95,15 @@ export const hugeNumberText: fc.Arbitrary<string> = fc
   .tuple(fc.bigInt({ min: 10n ** 20n, max: 10n ** 400n }), fc.boolean())
   .map(([n, exponent]) => (exponent ? `${n}e400` : `${n}`));
 
+/** JSON text nesting arrays or objects up to 12,000 levels deep around `inner` (recursive code's bane). */
+export const deeplyNested: fc.Arbitrary<string> = fc
+  .tuple(fc.integer({ min: 1, max: 12_000 }), fc.boolean())
+  .map(([levels, arrays]) =>
+    arrays
+      ? `${'['.repeat(levels)}1${']'.repeat(levels)}`
+      : `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`,
+  );
+
 /** Content types a client may send, right and wrong. */
 export const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant('application/json') },
@@ -183,10 +192,17 @@ export function rpcBody(
         params: { ...params, ...changes },
       }),
     );
+  const deep = fc
+    .tuple(fc.constantFrom(...surface.methods), fc.constantFrom(...surface.fields), deeplyNested)
+    .map(
+      ([m, field, json]) =>
+        `{"jsonrpc":"2.0","id":1,"method":"${m}","params":{"${field}":${json}}}`,
+    );
   return fc.record({
     type: contentType,
     body: fc.oneof(
       { weight: 5, arbitrary: request.map((r) => JSON.stringify(r)) },
+      deep,
       nearlyValidMove,
       { weight: 3, arbitrary: fc.array(member, { maxLength: 6 }).map((b) => JSON.stringify(b)) },
       jsonValue(surface.fields).map((v) => JSON.stringify(v) ?? 'null'),
@@ -239,6 +255,7 @@ export function jsonBody(
       malformedJson(objectOf(fields)),
       invalidUtf8,
       hugeNumberText.map((n) => `{"${fields[0]}":${n}}`),
+      deeplyNested.map((json) => `{"${fields[0]}":${json}}`),
     ),
   });
 }
