@@ -106,6 +106,16 @@ function seen(id: string, last: string | undefined): boolean {
   return am < bm || (am === bm && as <= bs);
 }
 
+/** Sets the `topics` and `filter.<field>` parameters `GET /events` reads a subscription from. */
+export function setSubscriptionQuery(
+  q: URLSearchParams,
+  options: Pick<SubscribeOptions, 'topics' | 'filters'>,
+): void {
+  if (options.topics?.length) q.set('topics', options.topics.join(','));
+  for (const [field, values] of Object.entries(options.filters ?? {}))
+    q.set(`filter.${field}`, values.join(','));
+}
+
 export function subscribe(options: SubscribeOptions): ClientSubscription {
   const Source =
     options.EventSource ?? (globalThis as { EventSource?: EventSourceClass }).EventSource;
@@ -120,9 +130,7 @@ export function subscribe(options: SubscribeOptions): ClientSubscription {
   const urlFor = (base: string) => {
     const url = new URL('/events', base);
     const q = url.searchParams;
-    if (options.topics?.length) q.set('topics', options.topics.join(','));
-    for (const [field, values] of Object.entries(options.filters ?? {}))
-      q.set(`filter.${field}`, values.join(','));
+    setSubscriptionQuery(q, options);
     if (options.sessionId) q.set('sessionId', options.sessionId);
     for (const [k, v] of Object.entries(options.query ?? {})) q.set(k, v);
     if (last) q.set('lastEventId', last);

@@ -44,6 +44,28 @@ export function jsonIssues(value: unknown, path: string, max = 5): Issue[] {
   return issues;
 }
 
+/**
+ * How deep the arrays and objects a client sends may nest: recursive validation (`z.json()`) of
+ * deeper input exhausts the stack, and Redis's cjson refuses 1000 levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The path of the first array or object nested deeper than `maxDepth` in `value` (itself at depth
+ * 1), or undefined. Walks with its own stack, never recursion, and stops at that depth.
+ */
+export function nestedTooDeep(value: unknown, maxDepth = MAX_JSON_DEPTH): string | undefined {
+  const stack: [unknown, string, number][] = [[value, '', 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, path, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > maxDepth) return path;
+    for (const [k, item] of Object.entries(v))
+      stack.push([item, path ? `${path}.${k}` : k, depth + 1]);
+  }
+  return undefined;
+}
+
 /** True when `value` is a plain JSON object (not an array, not null). */
 export function isJsonObject(value: unknown): value is { readonly [k: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

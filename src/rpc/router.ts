@@ -17,6 +17,7 @@ import {
 } from '../error-codes.js';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors.js';
 import { ByteBudget, type ResponseBudget } from '../events/byte-budget.js';
+import { MAX_JSON_DEPTH, nestedTooDeep } from '../events/json.js';
 import { callerOf, IDENTIFIER_PATTERN, makeCaller } from '../http/auth.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './json-body.js';
@@ -361,6 +362,11 @@ async function parseParams(method: RpcMethod, params: unknown): Promise<z.output
     throw new ValidationError(
       'params must be an object of named params: by-position params (an array) are not supported',
     );
+  }
+  const deep = nestedTooDeep(params);
+  if (deep !== undefined) {
+    const message = `nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`;
+    throw new ValidationError(`invalid params: ${deep}: ${message}`, [{ path: deep, message }]);
   }
   const parsed = await method.params.safeParseAsync(params ?? {});
   if (!parsed.success) throw validationErrorFromZod('invalid params', parsed.error);

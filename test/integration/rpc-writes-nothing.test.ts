@@ -1,59 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
+import type { AppProcess } from '../../scripts/lib/app-process.js';
 import {
-  clearPrefix,
   describeWithRedis,
-  keysUnder,
-  testClient,
-  testRedisUrl,
-  uniquePrefix,
+  keyspaceSnapshot,
+  type QuietInstance,
+  startQuietInstance,
 } from '../support/redis.js';
 
 /** DESIGN.md G8 over HTTP: malformed requests of every kind get precise errors and leave no trace. */
 describeWithRedis('malformed JSON-RPC input writes nothing to Redis', function () {
   this.timeout(30_000);
-  let redis: Redis;
+  let instance: QuietInstance;
   let app: AppProcess;
+  let redis: Redis;
   let prefix: string;
   before(async () => {
-    redis = testClient();
-    prefix = uniquePrefix('g8');
-    app = await startApp({
-      REDIS_URL: testRedisUrl(),
-      SECRET_KEY: randomBytes(32).toString('base64'),
-      KEY_PREFIX: prefix,
-      RPC_MAX_BODY_BYTES: '4096',
-    });
-    await app.waitForLine(/listening/);
-    await app.waitForLine(/connected to Redis/);
-    await app.waitForLine(/projection trainer-positions: leading/); // its lease is written once
+    instance = await startQuietInstance('g8', { RPC_MAX_BODY_BYTES: '4096' });
+    ({ app, redis, prefix } = instance);
   });
-  after(async () => {
-    await app.stop();
-    await clearPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  after(() => instance.stop());
 
-  const snapshot = async () => {
-    const keys = await keysUnder(redis, prefix);
-    const sizeOf: Record<string, (k: string) => Promise<number>> = {
-      stream: (k) => redis.xlen(k),
-      string: (k) => redis.strlen(k),
-      hash: (k) => redis.hlen(k),
-      zset: (k) => redis.zcard(k),
-    };
-    const lengths = await Promise.all(
-      keys.map(async (k) => {
-        const type = await redis.type(k);
-        const size = sizeOf[type];
-        if (!size) throw new Error(`snapshot: no size for ${type} key ${k}`);
-        return `${type}:${await size(k)}`;
-      }),
-    );
-    return keys.map((k, i) => `${k}=${lengths[i]}`);
-  };
+  const snapshot = () => keyspaceSnapshot(redis, prefix);
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(`${app.url}/rpc`, {
       method: 'POST',

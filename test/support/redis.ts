@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 
 /** The test Redis URL, or undefined (with the reason printed once) when tests must skip. */
 export function testRedisUrl(): string | undefined {
@@ -55,4 +56,68 @@ export function describeWithRedis(title: string, body: (this: Mocha.Suite) => vo
     });
     body.call(this);
   });
+}
+
+/**
+ * The keyspace under a prefix as `key=type:size` lines (stream length, string length, hash and
+ * sorted-set size), sorted: equal snapshots before and after some requests mean they wrote nothing.
+ */
+export async function keyspaceSnapshot(redis: Redis, prefix: string): Promise<string[]> {
+  const keys = await keysUnder(redis, prefix);
+  const sizeOf: Record<string, (k: string) => Promise<number>> = {
+    stream: (k) => redis.xlen(k),
+    string: (k) => redis.strlen(k),
+    hash: (k) => redis.hlen(k),
+    zset: (k) => redis.zcard(k),
+  };
+  const lengths = await Promise.all(
+    keys.map(async (k) => {
+      const type = await redis.type(k);
+      const size = sizeOf[type];
+      if (!size) throw new Error(`snapshot: no size for ${type} key ${k}`);
+      return `${type}:${await size(k)}`;
+    }),
+  );
+  return keys.map((k, i) => `${k}=${lengths[i]}`);
+}
+
+/** An instance on the test Redis under a key prefix of its own, and a client to look at its keys. */
+export interface QuietInstance {
+  readonly app: AppProcess;
+  readonly redis: Redis;
+  readonly prefix: string;
+  /** Stops the instance and deletes its keys. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an instance (with `env` besides Redis, its secret key and prefix) and waits until the
+ * writes it makes once at start-up are done (its projection lease), so that the keyspace only
+ * changes from then on for what it is sent.
+ */
+export async function startQuietInstance(
+  label: string,
+  env: Record<string, string>,
+): Promise<QuietInstance> {
+  const redis = testClient();
+  const prefix = uniquePrefix(label);
+  const app = await startApp({
+    REDIS_URL: testRedisUrl(),
+    SECRET_KEY: randomBytes(32).toString('base64'),
+    KEY_PREFIX: prefix,
+    ...env,
+  });
+  await app.waitForLine(/listening/);
+  await app.waitForLine(/connected to Redis/);
+  await app.waitForLine(/projection trainer-positions: leading/); // its lease is written once
+  return {
+    app,
+    redis,
+    prefix,
+    stop: async () => {
+      await app.stop();
+      await clearPrefix(redis, prefix);
+      redis.disconnect();
+    },
+  };
 }

@@ -173,6 +173,12 @@ function exampleMethods(state: { notified: string[]; running: number; peak: numb
       },
     }),
     defineMethod({
+      name: 'json',
+      summary: 'Takes any JSON, as message.broadcast takes its params',
+      params: z.object({ value: z.json() }),
+      handler: async () => 'ok',
+    }),
+    defineMethod({
       name: 'bigint',
       summary: 'Answers something JSON cannot hold',
       params: z.object({}),
@@ -288,6 +294,21 @@ describe('JSON-RPC router', () => {
         'text',
         'point.x',
       ]);
+    });
+
+    it('refuses params nested deeper than 64 levels with -32602 naming where, before a recursive schema overflows the stack', async () => {
+      await server.close();
+      await start({ maxBodyBytes: 1 << 20 });
+      const nested = (levels: number) =>
+        `{"jsonrpc":"2.0","id":1,"method":"json","params":{"value":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}}`;
+      const deep = await post(`${server.base}/rpc`, nested(10_000));
+      expect(deep.json.error?.code, deep.text.slice(0, 300)).to.equal(-32602);
+      const path = ['value', ...Array(63).fill('a')].join('.');
+      expect(deep.json.error.data).to.deep.equal([
+        { path, message: 'nests deeper than 64 levels of arrays and objects' },
+      ]);
+      const deepest = await post(`${server.base}/rpc`, nested(63));
+      expect(deepest.json).to.deep.equal({ jsonrpc: '2.0', id: 1, result: 'ok' });
     });
 
     it('refuses by-position params with -32602 saying only named params are taken', async () => {
