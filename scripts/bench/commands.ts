@@ -44,6 +44,8 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
         KEY_PREFIX: prefix,
         SERVER_ID: `bench-${round}-${w}`,
         LOG_LEVEL: 'info',
+        // COMMAND_BATCH_MAX=<n> npm run bench -- commands: the batch size this run measures
+        COMMAND_BATCH_MAX: process.env.COMMAND_BATCH_MAX,
       }),
     ),
   );
