@@ -110,6 +110,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
         services,
         feed: realtime.feed,
         authenticate: restAuth,
+        retryMs: config.SSE_RETRY_MS,
         logger: logger.child({ component: 'rest' }),
       }),
     ],
@@ -117,6 +118,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
       realtime: realtime.realtime,
       feed: realtime.feed,
       authenticate: restAuth,
+      retryMs: config.SSE_RETRY_MS,
       logger: logger.child({ component: 'sse' }),
     }),
   });
@@ -124,6 +126,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     realtime: realtime.realtime,
     identify: callerIdentifier(authOptions),
     cors,
+    retryMs: config.SSE_RETRY_MS,
     logger: logger.child({ component: 'sse' }),
   });
   const server = createServer((req, res) => {
