@@ -5,13 +5,13 @@
  */
 import { hostname } from 'node:os';
 import { loadConfig } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
 import { keysFor } from '../src/events/keys.js';
 import { createLogger } from '../src/log.js';
 import { PROJECTION_NAMES, projectionNamed } from '../src/projections/index.js';
 import { rebuild } from '../src/projections/rebuild.js';
 import { openBackend } from '../src/wiring/backend.js';
 import { ProgressLine } from './lib/progress.js';
+import { runScript } from './lib/run-script.js';
 
 const usage = `usage: npm run replay -- <projection>   (one of: ${PROJECTION_NAMES.join(', ')})`;
 
@@ -58,11 +58,4 @@ async function run(): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run();
-} catch (error) {
-  process.stderr.write(
-    `replay failed: ${error instanceof ConfigError ? error.message : String(error)}\n`,
-  );
-  process.exitCode = 1;
-}
+await runScript('replay', run);

@@ -69,6 +69,7 @@ const schema = z
     JWT_REQUIRE_EXP: bool(true),
     JWT_MAX_LIFETIME_S: int(1, 86400),
     SECRET_KEY: z.string().optional(),
+    SECRET_KEY_PREVIOUS: csv,
     COMMAND_TIMEOUT_MS: int(1, 30000),
     COMMAND_MAX_ATTEMPTS: int(1, 3),
     COMMAND_CLAIM_IDLE_MS: int(100, 5000),
@@ -118,9 +119,14 @@ const schema = z
 
 type Parsed = z.infer<typeof schema>;
 
-/** The validated configuration: SPEC.md §2's keys, defaults filled, `STORE` and `SECRET_KEY` resolved. */
+/** The validated configuration: SPEC.md §2's keys, defaults filled, `STORE` and the keys resolved. */
 export type Config = Readonly<
-  Omit<Parsed, 'STORE' | 'SECRET_KEY'> & { STORE: NonNullable<Parsed['STORE']>; SECRET_KEY: Buffer }
+  Omit<Parsed, 'STORE' | 'SECRET_KEY' | 'SECRET_KEY_PREVIOUS'> & {
+    STORE: NonNullable<Parsed['STORE']>;
+    SECRET_KEY: Buffer;
+    /** Rotated-out keys, still opened (never sealed with). */
+    SECRET_KEY_PREVIOUS: readonly Buffer[];
+  }
 >;
 
 const KEYS = Object.keys(schema.shape) as (keyof Parsed)[];
@@ -218,6 +224,15 @@ function resolve(c: Parsed, problems: string[]): Config {
       );
     }
   }
+  return { ...c, STORE: store, ...secretKeys(c, store, problems) };
+}
+
+/** `SECRET_KEY` (random for the memory store when unset) and `SECRET_KEY_PREVIOUS`, checked. */
+function secretKeys(
+  c: Parsed,
+  store: string,
+  problems: string[],
+): { SECRET_KEY: Buffer; SECRET_KEY_PREVIOUS: Buffer[] } {
   let secretKey = randomBytes(32);
   if (c.SECRET_KEY) {
     const decoded = Buffer.from(c.SECRET_KEY, 'base64');
@@ -231,5 +246,22 @@ function resolve(c: Parsed, problems: string[]): Config {
       `SECRET_KEY: required with STORE=${store} (every instance must share it); make one with: openssl rand -base64 32`,
     );
   }
-  return { ...c, STORE: store, SECRET_KEY: secretKey };
+  const texts = c.SECRET_KEY_PREVIOUS ?? [];
+  if (texts.length > 0 && !c.SECRET_KEY) {
+    problems.push(
+      'SECRET_KEY_PREVIOUS: only with SECRET_KEY (the current key); previous keys are opened beside it until rotate-secrets re-sealed everything',
+    );
+  }
+  const previous: Buffer[] = [];
+  texts.forEach((text, i) => {
+    const decoded = Buffer.from(text, 'base64');
+    const which = `SECRET_KEY_PREVIOUS: key ${i + 1} of ${texts.length}`;
+    if (decoded.length !== 32) problems.push(`${which} must be 32 bytes in base64`);
+    else if (decoded.equals(secretKey)) {
+      problems.push(`${which} is SECRET_KEY itself; list only rotated-out keys`);
+    } else if (previous.some((p) => p.equals(decoded))) {
+      problems.push(`${which} is listed twice; list each key once`);
+    } else previous.push(decoded);
+  });
+  return { SECRET_KEY: secretKey, SECRET_KEY_PREVIOUS: previous };
 }

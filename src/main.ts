@@ -18,6 +18,7 @@ import { serveHttp } from './wiring/http.js';
 import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
 import { realtimeFor } from './wiring/realtime.js';
+import { secretBoxFor } from './wiring/secrets.js';
 
 /** The configuration, or exit 1 with one line per problem. */
 function configOrExit(): Config {
@@ -35,7 +36,8 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
   const backend = openBackend(config, logger);
-  const ops = operationsFor(config, backend, logger);
+  const secretBox = secretBoxFor(config, logger);
+  const ops = operationsFor(config, backend, secretBox.keyId, logger);
   const realtime = realtimeFor(config, backend, logger);
   const projections = projectionPartsFor(config, backend, ops.metrics, logger);
   let work: CommandWork | undefined;
@@ -44,6 +46,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     commands,
     config,
     backend,
+    secretBox,
     realtime,
     readModels: projections.readModels,
     readiness: ops.readiness(() => work !== undefined),
@@ -95,7 +98,15 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   if (!(await ops.passStartupChecks(starting.signal)) || ops.shutdown.started) return;
   await realtime.realtime.start();
   ops.logWatch.start();
-  work = await serveCommands(commands, config, backend, realtime.store, ops.metrics, logger);
+  work = await serveCommands(
+    commands,
+    config,
+    backend,
+    secretBox,
+    realtime.store,
+    ops.metrics,
+    logger,
+  );
   projectors = projections.start();
 }
 

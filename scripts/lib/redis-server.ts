@@ -13,9 +13,13 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Extra `redis-server` arguments, e.g. `['--appendonly', 'yes']`. */
+/** Extra `redis-server` arguments, e.g. `['--appendonly', 'yes']`; a fixed port and data dir. */
 export interface RedisServerOptions {
   readonly args?: readonly string[];
+  /** Listen here instead of on a free port (a restarted server takes its predecessor's port). */
+  readonly port?: number;
+  /** Keep data here; it survives `stop()` (the caller removes it), so a restart reads it back. */
+  readonly dir?: string;
 }
 
 /** True when `redis-server` is on PATH. */
@@ -40,10 +44,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `redis-server` on a free port with nothing persisted (unless `args` say otherwise). */
+/** Starts `redis-server` on a free port with nothing persisted (unless `options` say otherwise). */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'streamcast-redis-'));
+  const port = options.port ?? (await freePort());
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'streamcast-redis-'));
   const child: ChildProcess = spawn(
     'redis-server',
     [
@@ -72,7 +76,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       child.kill('SIGKILL');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
   };
   try {
     await waitForPing(url, child);

@@ -9,9 +9,11 @@ export { RedisSecretStore } from './redis-secret-store.js';
 export {
   assertSealed,
   isSealed,
+  keyIdOf,
   type SealedSecret,
   SecretBox,
   SecretBoxError,
   type SecretBoxFailure,
+  sealedKeyId,
 } from './secret-box.js';
 export { SecretConflictError, type SecretStore } from './secret-store.js';

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
+import { LuaScript } from '../events/lua-script.js';
 import { assertSealed, type SealedSecret } from './secret-box.js';
-import { SecretConflictError, type SecretStore } from './secret-store.js';
+import { SecretConflictError, type SecretScanPage, type SecretStore } from './secret-store.js';
+
+const replaceScript = LuaScript.load(new URL('./lua/replace-secret-1.lua', import.meta.url));
 
 /**
  * `SecretStore` on Redis: one string per connection, `{sc}:secret:<connectionId>`, holding the
@@ -27,5 +30,31 @@ export class RedisSecretStore implements SecretStore {
 
   async delete(connectionId: string): Promise<boolean> {
     return (await this.redis.del(this.keys.secret(connectionId))) > 0;
+  }
+
+  async replace(
+    connectionId: string,
+    expected: SealedSecret,
+    next: SealedSecret,
+  ): Promise<boolean> {
+    assertSealed(next);
+    const reply = await replaceScript.run(
+      this.redis,
+      [this.keys.secret(connectionId)],
+      [expected, next],
+    );
+    return reply.status === 'ok';
+  }
+
+  async scan(cursor: string, count: number): Promise<SecretScanPage> {
+    const prefix = this.keys.secret('');
+    const [next, keys] = await this.redis.scan(
+      cursor,
+      'MATCH',
+      `${prefix}*` /* KEY_PREFIX holds no glob characters (config.ts) */,
+      'COUNT',
+      count,
+    );
+    return { connectionIds: keys.map((k) => k.slice(prefix.length)), cursor: next };
   }
 }

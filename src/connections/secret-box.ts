@@ -4,7 +4,9 @@
  * derived from the key (so a wrong key is told apart from altered data), the rest base64url; the
  * IV is 12 random bytes per seal and the tag 16 bytes. The version, key id and a caller's context
  * (the connection id) are authenticated as associated data, so a sealed secret opens only under
- * its key and for the connection it was sealed for.
+ * its key and for the connection it was sealed for. A box seals under its current key and opens
+ * under whichever of its keys (current or previous, `SECRET_KEY_PREVIOUS`) the key id names, so
+ * `SECRET_KEY` can be rotated (README "Rotating SECRET_KEY").
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { StreamcastError } from '../errors.js';
@@ -53,24 +55,49 @@ export function assertSealed(value: unknown): asserts value is SealedSecret {
   }
 }
 
-/** Seals and opens secrets under one 32-byte key (`SECRET_KEY`, shared by every instance). */
+/** The key id of a sealed secret (8 hex digits), or undefined when `value` is not one. */
+export function sealedKeyId(value: string): string | undefined {
+  return FORMAT.exec(value)?.[2];
+}
+
+/** 8 hex digits identifying a 32-byte key (HMAC-SHA256 of a constant), safe to log. */
+export function keyIdOf(key: Uint8Array): string {
+  if (key.length !== 32) {
+    throw new SecretBoxError(
+      'key',
+      `SECRET_KEY must be 32 bytes, got ${key.length}; make one with: openssl rand -base64 32`,
+    );
+  }
+  return createHmac('sha256', key).update('streamcast secret key id').digest('hex').slice(0, 8);
+}
+
+/**
+ * Seals secrets under the current 32-byte key (`SECRET_KEY`, shared by every instance) and opens
+ * them under the current key or any previous one (`SECRET_KEY_PREVIOUS`), chosen by key id.
+ */
 export class SecretBox {
   readonly #key: Buffer;
-  /** 8 hex digits identifying the key (HMAC-SHA256 of a constant), safe to log. */
+  /** Every key this box opens with, by key id (the current one included). */
+  readonly #keys = new Map<string, Buffer>();
+  /** The key id of the current key, safe to log. */
   readonly keyId: string;
 
-  constructor(key: Uint8Array) {
-    if (key.length !== 32) {
-      throw new SecretBoxError(
-        'key',
-        `SECRET_KEY must be 32 bytes, got ${key.length}; make one with: openssl rand -base64 32`,
-      );
-    }
+  constructor(key: Uint8Array, previous: readonly Uint8Array[] = []) {
+    this.keyId = keyIdOf(key);
     this.#key = Buffer.from(key);
-    this.keyId = createHmac('sha256', this.#key)
-      .update('streamcast secret key id')
-      .digest('hex')
-      .slice(0, 8);
+    this.#keys.set(this.keyId, this.#key);
+    for (const old of previous) {
+      const id = keyIdOf(old);
+      if (this.#keys.has(id)) {
+        throw new SecretBoxError('key', `key ${id} is given twice (SECRET_KEY_PREVIOUS)`);
+      }
+      this.#keys.set(id, Buffer.from(old));
+    }
+  }
+
+  /** The key ids this box opens (current first), safe to log. */
+  get keyIds(): string[] {
+    return [...this.#keys.keys()];
   }
 
   /** Encrypts `plaintext` with a fresh random IV; `context` must be given again to open it. */
@@ -84,9 +111,9 @@ export class SecretBox {
   }
 
   /**
-   * Decrypts a sealed secret made under this key for the same `context`. Throws `SecretBoxError`:
-   * `malformed` or `version` for a string that is not one, `wrong-key` when another `SECRET_KEY`
-   * sealed it, `unauthentic` when it was altered or sealed for another context.
+   * Decrypts a sealed secret made under one of this box's keys for the same `context`. Throws
+   * `SecretBoxError`: `malformed` or `version` for a string that is not one, `wrong-key` when a key
+   * this box does not have sealed it, `unauthentic` when it was altered or sealed for another context.
    */
   open(value: string, context = ''): string {
     const match = FORMAT.exec(value);
@@ -115,14 +142,15 @@ export class SecretBox {
         `the secret was sealed in format ${version}; this version of streamcast reads ${VERSION} only`,
       );
     }
-    if (keyId !== this.keyId) {
+    const key = this.#keys.get(keyId!);
+    if (!key) {
       throw new SecretBoxError(
         'wrong-key',
-        `the secret was sealed under another SECRET_KEY (key id ${keyId}, this instance has ${this.keyId}): every instance must share the same SECRET_KEY`,
+        `the secret was sealed under another SECRET_KEY (key id ${keyId}, this instance has ${this.keyIds.join(', ')}): every instance must share the same SECRET_KEY, and keep a rotated-out key in SECRET_KEY_PREVIOUS until rotate-secrets re-sealed everything`,
       );
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, iv, {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, {
         authTagLength: TAG_BYTES,
       });
       decipher.setAAD(associatedData(version, keyId!, context));
@@ -137,8 +165,8 @@ export class SecretBox {
   }
 
   /** Never shows the key. */
-  toJSON(): { keyId: string } {
-    return { keyId: this.keyId };
+  toJSON(): { keyId: string; keyIds: string[] } {
+    return { keyId: this.keyId, keyIds: this.keyIds };
   }
 }
 

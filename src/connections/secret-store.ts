@@ -9,7 +9,11 @@ import type { SealedSecret } from './secret-box.js';
  * - a connection's secret is written once: `put` of the same value again is a no-op (a redelivered
  *   command), a different value for a stored connection throws `SecretConflictError` and leaves the
  *   stored one as it was; the check and the write are one atomic step;
- * - `get` answers the stored value exactly, or undefined; `delete` forgets it.
+ * - `get` answers the stored value exactly, or undefined; `delete` forgets it;
+ * - `replace` is a compare-and-set (rotate-secrets re-sealing under a new key): it writes only a
+ *   sealed value, only where the stored value is exactly `expected`, in one atomic step;
+ * - `scan` pages through every stored connection id: each id stored for the whole scan is answered
+ *   at least once; a cursor of '0' starts and ends it.
  */
 export interface SecretStore {
   /** Stores a connection's sealed secrets, once (see the contract above). */
@@ -18,6 +22,17 @@ export interface SecretStore {
   get(connectionId: string): Promise<SealedSecret | undefined>;
   /** Forgets the connection's secrets; true when there were some. */
   delete(connectionId: string): Promise<boolean>;
+  /** Stores `next` where `expected` is stored; false (nothing written) when anything else is. */
+  replace(connectionId: string, expected: SealedSecret, next: SealedSecret): Promise<boolean>;
+  /** About `count` connection ids from `cursor` ('0' first), and the cursor after ('0': done). */
+  scan(cursor: string, count: number): Promise<SecretScanPage>;
+}
+
+/** A page of `SecretStore.scan`. */
+export interface SecretScanPage {
+  readonly connectionIds: readonly string[];
+  /** Where the next page starts; '0' when the scan is complete. */
+  readonly cursor: string;
 }
 
 /** Another secret is already stored for this connection id (ids are never reused). */

@@ -11,13 +11,15 @@ import type { Realtime } from '../sse/realtime.js';
 import { subscriptionFromQuery } from '../sse/routing.js';
 import type { RequestLike } from './auth.js';
 import { type CorsOptions, corsHeaders, originAccess } from './cors.js';
-import { sendRestError } from './rest-errors.js';
+import { sendStreamError } from './rest-errors.js';
 
 export interface PlainEventsOptions {
   readonly realtime: Realtime;
   /** `callerIdentifier(…)` of the instance's authentication settings. */
   readonly identify: (req: RequestLike) => Promise<Caller>;
   readonly cors: CorsOptions;
+  /** SSE_RETRY_MS: a failure other than a refusal tells the client to retry after about this. */
+  readonly retryMs: number;
   readonly logger: Logger;
 }
 
@@ -60,7 +62,7 @@ export function plainEvents(
       const lastEventId = like.get('Last-Event-ID') ?? query.get('lastEventId') ?? undefined;
       await options.realtime.open(res, caller, prepared, lastEventId);
     } catch (error) {
-      sendRestError(res, error, options.logger);
+      sendStreamError(res, error, options.logger, options.retryMs);
     }
   };
   return (req, res) => {

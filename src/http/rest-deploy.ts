@@ -18,12 +18,14 @@ import type { RpcServices } from '../rpc/methods/services.js';
 import type { FeedFormat, StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
 import { correlationIdOf } from './rest-commands.js';
-import { sendRestError } from './rest-errors.js';
+import { sendRestError, sendStreamError } from './rest-errors.js';
 
 export interface DeployRouterOptions {
   readonly services: RpcServices;
   readonly feed: StreamFeed;
   readonly authenticate: RequestHandler;
+  /** SSE_RETRY_MS: a failed event stream (not a refusal) tells the client to retry after about this. */
+  readonly retryMs: number;
   readonly logger: Logger;
 }
 
@@ -117,7 +119,7 @@ export function deployRouter(options: DeployRouterOptions): Router {
         DEPLOYMENT_FRAMES,
       );
     } catch (error) {
-      sendRestError(res, error, logger, correlationIdOf(res));
+      sendStreamError(res, error, logger, options.retryMs, correlationIdOf(res));
     }
   });
   return router;

@@ -5,7 +5,8 @@
  * the HTTP reason phrase, or the seed's error type ("Deployment Error") — with the error's data as
  * extra fields. Errors are first mapped to their JSON-RPC error by the one JSON-RPC mapping
  * (`toRpcError`), so both surfaces say the same thing. Internal errors say nothing but the
- * correlation id to quote.
+ * correlation id to quote. An event-stream route answers only its refusals (4xx) so; any other
+ * failure becomes a retry (`sendStreamError`).
  */
 import type { ServerResponse } from 'node:http';
 import { type Asker, RPC_CODES, type RpcError, toRpcError } from '../error-codes.js';
@@ -13,6 +14,7 @@ import { NotFoundError, type UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import { isJsonObject } from '../events/json.js';
 import type { Logger } from '../log.js';
+import { refuseEventStream } from '../sse/event-stream.js';
 
 /** Seed 003's error body; extra fields (`issues`, `deploymentId`, …) come from the error's data. */
 export interface RestErrorBody {
@@ -133,12 +135,7 @@ export function sendRestError(
   asker?: Asker,
 ): void {
   const body = restErrorOf(thrown, correlationId, asker);
-  if (body.errorCode === 'UNEXPECTED_ERROR') {
-    logger.error('request failed', { error: describe(thrown), correlationId });
-  } else {
-    const reason = thrown instanceof Error ? thrown.message : body.message; // the whole of it
-    logger.debug('request refused', { status: body.status, reason });
-  }
+  logError(body, thrown, logger, correlationId);
   if (res.headersSent) {
     res.end();
     return;
@@ -149,6 +146,42 @@ export function sendRestError(
   }
   res.writeHead(body.status, headers);
   res.end(JSON.stringify(body));
+}
+
+/**
+ * Answers a thrown value on an event-stream route (`/events`, `/streams/…/events`,
+ * `/api/v1/deploy/…/events`): a refusal (4xx) as a REST error, since the client must not retry
+ * it; anything else (Redis away, a 5xx) as a 200 event stream with a jittered `retry:`, closed at
+ * once, since a browser stops reconnecting for good on a 5xx and the next try may work.
+ */
+export function sendStreamError(
+  res: ServerResponse,
+  thrown: unknown,
+  logger: Logger,
+  retryMs: number,
+  correlationId?: string,
+): void {
+  const body = restErrorOf(thrown, correlationId);
+  if (body.status < 500 || res.headersSent) {
+    sendRestError(res, thrown, logger, correlationId);
+    return;
+  }
+  logError(body, thrown, logger, correlationId);
+  refuseEventStream(res, retryMs);
+}
+
+function logError(
+  body: RestErrorBody,
+  thrown: unknown,
+  logger: Logger,
+  correlationId: string | undefined,
+): void {
+  if (body.errorCode === 'UNEXPECTED_ERROR') {
+    logger.error('request failed', { error: describe(thrown), correlationId });
+  } else {
+    const reason = thrown instanceof Error ? thrown.message : body.message; // the whole of it
+    logger.debug('request refused', { status: body.status, reason });
+  }
 }
 
 function describe(error: unknown): string {

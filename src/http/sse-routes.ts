@@ -13,13 +13,15 @@ import type { Realtime } from '../sse/realtime.js';
 import type { StreamFeed } from '../sse/stream-feed.js';
 import { callerOf } from './auth.js';
 import { readRestBody } from './rest-body.js';
-import { sendRestError } from './rest-errors.js';
+import { sendRestError, sendStreamError } from './rest-errors.js';
 
 export interface SseRouteParts {
   readonly realtime: Realtime;
   readonly feed: StreamFeed;
   /** Authentication for every route here (anonymous callers refused). */
   readonly authenticate: RequestHandler;
+  /** SSE_RETRY_MS: a failure other than a refusal tells the client to retry after about this. */
+  readonly retryMs: number;
   readonly logger: Logger;
 }
 
@@ -31,7 +33,7 @@ function query(req: Request): URLSearchParams {
 }
 
 export function sseRoutes(parts: SseRouteParts): Router {
-  const { realtime, feed, authenticate, logger } = parts;
+  const { realtime, feed, authenticate, retryMs, logger } = parts;
   const router = Router();
   router.post('/api/v1/sse/subscribe', authenticate, async (req, res) => {
     try {
@@ -71,7 +73,7 @@ export function sseRoutes(parts: SseRouteParts): Router {
       }
       await feed.serve(res, caller.userId, streamId, from);
     } catch (error) {
-      sendRestError(res, error, logger);
+      sendStreamError(res, error, logger, retryMs);
     }
   });
   return router;

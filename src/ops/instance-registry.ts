@@ -25,6 +25,8 @@ export interface InstanceInfo {
   readonly port?: number;
   /** ISO time the process joined. */
   readonly startedAt: string;
+  /** The key id of the SECRET_KEY it seals under (rotate-secrets waits for every instance). */
+  readonly secretKeyId?: string;
 }
 
 /** What `join` found. */
@@ -39,6 +41,8 @@ export interface InstanceRegistryOptions {
   readonly ttlMs: number;
   /** Shown to an operator who starts a duplicate. */
   readonly port?: number;
+  /** The key id of this instance's SECRET_KEY, recorded in its entry. */
+  readonly secretKeyId?: string;
   readonly logger: Logger;
   /** Called once if another process takes this id over (after this one stopped heartbeating). */
   readonly onLost?: (holder: InstanceInfo | undefined) => void;
@@ -63,6 +67,7 @@ export class InstanceRegistry {
       pid: process.pid,
       ...(options.port !== undefined ? { port: options.port } : {}),
       startedAt: new Date().toISOString(),
+      ...(options.secretKeyId !== undefined ? { secretKeyId: options.secretKeyId } : {}),
     };
   }
 
@@ -111,6 +116,17 @@ export class InstanceRegistry {
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     return redis.zrangebyscore(keys.servers, `(${now}`, '+inf');
+  }
+
+  /** Every live instance with its entry (undefined when unreadable), by the Redis clock. */
+  static async liveEntries(
+    redis: Redis,
+    keys: Keys,
+  ): Promise<{ serverId: string; info: InstanceInfo | undefined }[]> {
+    const ids = await InstanceRegistry.live(redis, keys);
+    if (ids.length === 0) return [];
+    const infos = await redis.hmget(keys.serverInfo, ...ids);
+    return ids.map((serverId, i) => ({ serverId, info: parseInfo(infos[i] ?? '') }));
   }
 
   private async heartbeat(): Promise<void> {
@@ -162,6 +178,7 @@ const infoSchema = z.object({
   pid: z.number(),
   port: z.number().optional(),
   startedAt: z.string(),
+  secretKeyId: z.string().optional(),
 });
 
 function parseInfo(text: string): InstanceInfo | undefined {

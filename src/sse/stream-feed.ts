@@ -124,16 +124,22 @@ export class StreamFeed {
     await this.follower?.close();
   });
 
+  /** Starts the shared follower once; a start that failed (Redis away) is tried again next time. */
   private ensureFollowing(): Promise<void> {
-    this.starting ??= (async () => {
-      const after = await this.options.store.head();
-      this.follower = this.options.store.subscribeAll({ after }, (events) => {
-        for (const e of events) for (const s of this.sessions.get(e.streamId) ?? []) s.offer(e);
-      });
-      this.follower.done.catch((error: unknown) => {
-        this.options.logger.error('stream feed stopped', { error: String(error) });
-      });
-    })();
+    this.starting ??= this.startFollowing().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
     return this.starting;
+  }
+
+  private async startFollowing(): Promise<void> {
+    const after = await this.options.store.head();
+    this.follower = this.options.store.subscribeAll({ after }, (events) => {
+      for (const e of events) for (const s of this.sessions.get(e.streamId) ?? []) s.offer(e);
+    });
+    this.follower.done.catch((error: unknown) => {
+      this.options.logger.error('stream feed stopped', { error: String(error) });
+    });
   }
 }

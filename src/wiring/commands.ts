@@ -6,6 +6,7 @@ import type { Worker } from '../commands/command-bus.js';
 import { catalogueHandlers, commandPorts } from '../commands/handlers.js';
 import { CommandRuntime } from '../commands/runtime.js';
 import type { Config } from '../config.js';
+import type { SecretBox } from '../connections/secret-box.js';
 import { processManagerFor } from '../deployments/index.js';
 import type { JobConsumer } from '../deployments/job-queue.js';
 import type { AnyCommandDefinition } from '../domain/command-definition.js';
@@ -31,6 +32,7 @@ export async function serveCommands(
   commands: readonly AnyCommandDefinition[],
   config: Config,
   backend: Backend,
+  secretBox: SecretBox,
   store: EventStore,
   metrics: Metrics,
   logger: Logger,
@@ -38,7 +40,7 @@ export async function serveCommands(
   const runtime = new CommandRuntime(store, { observe: meterCommands(metrics) });
   const handlers = catalogueHandlers(commands, {
     store,
-    ports: commandPorts(store, backend.secrets),
+    ports: commandPorts(store, backend.secrets, secretBox),
     settings: { trainerSpeed: config.TRAINER_SPEED, deployMaxQueued: config.DEPLOY_MAX_QUEUED },
   });
   const worker = await backend.bus.serve(runtime.processor(handlers));

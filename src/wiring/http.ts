@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config.js';
-import { SecretBox } from '../connections/secret-box.js';
+import type { SecretBox } from '../connections/secret-box.js';
 import type { AnyCommandDefinition } from '../domain/command-definition.js';
 import { createApp } from '../http/app.js';
 import { authenticate, callerIdentifier } from '../http/auth.js';
@@ -38,6 +38,8 @@ export interface HttpParts {
   readonly commands: readonly AnyCommandDefinition[];
   readonly config: Config;
   readonly backend: Backend;
+  /** Seals connection secrets (`secretBoxFor`). */
+  readonly secretBox: SecretBox;
   readonly realtime: RealtimeParts;
   readonly readModels: ReadModels;
   readonly readiness: readonly ReadinessCheck[];
@@ -52,12 +54,7 @@ export interface HttpServer {
 }
 
 export function serveHttp(parts: HttpParts): HttpServer {
-  const { config, backend, realtime, logger } = parts;
-  const secretBox = new SecretBox(config.SECRET_KEY);
-  logger.info('connection secrets are sealed with AES-256-GCM under SECRET_KEY', {
-    component: 'connections',
-    keyId: secretBox.keyId,
-  });
+  const { config, backend, realtime, logger, secretBox } = parts;
   const services: RpcServices = {
     serverId: config.SERVER_ID,
     storeName: backend.storeName,
@@ -115,6 +112,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
         services,
         feed: realtime.feed,
         authenticate: restAuth,
+        retryMs: config.SSE_RETRY_MS,
         logger: logger.child({ component: 'rest' }),
       }),
     ],
@@ -122,6 +120,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
       realtime: realtime.realtime,
       feed: realtime.feed,
       authenticate: restAuth,
+      retryMs: config.SSE_RETRY_MS,
       logger: logger.child({ component: 'sse' }),
     }),
   });
@@ -129,6 +128,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     realtime: realtime.realtime,
     identify: callerIdentifier(authOptions),
     cors,
+    retryMs: config.SSE_RETRY_MS,
     logger: logger.child({ component: 'sse' }),
   });
   const server = createServer((req, res) => {

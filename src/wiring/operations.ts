@@ -35,7 +35,13 @@ export interface Operations {
   passStartupChecks(signal: AbortSignal): Promise<boolean>;
 }
 
-export function operationsFor(config: Config, backend: Backend, logger: Logger): Operations {
+/** `secretKeyId`: the key id of this instance's SECRET_KEY, recorded in its registry entry. */
+export function operationsFor(
+  config: Config,
+  backend: Backend,
+  secretKeyId: string,
+  logger: Logger,
+): Operations {
   const metrics = new Metrics({ serverId: config.SERVER_ID });
   const shutdown = new GracefulShutdown({ graceMs: config.SHUTDOWN_GRACE_MS, logger });
   const registry = backend.redis
@@ -43,6 +49,7 @@ export function operationsFor(config: Config, backend: Backend, logger: Logger):
         serverId: config.SERVER_ID,
         ttlMs: config.SERVER_TTL_MS,
         port: config.PORT,
+        secretKeyId,
         logger: logger.child({ component: 'registry' }),
         onLost: () => void shutdown.begin('SERVER_ID taken over', 1),
       })

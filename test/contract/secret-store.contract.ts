@@ -102,5 +102,57 @@ export function describeSecretStoreContract(
       await store.put('gh_aaaaaaaaaa', again);
       expect(await store.get('gh_aaaaaaaaaa')).to.equal(again);
     });
+
+    it('replaces a secret only where the expected value is stored (compare-and-set)', async () => {
+      const old = box.seal('s', 'gh_aaaaaaaaaa');
+      const next = box.seal('s', 'gh_aaaaaaaaaa');
+      expect(await store.replace('gh_aaaaaaaaaa', old, next), 'absent').to.equal(false);
+      expect(await store.get('gh_aaaaaaaaaa')).to.equal(undefined);
+      await store.put('gh_aaaaaaaaaa', old);
+      const other = box.seal('other', 'gh_aaaaaaaaaa');
+      expect(await store.replace('gh_aaaaaaaaaa', other, next), 'changed').to.equal(false);
+      expect(await store.get('gh_aaaaaaaaaa')).to.equal(old);
+      expect(await store.replace('gh_aaaaaaaaaa', old, next)).to.equal(true);
+      expect(await store.get('gh_aaaaaaaaaa')).to.equal(next);
+    });
+
+    it('lets exactly one of many concurrent replaces of one value win', async () => {
+      const old = box.seal('s', 'gh_aaaaaaaaaa');
+      await store.put('gh_aaaaaaaaaa', old);
+      const values = Array.from({ length: 20 }, () => box.seal('s', 'gh_aaaaaaaaaa'));
+      const won = await Promise.all(values.map((v) => store.replace('gh_aaaaaaaaaa', old, v)));
+      expect(won.filter(Boolean)).to.have.length(1);
+      expect(await store.get('gh_aaaaaaaaaa')).to.equal(values[won.indexOf(true)]);
+    });
+
+    it('refuses to replace with plain text, writing nothing', async () => {
+      const old = box.seal('s', 'gh_aaaaaaaaaa');
+      await store.put('gh_aaaaaaaaaa', old);
+      const before = await f.dump();
+      let thrown: unknown;
+      try {
+        await store.replace('gh_aaaaaaaaaa', old, 'ghp_plainTokenValue' as SealedSecret);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.instanceOf(SecretBoxError);
+      expect(await f.dump()).to.equal(before);
+    });
+
+    it('scans every stored connection id, page by page', async () => {
+      const ids = Array.from({ length: 57 }, (_, i) => `gh_${String(i).padStart(10, '0')}`);
+      for (const id of ids) await store.put(id, box.seal('s', id));
+      const seen = new Set<string>();
+      let cursor = '0';
+      let pages = 0;
+      do {
+        const page = await store.scan(cursor, 10);
+        for (const id of page.connectionIds) seen.add(id);
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor !== '0');
+      expect([...seen].sort()).to.deep.equal(ids);
+      expect(pages).to.be.greaterThan(1);
+    });
   });
 }

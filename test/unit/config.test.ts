@@ -116,6 +116,30 @@ describe('config', () => {
     );
   });
 
+  it('takes SECRET_KEY_PREVIOUS as a comma list of 32-byte keys, beside SECRET_KEY only', () => {
+    const b = Buffer.alloc(32, 8).toString('base64');
+    const c = Buffer.alloc(32, 9).toString('base64');
+    const loaded = loadConfig({ SECRET_KEY: key, SECRET_KEY_PREVIOUS: `${b}, ${c}` });
+    expect(loaded.SECRET_KEY_PREVIOUS.map((k) => k[0])).to.deep.equal([8, 9]);
+    expect(loadConfig({}).SECRET_KEY_PREVIOUS).to.deep.equal([]);
+    // every problem reported with the others, one line each
+    expect(
+      problemsOf({
+        STORE: 'redis',
+        SECRET_KEY: key,
+        SECRET_KEY_PREVIOUS: `${b},c2hvcnQ=,${key},${b}`,
+      }),
+    ).to.deep.equal([
+      'REDIS_URL: required with STORE=redis (e.g. redis://127.0.0.1:6379)',
+      'SECRET_KEY_PREVIOUS: key 2 of 4 must be 32 bytes in base64',
+      'SECRET_KEY_PREVIOUS: key 3 of 4 is SECRET_KEY itself; list only rotated-out keys',
+      'SECRET_KEY_PREVIOUS: key 4 of 4 is listed twice; list each key once',
+    ]);
+    expect(problemsOf({ SECRET_KEY_PREVIOUS: b })[0]).to.match(
+      /^SECRET_KEY_PREVIOUS: only with SECRET_KEY/,
+    );
+  });
+
   it('refuses CORS_ORIGINS entries that are not origins, and null above all', () => {
     const problems = problemsOf({ CORS_ORIGINS: 'null, https://ok.example.com,*,example.com/x' });
     expect(problems).to.have.length(2);

@@ -4,11 +4,13 @@ import { expect } from 'chai';
 import {
   assertSealed,
   isSealed,
+  keyIdOf,
   openConnectionSecrets,
   type SealedSecret,
   SecretBox,
   SecretBoxError,
   sealConnectionSecrets,
+  sealedKeyId,
 } from '../../src/connections/index.js';
 
 const key = randomBytes(32);
@@ -199,5 +201,42 @@ describe('connection secrets (sealed for one connection)', () => {
     expect(() => openConnectionSecrets(box, 'gh_0123456789', sealed))
       .to.throw(/known shape/)
       .that.satisfies((e: Error) => !e.message.includes(TOKEN));
+  });
+});
+
+describe('SecretBox with previous keys (SECRET_KEY_PREVIOUS)', () => {
+  const keyA = randomBytes(32);
+  const keyB = randomBytes(32);
+  const boxA = new SecretBox(keyA);
+
+  it('seals under the current key and opens what any of its keys sealed', () => {
+    const rotated = new SecretBox(keyB, [keyA]);
+    const old = boxA.seal(TOKEN, 'gh_0123456789');
+    expect(rotated.open(old, 'gh_0123456789')).to.equal(TOKEN);
+    const fresh = rotated.seal(TOKEN, 'gh_0123456789');
+    expect(sealedKeyId(fresh)).to.equal(rotated.keyId).and.equal(keyIdOf(keyB));
+    expect(sealedKeyId(old)).to.equal(boxA.keyId);
+    expect(rotated.keyIds).to.deep.equal([keyIdOf(keyB), keyIdOf(keyA)]);
+    // a box without the previous key refuses the old value as sealed under another key
+    expect(failure(() => new SecretBox(keyB).open(old, 'gh_0123456789')).reason).to.equal(
+      'wrong-key',
+    );
+  });
+
+  it('still binds a secret to its context under a previous key', () => {
+    const old = boxA.seal(TOKEN, 'gh_0123456789');
+    const rotated = new SecretBox(keyB, [keyA]);
+    expect(failure(() => rotated.open(old, 'gh_9999999999')).reason).to.equal('unauthentic');
+  });
+
+  it('refuses a key given twice, and a key that is not 32 bytes', () => {
+    expect(failure(() => new SecretBox(keyB, [keyA, keyA])).reason).to.equal('key');
+    expect(failure(() => new SecretBox(keyB, [keyB])).reason).to.equal('key');
+    expect(failure(() => new SecretBox(keyB, [randomBytes(16)])).reason).to.equal('key');
+  });
+
+  it('tells the key id of a sealed value, and nothing for other text', () => {
+    expect(sealedKeyId('not sealed')).to.equal(undefined);
+    expect(sealedKeyId(boxA.seal('x'))).to.match(/^[0-9a-f]{8}$/);
   });
 });

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { UnauthenticatedError } from '../../src/errors.js';
 import { plainEvents } from '../../src/http/plain-events.js';
 import {
   Admission,
@@ -35,8 +36,13 @@ async function eventsServer(
   await realtime.start();
   const events = plainEvents({
     realtime,
-    identify: async (req) => makeCaller(String(req.query.userId), [], []),
+    identify: async (req) => {
+      if (req.query.userId === 'down') throw new Error('Redis away'); // a failure, not a refusal
+      if (req.query.userId === 'nobody') throw new UnauthenticatedError('no token');
+      return makeCaller(String(req.query.userId), [], []);
+    },
     cors: {},
+    retryMs: 1000,
     logger: silentLogger,
   });
   let handled = 0;
@@ -114,6 +120,15 @@ describe('GET /events: session records after admission, sessions per user', () =
     expect((await s.open('userId=ash&sessionId=k1')).status, 'a known one').to.equal(200);
     expect((await s.open('userId=ash')).status, 'a generated id is not kept').to.equal(200);
     expect((await s.open('userId=misty&sessionId=k3')).status, 'another user').to.equal(200);
+  });
+
+  it('tells a client to retry on a failure (not a 5xx, which stops a browser for good); refusals stay 4xx', async () => {
+    s = await eventsServer({ maxConnections: 10, maxPerUser: 10, sessions: 64 });
+    const failed = await s.open('userId=down');
+    expect(failed.status).to.equal(200);
+    const retry = Number(/^retry: (\d+)\n\n$/.exec(failed.text)?.[1]);
+    expect(retry).to.be.within(1000, 3000);
+    expect((await s.open('userId=nobody')).status).to.equal(401);
   });
 
   it('frees the slot of a client that left before its stream was opened', async () => {

@@ -29,9 +29,16 @@ async function feedServer(
     logger: silentLogger,
   });
   const served: Promise<void>[] = [];
+  const errors: unknown[] = [];
   const server = await unixServer((req, res) => {
     const [, user, from] = (req.url ?? '').split('/');
-    const serve = () => served.push(feed.serve(res, user!, STREAM, Number(from)));
+    const serve = () =>
+      served.push(
+        feed.serve(res, user!, STREAM, Number(from)).catch((error: unknown) => {
+          errors.push(error);
+          res.writeHead(500).end('failed'); // what the routes' error handling would answer
+        }),
+      );
     if (delayMs > 0) setTimeout(serve, delayMs);
     else serve();
   });
@@ -44,6 +51,7 @@ async function feedServer(
     store,
     admission,
     served,
+    errors,
     append,
     socketPath: server.socketPath,
     open: (user: string, from = 1) => stalledReader(server.socketPath, `/${user}/${from}`),
@@ -148,5 +156,22 @@ describe('stream feed limits and clean-up (GET /streams/…/events, deployments)
     const again = await f.open('brock');
     expect(again.firstChunk).to.match(/^retry: 1000\n\n/);
     expect(f.admission.of('brock')).to.equal(1);
+  });
+
+  it('tries a failed start of its follower again (Redis away at the first request)', async () => {
+    f = await feedServer({ maxConnections: 10, maxPerUser: 10 });
+    const head = f.store.head.bind(f.store);
+    let failures = 1;
+    f.store.head = () => (failures-- > 0 ? Promise.reject(new Error('Redis away')) : head());
+    const failed = await f.open('ash');
+    expect(failed.status).to.equal(500);
+    await f.served[0];
+    expect(f.errors.map(String)).to.deep.equal(['Error: Redis away']);
+    await f.append(2);
+    const reader = await f.open('ash');
+    expect(reader.status).to.equal(200);
+    await f.served[1]; // served its backlog: the follower started this time
+    expect(failures).to.equal(-1);
+    reader.destroy();
   });
 });
