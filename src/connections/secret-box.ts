@@ -123,7 +123,9 @@ export class SecretBox {
         `the sealed secret is malformed: expected ${VERSION}.<keyId>.<iv>.<ciphertext>.<tag>`,
       );
     }
-    const [, version, keyId, ...encoded] = match as unknown as [string, ...string[]];
+    // every group of FORMAT matches whenever it does
+    const [, version = '', keyId = '', ...rest] = match;
+    const encoded = rest.map((part = '') => part);
     const [iv, ciphertext, tag] = encoded.map((part) => Buffer.from(part, 'base64url')) as [
       Buffer,
       Buffer,
@@ -142,7 +144,7 @@ export class SecretBox {
         `the secret was sealed in format ${version}; this version of streamcast reads ${VERSION} only`,
       );
     }
-    const key = this.#keys.get(keyId!);
+    const key = this.#keys.get(keyId);
     if (!key) {
       throw new SecretBoxError(
         'wrong-key',
@@ -153,7 +155,7 @@ export class SecretBox {
       const decipher = createDecipheriv('aes-256-gcm', key, iv, {
         authTagLength: TAG_BYTES,
       });
-      decipher.setAAD(associatedData(version, keyId!, context));
+      decipher.setAAD(associatedData(version, keyId, context));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
     } catch {
