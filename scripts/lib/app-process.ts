@@ -25,7 +25,10 @@ export async function startApp(
   entry = 'src/main.ts',
 ): Promise<AppProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // BENCH_CPU_PROF=<dir>: the instance writes a CPU profile there when it stops with SIGTERM
+  const profile = process.env.BENCH_CPU_PROF;
+  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profiling, '--import', 'tsx', entry], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
