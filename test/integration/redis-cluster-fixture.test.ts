@@ -2,10 +2,16 @@
  * The local Redis Cluster fixture on real nodes (3 masters, a replica each), driven through
  * ioredis's Cluster client: keys of different slots land on different masters; a SIGKILLed master
  * is failed over to its replica, writes go through again, and the killed node rejoins as a replica.
+ * `npm run cluster -- --redis-cluster 3` starts just such a cluster and stops it on Ctrl-C.
  */
+import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { type Cluster, Redis } from 'ioredis';
-import { clusterClient, describeWithRedisCluster } from '../support/redis-cluster.js';
+import {
+  clusterClient,
+  describeWithRedisCluster,
+  skipWithoutRedisCluster,
+} from '../support/redis-cluster.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,5 +157,72 @@ async function readOnReplica(address: string, key: string): Promise<string | nul
     return value;
   } finally {
     replica.disconnect();
+  }
+}
+
+describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis Cluster)', () => {
+  before(function () {
+    skipWithoutRedisCluster(this, 'npm run cluster -- --redis-cluster 3');
+  });
+
+  it('starts only a Redis Cluster, prints its nodes and that instances cannot use it; Ctrl-C stops it', async function () {
+    this.timeout(60_000);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/cluster.ts', '--redis-cluster', '3'],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (c) => {
+      output += String(c);
+    });
+    child.stderr.on('data', (c) => {
+      output += String(c);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      for (
+        let waited = 0;
+        !/REDIS_CLUSTER_NODES=/.test(output) && child.exitCode === null;
+        waited += 100
+      ) {
+        if (waited > 50_000) throw new Error(`no REDIS_CLUSTER_NODES line; output:\n${output}`);
+        await sleep(100);
+      }
+      const nodes = (/REDIS_CLUSTER_NODES=(\S+)/.exec(output)?.[1] ?? '').split(',');
+      expect(nodes, output).to.have.length(6);
+      expect(output).to.match(/no instances started: streamcast cannot use a Redis Cluster/);
+      expect(output).not.to.match(/\d+\/\d+ ready: /); // no instance
+      const states = await Promise.all(nodes.map((node) => clusterState(node)));
+      expect(states).to.deep.equal(nodes.map(() => 'ok'));
+      child.kill('SIGINT');
+      expect(await exited).to.equal(0);
+      expect(output).to.match(/Redis Cluster stopped, its data deleted/);
+      const after = await Promise.all(nodes.map((node) => clusterState(node).catch(() => 'gone')));
+      expect(after).to.deep.equal(nodes.map(() => 'gone'));
+      process.stdout.write(
+        `      ${nodes.length} nodes answered cluster_state:ok, all gone after Ctrl-C\n`,
+      );
+    } finally {
+      // SIGINT first: a SIGKILLed script would leave its redis-servers running
+      if (child.exitCode === null) child.kill('SIGINT');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+/** `cluster_state` as a node reports it; rejects when nothing listens there. */
+async function clusterState(address: string): Promise<string | undefined> {
+  const node = nodeClient(address);
+  node.on('error', () => {});
+  try {
+    await node.connect();
+    return /cluster_state:(\w+)/.exec(String(await node.call('CLUSTER', 'INFO')))?.[1];
+  } finally {
+    node.disconnect();
   }
 }
