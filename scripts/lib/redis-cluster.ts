@@ -134,12 +134,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
   const handle = clusterHandle(cluster);
   try {
-    const ports = await distinctFreePorts(masters * (1 + replicas) * 2);
-    for (let i = 0; i < ports.length; i += 2) {
-      const node = newNode(cluster.root, ports[i] as number, ports[i + 1] as number);
-      cluster.nodes.push(node);
-      node.server = await startNode(node, cluster.args);
-    }
+    while (cluster.nodes.length < masters * (1 + replicas))
+      cluster.nodes.push(await addNode(cluster));
     createCluster(cluster.nodes, replicas);
     await waitUntilSettled(cluster, 'formed');
     return handle;
@@ -184,11 +180,30 @@ function startNode(node: Node, args: readonly string[]): Promise<RedisServer> {
   });
 }
 
-/** `count` distinct free ports (a client port and a cluster bus port per node). */
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
+/**
+ * Starts a node on a free client port and a free bus port, neither used by the cluster's other
+ * nodes; tries other ports twice when one was taken between finding it free and binding it.
+ */
+async function addNode(cluster: Cluster): Promise<Node> {
+  const used = new Set(cluster.nodes.flatMap((n) => [n.port, n.busPort]));
+  const unused = async () => {
+    for (;;) {
+      const port = await freePort();
+      if (!used.has(port)) {
+        used.add(port);
+        return port;
+      }
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    const node = newNode(cluster.root, await unused(), await unused());
+    try {
+      node.server = await startNode(node, cluster.args);
+      return node;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 function createCluster(nodes: readonly Node[], replicas: number): void {
