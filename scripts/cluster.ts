@@ -3,6 +3,10 @@
  * its own SERVER_ID, their logs prefixed by server. Waits for each one's /readyz and says so;
  * Ctrl-C (or SIGTERM) stops them all gracefully, a second Ctrl-C kills them. Every other setting
  * comes from the environment, as for `npm start` (REDIS_URL is required).
+ *
+ * `npm run cluster -- --redis-cluster 3` starts only a local Redis Cluster (3 masters, a replica
+ * each) and prints its nodes, until Ctrl-C stops it and deletes its data; no instances, as they
+ * cannot use a cluster yet.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +18,7 @@ import {
   parseClusterArgs,
 } from './lib/cluster-options.js';
 import { prefixLines } from './lib/line-prefixer.js';
+import { startRedisCluster } from './lib/redis-cluster.js';
 
 /** How often /readyz is asked while an instance starts, and how often the wait is reported. */
 const POLL_MS = 250;
@@ -155,6 +160,27 @@ async function run(options: ClusterOptions): Promise<number> {
   return results.every(Boolean) && codes.every((c) => c === 0) ? 0 : 1;
 }
 
+/** Starts only a local Redis Cluster, prints its nodes and keeps it until SIGINT or SIGTERM. */
+async function runRedisCluster(masters: number): Promise<number> {
+  const stopped = new Promise((resolve) => {
+    process.once('SIGINT', resolve); // even while it starts: it is stopped once started
+    process.once('SIGTERM', resolve);
+  });
+  say(`starting a local Redis Cluster: ${masters} masters with a replica each`);
+  const cluster = await startRedisCluster({ masters });
+  say(
+    `masters ${(await cluster.masters()).join(' ')}; replicas ${(await cluster.replicas()).join(' ')}`,
+  );
+  say(`Redis Cluster ready: REDIS_CLUSTER_NODES=${cluster.nodes.join(',')}`);
+  say(
+    'no instances started: streamcast cannot use a Redis Cluster until cluster support (issue 14) lands; Ctrl-C stops the cluster and deletes its data',
+  );
+  await stopped;
+  await cluster.stop();
+  say('Redis Cluster stopped, its data deleted');
+  return 0;
+}
+
 let options: ClusterOptions;
 try {
   options = parseClusterArgs(process.argv.slice(2));
@@ -162,7 +188,7 @@ try {
   process.stderr.write(`${(error as Error).message}\n${CLUSTER_USAGE}\n`);
   process.exit(2);
 }
-run(options).then(
+(options.redisCluster ? runRedisCluster(options.redisCluster) : run(options)).then(
   (code) => process.exit(code),
   (error: Error) => {
     process.stderr.write(`npm run cluster: ${error.message}\n`);

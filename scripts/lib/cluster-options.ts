@@ -8,11 +8,17 @@ export interface ClusterOptions {
   readonly basePort: number;
   /** `SERVER_ID`s are `<idPrefix>-<port>` (`--id-prefix`, default `sc`). */
   readonly idPrefix: string;
+  /**
+   * `--redis-cluster N`: start only a local Redis Cluster of N masters with a replica each, and no
+   * instances (they cannot use a cluster yet).
+   */
+  readonly redisCluster?: number;
 }
 
 /** The usage line printed on a bad argument. */
 export const CLUSTER_USAGE =
-  'usage: npm run cluster -- [--instances 3] [--base-port 8081] [--id-prefix sc]   (REDIS_URL must be set)';
+  'usage: npm run cluster -- [--instances 3] [--base-port 8081] [--id-prefix sc]   (REDIS_URL must be set)\n' +
+  '       npm run cluster -- --redis-cluster 3   (only a local Redis Cluster: 3 masters, a replica each)';
 
 /** Parses the command line; throws an Error naming the bad argument and the usage. */
 export function parseClusterArgs(argv: readonly string[]): ClusterOptions {
@@ -22,6 +28,7 @@ export function parseClusterArgs(argv: readonly string[]): ClusterOptions {
       instances: { type: 'string', short: 'n', default: '3' },
       'base-port': { type: 'string', default: '8081' },
       'id-prefix': { type: 'string', default: 'sc' },
+      'redis-cluster': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -38,7 +45,15 @@ export function parseClusterArgs(argv: readonly string[]): ClusterOptions {
   if (!/^[A-Za-z0-9._:-]{1,100}$/.test(idPrefix)) {
     throw new Error('--id-prefix must be 1-100 characters of A-Z a-z 0-9 . _ : -');
   }
-  return { instances, basePort, idPrefix };
+  const redisCluster = values['redis-cluster'];
+  if (redisCluster === undefined) return { instances, basePort, idPrefix };
+  const masters = Number(redisCluster);
+  if (!Number.isInteger(masters) || masters < 3 || masters > 16) {
+    throw new Error(
+      `--redis-cluster must be a whole number of masters from 3 to 16, not ${redisCluster}`,
+    );
+  }
+  return { instances, basePort, idPrefix, redisCluster: masters };
 }
 
 /** The instances to start: SERVER_ID and port of each. */

@@ -24,6 +24,13 @@ describe('npm run cluster: arguments and log prefixes (scripts/lib)', () => {
     );
     expect(() => parseClusterArgs(['--id-prefix', 'a b'])).to.throw(/--id-prefix/);
     expect(() => parseClusterArgs(['--nodes', '3'])).to.throw(/nodes/);
+    expect(() => parseClusterArgs(['--redis-cluster', '2'])).to.throw(/--redis-cluster.*not 2/);
+    expect(() => parseClusterArgs(['--redis-cluster', 'x'])).to.throw(/--redis-cluster.*not x/);
+  });
+
+  it('--redis-cluster N asks for a local Redis Cluster of N masters', () => {
+    expect(parseClusterArgs(['--redis-cluster', '3']).redisCluster).to.equal(3);
+    expect(parseClusterArgs([])).not.to.have.property('redisCluster');
   });
 
   it('prefixes whole lines, across chunk boundaries, and flushes a last partial line', async () => {
