@@ -204,3 +204,46 @@ export function validationErrorFromZod(what: string, error: z.ZodError): Validat
   const issues = issuesFromZod(error);
   return ValidationError.fromIssues(what, issues) ?? new ValidationError(what);
 }
+
+/**
+ * Untrusted input through its schema: the parsed data, or one `ValidationError` starting with
+ * `what`. A value zod cannot even look at is refused the same way instead of escaping as an
+ * internal error: zod's length checks run on any value with a `length` and compare it as a number,
+ * which throws a TypeError for JSON such as `{"length":[{"toString":0}]}` (found by the fuzz suite).
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+): z.output<S> {
+  let parsed: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    parsed = schema.safeParse(value);
+  } catch (error) {
+    throw unreadable(what, error);
+  }
+  if (!parsed.success) throw validationErrorFromZod(what, parsed.error);
+  return parsed.data;
+}
+
+/** `parseInput` for schemas with asynchronous checks. */
+export async function parseInputAsync<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+): Promise<z.output<S>> {
+  let parsed: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    parsed = await schema.safeParseAsync(value);
+  } catch (error) {
+    throw unreadable(what, error);
+  }
+  if (!parsed.success) throw validationErrorFromZod(what, parsed.error);
+  return parsed.data;
+}
+
+function unreadable(what: string, error: unknown): unknown {
+  if (!(error instanceof TypeError)) return error;
+  const message = 'a value could not be read: an object or list where text or a number belongs';
+  return new ValidationError(`${what}: ${message}`, [{ path: '', message }]);
+}

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { CommandSender } from '../commands/sender.js';
 import type { AnyCommandDefinition } from '../domain/command-definition.js';
-import { validationErrorFromZod } from '../error-codes.js';
+import { parseInputAsync } from '../error-codes.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import type { Logger } from '../log.js';
@@ -61,9 +61,8 @@ function endpoint(definition: AnyCommandDefinition, options: CommandRoutesOption
         res.status(body.status).json(body);
         return;
       }
-      const parsed = await definition.params.safeParseAsync(body.value);
-      if (!parsed.success) throw validationErrorFromZod('invalid request body', parsed.error);
-      const answer = await options.sender.send(definition, parsed.data, { actor, correlationId });
+      const params = await parseInputAsync(definition.params, body.value, 'invalid request body');
+      const answer = await options.sender.send(definition, params, { actor, correlationId });
       const route = definition.route!;
       const success: RestSuccess = {
         code: 200,

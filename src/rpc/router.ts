@@ -10,10 +10,10 @@ import {
   internalError,
   invalidRequest,
   methodNotFound,
+  parseInputAsync,
   RPC_CODES,
   type RpcError,
   toRpcError,
-  validationErrorFromZod,
 } from '../error-codes.js';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../errors.js';
 import { ByteBudget, type ResponseBudget } from '../events/byte-budget.js';
@@ -368,9 +368,7 @@ async function parseParams(method: RpcMethod, params: unknown): Promise<z.output
     const message = `nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`;
     throw new ValidationError(`invalid params: ${deep}: ${message}`, [{ path: deep, message }]);
   }
-  const parsed = await method.params.safeParseAsync(params ?? {});
-  if (!parsed.success) throw validationErrorFromZod('invalid params', parsed.error);
-  return parsed.data;
+  return parseInputAsync(method.params, params ?? {}, 'invalid params');
 }
 
 /** Maps a thrown error; internal ones are logged here (their message never reaches the client). */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { IDENTIFIER } from '../domain/identifier.js';
-import { validationErrorFromZod } from '../error-codes.js';
+import { parseInput } from '../error-codes.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import type { Logger } from '../log.js';
@@ -115,11 +115,8 @@ export class Realtime {
       checkSubscriptionLimits(stored.spec, this.options.limits);
       return { sessionId, spec: stored.spec, keptFor: stored.userId };
     }
-    const parsed = subscriptionInput.safeParse(request.subscription);
-    if (!parsed.success) {
-      throw validationErrorFromZod('invalid topics or filters', parsed.error);
-    }
-    const spec = specOf(parsed.data);
+    const input = parseInput(subscriptionInput, request.subscription, 'invalid topics or filters');
+    const spec = specOf(input);
     checkSubscriptionLimits(spec, this.options.limits);
     // only a client-chosen id can be reconnected to or changed later: others are not kept
     return request.sessionId ? { sessionId, spec, keptFor: caller.userId } : { sessionId, spec };
@@ -196,11 +193,7 @@ export class Realtime {
     caller: Caller,
     body: unknown,
   ): Promise<{ sessionId: string } & SubscriptionSpec> {
-    const parsed = subscribeBody.safeParse(body);
-    if (!parsed.success) {
-      throw validationErrorFromZod('invalid subscription change', parsed.error);
-    }
-    const { sessionId, ...change } = parsed.data;
+    const { sessionId, ...change } = parseInput(subscribeBody, body, 'invalid subscription change');
     const stored = await this.options.directory.get(sessionId);
     // another user's session is answered as a missing one: its existence is not theirs to learn
     if (!stored || (stored.userId !== caller.userId && !caller.isAdmin)) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { setSubscriptionQuery } from '../../src/client/subscribe.js';
-import { validationErrorFromZod } from '../../src/error-codes.js';
+import { parseInput } from '../../src/error-codes.js';
 import { ValidationError } from '../../src/errors.js';
 import { isJsonObject } from '../../src/events/json.js';
 import {
@@ -93,9 +93,7 @@ function prepareOf() {
 
 /** Topics and filters as `GET /events` and `POST /api/v1/sse/subscribe` take them. */
 function parseSubscription(input: unknown) {
-  const parsed = subscriptionInput.safeParse(input);
-  if (!parsed.success) throw validationErrorFromZod('invalid topics or filters', parsed.error);
-  const spec = specOf(parsed.data);
+  const spec = specOf(parseInput(subscriptionInput, input, 'invalid topics or filters'));
   checkSubscriptionLimits(spec, LIMITS);
   return spec;
 }

@@ -93,7 +93,10 @@ function exampleMethods(state: { notified: string[]; running: number; peak: numb
     defineMethod({
       name: 'echo',
       summary: 'Answers its text',
-      params: z.object({ text: z.string(), point: z.object({ x: z.number() }).optional() }),
+      params: z.object({
+        text: z.string().max(64),
+        point: z.object({ x: z.number() }).optional(),
+      }),
       handler: async ({ text }) => ({ text }),
     }),
     defineMethod({
@@ -309,6 +312,15 @@ describe('JSON-RPC router', () => {
       ]);
       const deepest = await post(`${server.base}/rpc`, nested(63));
       expect(deepest.json).to.deep.equal({ jsonrpc: '2.0', id: 1, result: 'ok' });
+    });
+
+    it('refuses with -32602 a value zod itself cannot read (a length holding {"toString":0}), not -32603', async () => {
+      const text = { length: [{ toString: 0 }] }; // found by the fuzz suite (seed 1503293653)
+      const answer = await post(`${server.base}/rpc`, call('echo', { text }, 3));
+      expect(answer.json).to.have.nested.property('error.code', -32602);
+      expect(answer.json)
+        .to.have.nested.property('error.message')
+        .that.match(/could not be read/);
     });
 
     it('refuses by-position params with -32602 saying only named params are taken', async () => {
