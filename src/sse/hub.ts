@@ -131,8 +131,9 @@ export class Hub {
   }
 
   private deliver(e: NotificationEntry): void {
-    const text = notificationFrame(this.epoch, e);
     this.delivered = e.id;
+    if (this.sessions.size === 0) return; // an instance without sessions serialises nothing
+    const text = notificationFrame(this.epoch, e);
     for (const s of this.sessions) s.offer(e, text);
   }
 
