@@ -7,7 +7,7 @@
 import type { Logger } from '../log.js';
 import type { EventStore } from './event-store.js';
 import { START } from './event-store.js';
-import { compareStreamIds } from './stream-ids.js';
+import { compareStreamIds, positionBefore, type StreamNow, wentBack } from './stream-ids.js';
 
 /** How long readiness fails after a loss was detected. */
 const UNREADY_AFTER_LOSS_MS = 60_000;
@@ -22,7 +22,7 @@ export class LogWatch {
   constructor(
     private readonly store: EventStore,
     private readonly logger: Logger,
-    private readonly intervalMs = 2000,
+    private readonly intervalMs = 500,
   ) {}
 
   start(): void {
@@ -34,16 +34,17 @@ export class LogWatch {
     clearInterval(this.timer);
   }
 
-  /** Compares the log's newest position with the highest seen; exported for tests. */
+  /** Compares the log with its high-water mark (G5, `wentBack`); exported for tests. */
   async check(): Promise<void> {
     let head: string;
+    let lost: boolean;
     try {
       head = await this.store.head();
+      lost = await this.wentBack(head);
     } catch {
       return; // Redis unreachable: the redis readiness check reports it
     }
-    const normal = (p: string) => (p === START ? '0-0' : p);
-    if (compareStreamIds(normal(head), normal(this.highWater)) < 0) {
+    if (lost) {
       this.losses += 1;
       this.lastLossAt = Date.now();
       this.logger.error(
@@ -52,6 +53,21 @@ export class LogWatch {
       );
     }
     this.highWater = head;
+  }
+
+  /** Reads only when the head moved on: is its high-water entry still there? */
+  private async wentBack(head: string): Promise<boolean> {
+    if (this.highWater === START || head === this.highWater) return false;
+    if (compareStreamIds(head, this.highWater) < 0) return true;
+    return wentBack(this.highWater, await this.now(head));
+  }
+
+  private async now(head: string): Promise<StreamNow> {
+    const at = await this.store.readAll({ after: positionBefore(this.highWater), limit: 1 });
+    const holdsSeen = at.events[0]?.globalPosition === this.highWater;
+    if (holdsSeen) return { newest: head, holdsSeen };
+    const [oldest] = (await this.store.readAll({ limit: 1 })).events;
+    return { newest: head, holdsSeen, ...(oldest ? { oldest: oldest.globalPosition } : {}) };
   }
 
   /** A readiness check failing for a minute after a detected loss. */
