@@ -55,3 +55,27 @@ describe('LogWatch: a loss hidden by events added after Redis came back', () => 
     expect(watch.losses).to.equal(0);
   });
 });
+
+describe('LogWatch: checks that overlap while Redis is away', () => {
+  it('raises no alarm when an older answer arrives after a newer one', async () => {
+    const log = ['1-0'];
+    const store = storeOver(log);
+    const watch = new LogWatch(store, silentLogger);
+    await watch.check();
+    log.push('2-0');
+    // Redis away: reads wait and are answered once it is back, not necessarily in order — the
+    // first check's head (2-0) arrives after the second's (3-0)
+    const answers = [
+      { head: '2-0', afterMs: 20 },
+      { head: '3-0', afterMs: 0 },
+    ];
+    store.head = async () => {
+      const { head, afterMs } = answers.shift()!;
+      await new Promise((resolve) => setTimeout(resolve, afterMs));
+      if (!log.includes(head)) log.push(head);
+      return head;
+    };
+    await Promise.all([watch.check(), watch.check()]);
+    expect(watch.losses).to.equal(0);
+  });
+});
