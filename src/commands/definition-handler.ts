@@ -24,7 +24,7 @@ import {
 import type { EventStore } from '../events/event-store.js';
 import type { CommandEnvelope, CommandHandler } from './command-bus.js';
 import type { Decision } from './decision.js';
-import { catchUp, type Entity, EntityCache } from './entity.js';
+import { catchUp, type Entity, EntityCache, holdsVersion } from './entity.js';
 
 /** What the handlers of the catalogue work with. */
 export interface HandlerDeps {
@@ -82,6 +82,8 @@ export function definitionHandler<
     decode: (event: StoredEvent) => definition.decode(event),
   };
   const cache = new EntityCache<S>(deps.cacheSize ?? 10_000);
+  /** Cached entities a decision was made on. */
+  const decidedOn = new WeakSet<Entity<S>>();
   const initial = (): Entity<S> => ({ state: decider.initialState(), version: 0 });
 
   /**
@@ -90,7 +92,16 @@ export function definitionHandler<
    * optimistically cost a failed append per conflict (measured: slower with two workers).
    */
   const load = async (streamId: string): Promise<Entity<S>> => {
-    const entity = await catchUp(deps.store, fold, streamId, cache.get(streamId) ?? initial());
+    const cached = cache.get(streamId);
+    let entity = await catchUp(deps.store, fold, streamId, cached ?? initial());
+    if (cached && decidedOn.has(cached) && entity.version === cached.version) {
+      // decided on before and the stream did not move since: the commit failed or conflicted. If
+      // the stream no longer holds this version, Redis lost events (README "Guarantees" G5): the
+      // cache is ahead of the stream and every commit on it would conflict — fold it afresh
+      if (!(await holdsVersion(deps.store, streamId, cached.version))) {
+        entity = await catchUp(deps.store, fold, streamId, initial());
+      }
+    }
     cache.remember(streamId, entity);
     return entity;
   };
@@ -155,6 +166,7 @@ export function definitionHandler<
         ? await definition.prepare(command, deps.ports)
         : undefined;
       const entity = (before && (await before)) || (await load(streamId));
+      decidedOn.add(entity);
       const { decision, after } = decideOn(command, streamId, prepared, entity);
       leave(after);
       return decision;

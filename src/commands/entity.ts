@@ -38,6 +38,17 @@ export async function catchUp<E, S>(
   }
 }
 
+/** True when `streamId` still holds `version` (it goes back only when Redis lost events). */
+export async function holdsVersion(
+  store: Pick<EventStore, 'readStream'>,
+  streamId: string,
+  version: number,
+): Promise<boolean> {
+  if (version === 0) return true;
+  const page = await store.readStream(streamId, { fromVersion: version, limit: 1 });
+  return page.events[0]?.version === version;
+}
+
 /**
  * The entities seen last, most recent last (a Map keeps insertion order). Cached entities are
  * never mutated: concurrent commands may hold the same one.

@@ -7,7 +7,7 @@
 import type { Logger } from '../log.js';
 import type { EventStore } from './event-store.js';
 import { START } from './event-store.js';
-import { compareStreamIds } from './stream-ids.js';
+import { compareStreamIds, positionBefore, type StreamNow, wentBack } from './stream-ids.js';
 
 /** How long readiness fails after a loss was detected. */
 const UNREADY_AFTER_LOSS_MS = 60_000;
@@ -18,11 +18,12 @@ export class LogWatch {
   /** Times the log was found behind its high-water mark since start. */
   losses = 0;
   private lastLossAt = 0;
+  private checking = false;
 
   constructor(
     private readonly store: EventStore,
     private readonly logger: Logger,
-    private readonly intervalMs = 2000,
+    private readonly intervalMs = 500,
   ) {}
 
   start(): void {
@@ -34,24 +35,54 @@ export class LogWatch {
     clearInterval(this.timer);
   }
 
-  /** Compares the log's newest position with the highest seen; exported for tests. */
+  /**
+   * Compares the log with its high-water mark (G5, `wentBack`); exported for tests. One at a time:
+   * while Redis is away the reads wait, and checks overlapping would mix high-water marks.
+   */
   async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await this.compare(this.highWater);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async compare(highWater: string): Promise<void> {
     let head: string;
+    let lost: boolean;
     try {
       head = await this.store.head();
+      lost = await this.wentBack(highWater, head);
     } catch {
       return; // Redis unreachable: the redis readiness check reports it
     }
-    const normal = (p: string) => (p === START ? '0-0' : p);
-    if (compareStreamIds(normal(head), normal(this.highWater)) < 0) {
+    if (lost) {
       this.losses += 1;
       this.lastLossAt = Date.now();
       this.logger.error(
         'the event log went back: Redis lost acknowledged events (restart without AOF, or failover to a lagging replica); check Redis persistence, see README "Operations"',
-        { highWater: this.highWater, head },
+        { highWater, head },
       );
     }
     this.highWater = head;
+  }
+
+  /** Reads only when the head moved on: is the high-water entry still there? */
+  private async wentBack(highWater: string, head: string): Promise<boolean> {
+    if (highWater === START || head === highWater) return false;
+    if (compareStreamIds(head, highWater) < 0) return true;
+    const at = await this.store.readAll({ after: positionBefore(highWater), limit: 1 });
+    const holdsSeen = at.events[0]?.globalPosition === highWater;
+    if (holdsSeen) return false;
+    const [oldest] = (await this.store.readAll({ limit: 1 })).events;
+    const now: StreamNow = {
+      newest: head,
+      holdsSeen,
+      ...(oldest ? { oldest: oldest.globalPosition } : {}),
+    };
+    return wentBack(highWater, now);
   }
 
   /** A readiness check failing for a minute after a detected loss. */

@@ -23,3 +23,36 @@ export function compareStreamIds(a: string, b: string): number {
 export function isStreamId(text: string): boolean {
   return /^\d{1,20}-\d{1,20}$/.test(text);
 }
+
+/**
+ * The position just before `id`, for an exclusive read that starts at `id`: `<ms>-<seq - 1>`, or
+ * the last of the millisecond before; a plain `n` (a memory store position) gives `n - 1`.
+ */
+export function positionBefore(id: string): string {
+  const dash = id.indexOf('-');
+  if (dash < 0) return String(BigInt(id) - 1n);
+  const ms = BigInt(id.slice(0, dash));
+  const seq = BigInt(id.slice(dash + 1));
+  return seq > 0n ? `${ms}-${seq - 1n}` : `${ms - 1n}-18446744073709551615`;
+}
+
+/** What a stream holds now, as `wentBack` needs it. */
+export interface StreamNow {
+  readonly newest: string;
+  /** Its oldest entry, if any. */
+  readonly oldest?: string;
+  /** Whether the high-water entry is still there. */
+  readonly holdsSeen: boolean;
+}
+
+/**
+ * DESIGN.md G5: whether a stream lost entries since its newest was `seen` (an entry it held). It
+ * did if its newest is now before `seen`, or if `seen` is gone while an older entry is still there:
+ * trimming takes the oldest first, so only a loss takes `seen` and keeps one before it. Comparing
+ * the newest alone is not enough: entries added after Redis came back get ids of the current time,
+ * past `seen`, and hide the loss.
+ */
+export function wentBack(seen: string, now: StreamNow): boolean {
+  if (compareStreamIds(now.newest, seen) < 0) return true;
+  return !now.holdsSeen && now.oldest !== undefined && compareStreamIds(now.oldest, seen) < 0;
+}

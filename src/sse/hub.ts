@@ -6,7 +6,7 @@
 
 import { closeOnce } from '../events/close-once.js';
 import type { WrittenNotification } from '../events/envelope.js';
-import { compareStreamIds } from '../events/stream-ids.js';
+import { compareStreamIds, positionBefore, wentBack } from '../events/stream-ids.js';
 import type { Logger } from '../log.js';
 import { frame, notificationFrame, parseSseId, sseId } from './frames.js';
 import type { NotificationEntry, NotificationLog, Tail } from './notification-log.js';
@@ -33,6 +33,11 @@ export class Hub {
   private tail?: Tail;
   private timers: NodeJS.Timeout[] = [];
   private checking = false;
+  /**
+   * What was delivered when the tail last lost Redis: checked before anything else, since entries
+   * the tail delivers once Redis is back move `delivered` past a loss (G5).
+   */
+  private mustHold?: string;
 
   constructor(private readonly options: HubOptions) {}
 
@@ -41,7 +46,7 @@ export class Hub {
     const { log, heartbeatMs } = this.options;
     this.epoch = await log.epoch();
     this.delivered = (await log.retention()).newest;
-    this.tail = log.follow(this.delivered, (entries) => this.fromTail(entries));
+    this.tail = this.follow(this.delivered);
     this.timers.push(
       setInterval(() => this.heartbeat(), heartbeatMs),
       setInterval(() => void this.checkEpoch(), Math.min(2000, heartbeatMs)),
@@ -124,6 +129,16 @@ export class Hub {
     }
   }
 
+  private follow(after: string): Tail {
+    return this.options.log.follow(
+      after,
+      (entries) => this.fromTail(entries),
+      () => {
+        this.mustHold ??= this.delivered;
+      },
+    );
+  }
+
   private fromTail(entries: readonly NotificationEntry[]): void {
     for (const e of entries) {
       if (compareStreamIds(e.id, this.delivered) > 0) this.deliver(e);
@@ -155,10 +170,14 @@ export class Hub {
     this.checking = true;
     try {
       const { log, logger } = this.options;
-      const seen = this.delivered; // before reading: the fast path may deliver meanwhile
-      const { newest } = await log.retention();
-      const wentBack = compareStreamIds(newest, seen) < 0;
-      const current = wentBack ? await log.renewEpoch(this.epoch) : await log.epoch();
+      // before reading: the fast path may deliver meanwhile
+      const seen = this.mustHold ?? this.delivered;
+      const { newest, oldest } = await log.retention();
+      const holdsSeen =
+        seen === '0-0' || (await log.range(positionBefore(seen), seen, 1))[0]?.id === seen;
+      const lost = wentBack(seen, { newest, holdsSeen, ...(oldest ? { oldest } : {}) });
+      const current = lost ? await log.renewEpoch(this.epoch) : await log.epoch();
+      if (this.mustHold === seen) this.mustHold = undefined;
       if (current === this.epoch) return;
       logger.error(
         'notifications stream lost data (Redis restarted without it, or failed over): new epoch; sessions get stream.reset',
@@ -176,7 +195,7 @@ export class Hub {
         s.lastSentId = newest;
         s.send('stream.reset', { reason: 'epoch' }, this.position);
       }
-      this.tail = log.follow(newest, (entries) => this.fromTail(entries));
+      this.tail = this.follow(newest);
     } catch (error) {
       this.options.logger.warn('notifications epoch check failed; retrying', {
         error: String(error),

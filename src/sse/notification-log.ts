@@ -42,6 +42,13 @@ export interface NotificationLog {
   retention(): Promise<Retention>;
   /** Entries after `after` up to and including `until`, at most `count`, oldest first. */
   range(after: string, until: string, count: number): Promise<NotificationEntry[]>;
-  /** Hands every entry after `after` to `handler`, in order, then follows live. */
-  follow(after: string, handler: (entries: readonly NotificationEntry[]) => void): Tail;
+  /**
+   * Hands every entry after `after` to `handler`, in order, then follows live; `onInterrupted`
+   * is called when the tail loses Redis, before it reads on once Redis is back.
+   */
+  follow(
+    after: string,
+    handler: (entries: readonly NotificationEntry[]) => void,
+    onInterrupted?: () => void,
+  ): Tail;
 }

@@ -110,7 +110,11 @@ export class RedisNotificationLog implements NotificationLog {
     return decoded;
   }
 
-  follow(after: string, handler: (entries: readonly NotificationEntry[]) => void): Tail {
+  follow(
+    after: string,
+    handler: (entries: readonly NotificationEntry[]) => void,
+    onInterrupted?: () => void,
+  ): Tail {
     const conn = this.redis.duplicate({ maxRetriesPerRequest: null });
     conn.on('error', () => {}); // reported by the loop
     let cursor = after;
@@ -123,6 +127,10 @@ export class RedisNotificationLog implements NotificationLog {
         handler(this.decodeAll(entries));
       },
       interrupt: () => conn.disconnect(),
+    });
+    // its reads wait for a reconnect (they do not fail): the connection closing is the sign
+    conn.on('close', () => {
+      if (!loop.closing) onInterrupted?.();
     });
     return { close: loop.close };
   }

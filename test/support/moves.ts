@@ -13,6 +13,8 @@ export interface MoveAnswer {
 export interface MoveLoad {
   readonly answers: MoveAnswer[];
   retries: number;
+  /** Moves answered "dead-lettered" (counted, not thrown, with `deadLetters: 'count'`). */
+  deadLettered: string[];
   /** Stops sending and resolves once every call in flight has its answer. */
   stop(): Promise<void>;
 }
@@ -23,16 +25,18 @@ export interface MoveLoad {
  * until `stop()` or `limit` moves.
  */
 export function startMoves(options: {
-  urls(): string[];
+  urls(): readonly string[];
   trainers: number;
   inFlight: number;
   limit?: number;
+  deadLetters?: 'throw' | 'count';
 }): MoveLoad & { readonly done: Promise<void> } {
   let stopping = false;
   let sent = 0;
   const load = {
     answers: [] as MoveAnswer[],
     retries: 0,
+    deadLettered: [] as string[],
     done: Promise.resolve(),
     async stop() {
       stopping = true;
@@ -61,6 +65,14 @@ export function startMoves(options: {
         load.answers.push(answer);
         return;
       } catch (error) {
+        if (
+          error instanceof RpcCallError &&
+          error.code === -32031 &&
+          options.deadLetters === 'count'
+        ) {
+          load.deadLettered.push(params.commandId);
+          return;
+        }
         if (error instanceof RpcCallError && ![-32030, -32603].includes(error.code)) throw error;
         if (attempt > 60)
           throw new Error(`move ${params.commandId} failed ${attempt} times: ${String(error)}`);
