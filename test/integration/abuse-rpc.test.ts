@@ -3,10 +3,9 @@
  * exploited it is sent to a real instance on a real Redis, gets its refusal (or its bounded
  * answer), and the instance keeps answering `/healthz` within a generous bound meanwhile.
  */
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
+import type { AppProcess } from '../../scripts/lib/app-process.js';
 import {
   DEFAULT_STORE_SETTINGS,
   keysFor,
@@ -17,13 +16,7 @@ import { connectBoth } from '../support/deployments.js';
 import { checkHealthDuringEach } from '../support/health-watch.js';
 import { readyStatus } from '../support/readiness.js';
 import { rpcAs } from '../support/realtime.js';
-import {
-  clearPrefix,
-  describeWithRedis,
-  testClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/redis.js';
+import { describeWithRedis, type QuietInstance, startQuietInstance } from '../support/redis.js';
 import { type OpenedStream, openStream } from '../support/sse-open.js';
 
 const BUDGET = 1_048_576;
@@ -56,29 +49,21 @@ describeWithRedis(
     let redis: Redis;
     let prefix: string;
     let app: AppProcess;
+    let instance: QuietInstance;
     const streams: OpenedStream[] = [];
 
     before(async () => {
-      redis = testClient();
-      prefix = uniquePrefix('abuserpc');
-      app = await startApp({
-        REDIS_URL: testRedisUrl(),
-        SECRET_KEY: randomBytes(32).toString('base64'),
-        KEY_PREFIX: prefix,
-        SERVER_ID: `r-${prefix}`,
+      instance = await startQuietInstance('abuserpc', {
         LOG_LEVEL: 'debug',
         RPC_MAX_RESPONSE_BYTES: String(BUDGET),
         COMMAND_TIMEOUT_MS: '2000',
         PRESENCE_TTL_MS: '900',
         DEPLOY_SIM_STEP_MS: '10',
       });
+      ({ app, redis, prefix } = instance);
       expect(await readyStatus(app.url, 20_000)).to.equal(200);
     });
-    after(async () => {
-      await app?.stop();
-      await clearPrefix(redis, prefix);
-      redis.disconnect();
-    });
+    after(() => instance?.stop());
     checkHealthDuringEach(
       () => app.url,
       () => {

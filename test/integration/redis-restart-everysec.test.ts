@@ -8,11 +8,11 @@ import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { redisServerAvailable } from '../../scripts/lib/redis-server.js';
 import { RpcClient } from '../../src/client/index.js';
 import { eventsByCommand } from '../support/global-log.js';
 import { startMoves } from '../support/moves.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
+import { describeWithRedisServer } from '../support/redis.js';
 import { restartRigs, StreamFollower } from '../support/restart.js';
 
 const TRAINERS = 6;
@@ -53,7 +53,7 @@ async function statusesOf(url: string, commandIds: readonly [string, string][]) 
 
 const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
 
-(redisServerAvailable() ? describe : describe.skip)(
+describeWithRedisServer(
   'Redis losing acknowledged writes (AOF, appendfsync everysec)',
   function () {
     this.timeout(60_000);

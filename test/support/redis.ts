@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
+import { redisServerAvailable } from '../../scripts/lib/redis-server.js';
 
 /** The test Redis URL, or undefined (with the reason printed once) when tests must skip. */
 export function testRedisUrl(): string | undefined {
@@ -47,12 +48,29 @@ export async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
  * throws first), and locally skips with the printed reason.
  */
 export function describeWithRedis(title: string, body: (this: Mocha.Suite) => void): void {
+  describeUnless(title, () => (testRedisUrl() ? undefined : redisMissingReason()), body);
+}
+
+/**
+ * Declares a suite that starts redis-server processes of its own (to kill and restart them), with
+ * the same rules as `describeWithRedis`.
+ */
+export function describeWithRedisServer(title: string, body: (this: Mocha.Suite) => void): void {
+  const reason = 'redis-server is not on PATH (install it: apt-get install redis-server)';
+  describeUnless(title, () => (redisServerAvailable() ? undefined : reason), body);
+}
+
+function describeUnless(
+  title: string,
+  missing: () => string | undefined,
+  body: (this: Mocha.Suite) => void,
+): void {
   describe(title, function () {
     before(function () {
-      if (!testRedisUrl()) {
-        process.stdout.write(`    skipped "${title}": ${redisMissingReason()}\n`);
-        this.skip();
-      }
+      const reason = missing();
+      if (reason === undefined) return;
+      process.stdout.write(`    skipped "${title}": ${reason}\n`);
+      this.skip();
     });
     body.call(this);
   });
