@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FAULT_SETTING } from './commands/fault.js';
 import { ConfigError } from './errors.js';
+import { MAX_PARTITIONS } from './events/partitions.js';
 import { LOG_LEVELS } from './log.js';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
@@ -42,6 +43,13 @@ const schema = z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
       .optional(),
+    REDIS_CLUSTER_NODES: csv.refine(
+      (nodes) => !nodes || nodes.every((n) => /^[^\s:/]+:\d{1,5}$/.test(n)),
+      'must be host:port of Redis Cluster nodes (a comma list), e.g. 10.0.0.1:7000,10.0.0.2:7000',
+    ),
+    REDIS_WAIT_REPLICAS: int(0, 0),
+    REDIS_WAIT_TIMEOUT_MS: int(1, 1000),
+    PARTITIONS: int(1, 1).refine((n) => n <= MAX_PARTITIONS, `must be at most ${MAX_PARTITIONS}`),
     STORE: z.enum(['redis', 'memory', 'eventstoredb']).optional(),
     EVENTSTORE_CONNECTION_STRING: z.string().optional(),
     SERVER_ID: z
@@ -176,9 +184,17 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
 /** Cross-key rules, each reported with the fix. */
 function resolve(c: Parsed, problems: string[]): Config {
   const production = c.NODE_ENV === 'production';
-  const store = c.STORE ?? (c.REDIS_URL ? 'redis' : 'memory');
-  if (store === 'redis' && !c.REDIS_URL)
-    problems.push('REDIS_URL: required with STORE=redis (e.g. redis://127.0.0.1:6379)');
+  const redis = Boolean(c.REDIS_URL || c.REDIS_CLUSTER_NODES?.length);
+  const store = c.STORE ?? (redis ? 'redis' : 'memory');
+  if (store === 'redis' && !redis)
+    problems.push(
+      'REDIS_URL: required with STORE=redis (e.g. redis://127.0.0.1:6379), or REDIS_CLUSTER_NODES for a Redis Cluster',
+    );
+  if (store === 'memory' && (c.PARTITIONS > 1 || c.REDIS_WAIT_REPLICAS > 0)) {
+    problems.push(
+      'PARTITIONS and REDIS_WAIT_REPLICAS: only with Redis (the in-memory store is one partition without replicas); set REDIS_URL or REDIS_CLUSTER_NODES',
+    );
+  }
   if (store === 'memory' && production) {
     problems.push('STORE: the in-memory store is refused with NODE_ENV=production; set REDIS_URL');
   }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyNumber, replyStrings } from '../events/lua-script.js';
 import type { Outcome } from '../events/outcome.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import { type CommandEnvelope, keyOf } from './command-bus.js';
 
 const renewScript = LuaScript.load(new URL('./lua/renew-commands-1.lua', import.meta.url));
@@ -22,7 +23,7 @@ export type PendingEntry = [id: string, owner: string, idleMs: number, deliverie
  */
 export class CommandGroup {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     readonly group: string,
     readonly consumer: string,
@@ -38,7 +39,7 @@ export class CommandGroup {
   }
 
   /** Reads at most `count` new entries on `reader` (a connection of its own: it blocks). */
-  async read(reader: Redis, count: number, blockMs: number): Promise<Entry[]> {
+  async read(reader: RedisClient, count: number, blockMs: number): Promise<Entry[]> {
     const reply = (await reader.xreadgroup(
       'GROUP',
       this.group,
@@ -69,7 +70,7 @@ export class CommandGroup {
 
   /** Takes entries still idle at least `idleMs` (skips any renewed or claimed meanwhile). */
   async claim(idleMs: number, ids: readonly string[]): Promise<Entry[]> {
-    const claimed = (await this.redis.xclaim(
+    const claimed = (await (this.redis as Redis).xclaim(
       this.keys.commands,
       this.group,
       this.consumer,
@@ -149,7 +150,7 @@ export class CommandGroup {
   /** Makes owned entries immediately reclaimable by others (shutdown past its grace time). */
   async release(entryIds: readonly string[], idleMs: number): Promise<void> {
     if (entryIds.length === 0) return;
-    await this.redis.xclaim(
+    await (this.redis as Redis).xclaim(
       this.keys.commands,
       this.group,
       this.consumer,

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import { NotFoundError, OverloadedError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import { COMMAND_GROUP, type Keys } from '../events/keys.js';
 import { LuaScript, type ReplyValue, replyNumber, replyString } from '../events/lua-script.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import { fieldMap } from '../events/redis-entries.js';
 import { TickBatch } from '../events/tick-batch.js';
 import {
@@ -56,7 +56,7 @@ export class RedisCommandBus implements CommandBus {
   );
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly options: RedisCommandBusOptions,
   ) {

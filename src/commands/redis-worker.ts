@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
 import { type ReadLoop, readLoop } from '../events/read-loop.js';
+import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import type { Logger } from '../log.js';
 import type {
   CommandEnvelope,
@@ -79,7 +79,7 @@ export class RedisCommandWorker implements Worker {
     reclaimed: 0,
     redelivered: 0,
   };
-  private readonly reader: Redis;
+  private readonly reader: RedisClient;
   private readonly group: CommandGroup;
   private readonly inFlight = new Map<string, InFlight>();
   private closing: Promise<void> | undefined;
@@ -93,13 +93,13 @@ export class RedisCommandWorker implements Worker {
   private nextReclaimAt = 0;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     keys: Keys,
     private readonly processor: EntryProcessor,
     private readonly options: WorkerOptions,
   ) {
     this.group = new CommandGroup(redis, keys, options.group, options.consumer);
-    this.reader = redis.duplicate({ maxRetriesPerRequest: null });
+    this.reader = dedicated(redis, { blocking: true });
     this.reader.on('error', () => {}); // the loop reports what fails
   }
 

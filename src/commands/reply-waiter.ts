@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { CommandTimeoutError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
+import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import type { Logger } from '../log.js';
 
 const BACKSTOP_POLL_MS = 1000;
@@ -24,18 +24,18 @@ interface Waiter {
 export class ReplyWaiter {
   readonly channel: string;
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly poll: NodeJS.Timeout;
   private ready: Promise<unknown>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     serverId: string,
     private readonly logger: Logger,
   ) {
     this.channel = keys.reply(serverId);
-    this.subscriber = redis.duplicate();
+    this.subscriber = dedicated(redis);
     this.subscriber.on('error', () => {}); // the main connection reports outages
     this.subscriber.on('message', (_channel: string, message: string) => this.heard(message));
     this.subscriber.on('ready', () => void this.check([...this.waiters.keys()]));

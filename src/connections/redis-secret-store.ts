@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import { assertSealed, type SealedSecret } from './secret-box.js';
 import { SecretConflictError, type SecretScanPage, type SecretStore } from './secret-store.js';
 
@@ -12,7 +12,7 @@ const replaceScript = LuaScript.load(new URL('./lua/replace-secret-1.lua', impor
  */
 export class RedisSecretStore implements SecretStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

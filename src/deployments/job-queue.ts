@@ -4,12 +4,13 @@
  * (DEPLOY_MAX_CONCURRENT), renews the ones it runs, and takes over those of a dead instance after
  * COMMAND_CLAIM_IDLE_MS — the process manager then resumes at the first unfinished stage.
  */
-import type { Redis } from 'ioredis';
+
 import type { FaultSwitch } from '../commands/fault.js';
 import { RedisCommandWorker } from '../commands/redis-worker.js';
 import { DEPLOY_QUEUE, RUNNER_GROUP } from '../domain/deployment/start-deployment.js';
 import type { Keys } from '../events/keys.js';
 import type { MemoryJobs } from '../events/memory-jobs.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import type { Logger } from '../log.js';
 
 export {
@@ -46,7 +47,7 @@ export interface RedisJobQueueOptions {
 
 /** Consumes `{sc}:jobs:deploy` with the command worker, pointed at the job stream. */
 export async function serveRedisJobs(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   handlers: JobHandlers,
   options: RedisJobQueueOptions,

@@ -4,10 +4,11 @@
  * Operations are committed in the order they were asked for, so appends to one stream chain their
  * expected versions; each gets its own result.
  */
-import type { Redis } from 'ioredis';
+
 import { COMMAND_GROUP, type Keys } from './keys.js';
 import { LuaScript, type ReplyValue } from './lua-script.js';
 import type { PreparedAppend, StoreSettings } from './prepare-append.js';
+import type { RedisClient } from './redis-connection.js';
 import { TickBatch } from './tick-batch.js';
 
 const commitScript = LuaScript.load(new URL('./lua/commit-batch-n.lua', import.meta.url));
@@ -41,7 +42,7 @@ export class BatchCommitter {
   );
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly settings: StoreSettings,
   ) {}

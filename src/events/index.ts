@@ -18,9 +18,19 @@ export {
   outcomeSchema,
 } from './outcome.js';
 export {
+  keySlot,
+  MAX_PARTITIONS,
+  type Partitioning,
+  partitioningFor,
+  partitionOf,
+  partitionTags,
+  SLOTS,
+} from './partitions.js';
+export {
   DEFAULT_STORE_SETTINGS,
   MAX_EVENTS_PER_APPEND,
   type StoreSettings,
 } from './prepare-append.js';
+export { connectRedis, isCluster, type RedisClient, type RedisTarget } from './redis-connection.js';
 export { RedisEventStore } from './redis-event-store.js';
 export { compareStreamIds, isStreamId } from './stream-ids.js';

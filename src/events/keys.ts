@@ -1,6 +1,7 @@
 /**
- * Every Redis key streamcast uses, built in this one module (DESIGN.md §3). Each key carries the
- * hash tag `{<prefix>}`, so every script touches a single slot and Redis Cluster can host it later.
+ * Every Redis key streamcast uses, built in this one module (DESIGN.md §3, §8). Each key carries a
+ * hash tag, so every script touches a single slot: a partition's keys carry its tag (one partition:
+ * `{<prefix>}`), shared keys (servers, presence, SSE sessions, secrets, meta) carry `{<prefix>}`.
  */
 
 /** The consumer group of the command stream, whose entries every instance's worker shares. */
@@ -8,8 +9,12 @@ export const COMMAND_GROUP = 'handlers';
 
 /** The key builder for one `KEY_PREFIX`. */
 export interface Keys {
-  /** The `{prefix}` hash tag every key starts with; `SCAN MATCH <tag>*` finds them all. */
+  /** The hash tag of the partition keys (`{prefix}` with one partition); `SCAN MATCH <tag>*` finds them. */
   readonly tag: string;
+  /** The hash tag of the shared keys: `{prefix}`. */
+  readonly sharedTag: string;
+  /** Deployment facts fixed for the data's lifetime (hash: `partitions`). Shared. */
+  readonly meta: string;
   /** An entity stream; entry ids are `0-<version>`. */
   stream(streamId: string): string;
   /** The global log of every event; entry id = global position. */
@@ -59,14 +64,20 @@ export interface Keys {
   secret(connectionId: string): string;
 }
 
-/** Builds the keys for `prefix` (SPEC.md `KEY_PREFIX`, default `sc`). */
-export function keysFor(prefix: string): Keys {
+/**
+ * Builds the keys for `prefix` (SPEC.md `KEY_PREFIX`, default `sc`); partition keys carry
+ * `{<partitionTag>}` (partitions.ts), or `{prefix}` without one.
+ */
+export function keysFor(prefix: string, partitionTag = prefix): Keys {
   if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix)) {
     throw new Error(`KEY_PREFIX "${prefix}" must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
   }
-  const tag = `{${prefix}}`;
+  const tag = `{${partitionTag}}`;
+  const sharedTag = `{${prefix}}`;
   return {
     tag,
+    sharedTag,
+    meta: `${sharedTag}:meta`,
     stream: (streamId) => `${tag}:s:${streamId}`,
     all: `${tag}:all`,
     notify: `${tag}:notify`,
@@ -78,16 +89,16 @@ export function keysFor(prefix: string): Keys {
     deadCommands: `${tag}:cmd:dead`,
     reply: (serverId) => `${tag}:reply:${serverId}`,
     jobs: (queue) => `${tag}:jobs:${queue}`,
-    servers: `${tag}:servers`,
-    serverInfo: `${tag}:servers:info`,
+    servers: `${sharedTag}:servers`,
+    serverInfo: `${sharedTag}:servers:info`,
     projection: (name) => `${tag}:proj:${name}`,
     lease: (name) => `${tag}:proj:${name}:lease`,
     projectionCheckpoints: `${tag}:proj:checkpoints`,
     readModel: (name) => `${tag}:rm:${name}:`,
-    sseSession: (sessionId) => `${tag}:sse:session:${sessionId}`,
-    sseUserSessions: (userId) => `${tag}:sse:user:${userId}`,
-    sseChanges: `${tag}:sse:changes`,
-    presence: (serverId) => `${tag}:presence:${serverId}`,
-    secret: (connectionId) => `${tag}:secret:${connectionId}`,
+    sseSession: (sessionId) => `${sharedTag}:sse:session:${sessionId}`,
+    sseUserSessions: (userId) => `${sharedTag}:sse:user:${userId}`,
+    sseChanges: `${sharedTag}:sse:changes`,
+    presence: (serverId) => `${sharedTag}:presence:${serverId}`,
+    secret: (connectionId) => `${sharedTag}:secret:${connectionId}`,
   };
 }

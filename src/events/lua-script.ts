@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /** A value of a script's reply as ioredis hands it over. */
 export type ReplyValue = string | number | null | readonly ReplyValue[];
@@ -56,7 +56,7 @@ export class LuaScript {
 
   /** Runs the script; `keys` must hold exactly `numKeys` keys (any number for an `-n` script). */
   async run(
-    redis: Redis,
+    redis: RedisClient,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<ScriptReply> {

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { ENVELOPE_BYTES } from './byte-budget.js';
 import type { EventMetadata, Json, RecordedEvent } from './envelope.js';
 import { isJsonObject } from './json.js';
+import type { RedisClient } from './redis-connection.js';
 
 /** JSON text as a JSON value (what `JSON.parse` returns is JSON by definition). */
 function parseJson(text: string): Json {
@@ -92,7 +92,7 @@ export function versionOf(entryId: string): number {
 
 /** One blocking `XREAD` of `key` after `after`: at most `count` entries, or none after `blockMs`. */
 export async function readAfter(
-  conn: Redis,
+  conn: RedisClient,
   key: string,
   after: string,
   count: number,

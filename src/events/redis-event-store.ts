@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { BatchCommitter } from './batch-committer.js';
@@ -30,6 +29,7 @@ import {
   queueFull,
   type StoreSettings,
 } from './prepare-append.js';
+import type { RedisClient } from './redis-connection.js';
 import {
   decodeLogEntry,
   decodeStreamEntry,
@@ -108,7 +108,7 @@ export class RedisEventStore implements EventStore {
    * @param logger where subscription loops report Redis errors they retry.
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly settings: StoreSettings,
     private readonly logger: Logger = silentLogger,

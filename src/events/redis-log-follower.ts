@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RecordedEvent } from './envelope.js';
 import { START, type SubscribeAllOptions, type Subscription } from './event-store.js';
 import { readLoop } from './read-loop.js';
+import { dedicated, type RedisClient } from './redis-connection.js';
 import { decodeLogEntry, readAfter, type StreamEntry } from './redis-entries.js';
 
 const BLOCK_MS = 5000;
@@ -30,7 +30,7 @@ export class RedisLogFollower implements Subscription {
   private current: string;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     key: string,
     options: SubscribeAllOptions,
     handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
@@ -38,7 +38,7 @@ export class RedisLogFollower implements Subscription {
   ) {
     this.current = RedisLogFollower.checkPosition(options.after);
     const batch = options.batchSize ?? 500;
-    const conn = redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
+    const conn = dedicated(redis, { blocking: true });
     conn.on('error', () => {}); // reported by the loop
     const loop = readLoop<StreamEntry>({
       what: 'global log read',

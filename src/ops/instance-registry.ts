@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyNumber, replyString, type ScriptReply } from '../events/lua-script.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 
@@ -57,7 +57,7 @@ export class InstanceRegistry {
   private lost = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly options: InstanceRegistryOptions,
   ) {
@@ -112,7 +112,7 @@ export class InstanceRegistry {
   }
 
   /** The ids of every live instance, by the Redis clock. */
-  static async live(redis: Redis, keys: Keys): Promise<string[]> {
+  static async live(redis: RedisClient, keys: Keys): Promise<string[]> {
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     return redis.zrangebyscore(keys.servers, `(${now}`, '+inf');
@@ -120,7 +120,7 @@ export class InstanceRegistry {
 
   /** Every live instance with its entry (undefined when unreadable), by the Redis clock. */
   static async liveEntries(
-    redis: Redis,
+    redis: RedisClient,
     keys: Keys,
   ): Promise<{ serverId: string; info: InstanceInfo | undefined }[]> {
     const ids = await InstanceRegistry.live(redis, keys);

@@ -3,7 +3,7 @@
  * that may evict keys or is too old, warn when it runs without AOF. Each finding is one line that
  * names the problem, what it costs, and the fix.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../events/redis-connection.js';
 
 /** What the checks need to know about a Redis, read from `INFO` (works where `CONFIG` is disabled). */
 export interface RedisFacts {
@@ -28,7 +28,7 @@ export interface Finding {
 const MIN_MAJOR = 7;
 
 /** Reads the facts from `INFO server`, `INFO memory` and `INFO persistence`. */
-export async function readRedisFacts(redis: Redis): Promise<RedisFacts> {
+export async function readRedisFacts(redis: RedisClient): Promise<RedisFacts> {
   const [server, memory, persistence] = await Promise.all([
     redis.info('server'),
     redis.info('memory'),

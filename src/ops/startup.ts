@@ -3,10 +3,13 @@
  * version, AOF) and that no live instance holds its `SERVER_ID`. Waits for Redis while it is
  * unreachable (the connection logs why), so an instance started before its Redis comes up later.
  */
-import type { Redis } from 'ioredis';
+
 import { StreamcastError } from '../errors.js';
+import { keySlot, type Partitioning } from '../events/partitions.js';
+import { isCluster, masters, type RedisClient } from '../events/redis-connection.js';
 import type { Logger } from '../log.js';
 import { describeHolder, type InstanceRegistry } from './instance-registry.js';
+import { checkPartitionRecord } from './partition-record.js';
 import { assessRedis, type Finding, readRedisFacts } from './startup-checks.js';
 
 /** Start-up was refused; `problems` holds one line per problem, each with its fix. */
@@ -19,9 +22,11 @@ export class StartupRefusedError extends StreamcastError {
 
 /** What `passStartupChecks` works with. */
 export interface StartupOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly registry: InstanceRegistry;
   readonly serverId: string;
+  /** PARTITIONS and the keys: checked against the record in Redis. */
+  readonly partitioning: Partitioning;
   readonly logger: Logger;
   /** Aborted on shutdown: stops waiting for Redis (the promise rejects with the signal's reason). */
   readonly signal: AbortSignal;
@@ -34,11 +39,18 @@ export interface StartupOptions {
  */
 export async function passStartupChecks(options: StartupOptions): Promise<void> {
   const { logger } = options;
-  const findings = await whenReady(options, () => checkRedis(options.redis, logger));
+  const findings = await whenReady(options, () => checkEveryMaster(options));
   for (const f of findings.filter((x) => x.severity === 'warn')) {
     logger.warn(f.message, { check: f.check });
   }
   const refusals = findings.filter((f) => f.severity === 'refuse').map((f) => f.message);
+  if (refusals.length === 0) {
+    const { partitioning } = options;
+    const wrong = await whenReady(options, () =>
+      checkPartitionRecord(options.redis, partitioning.shared, partitioning.count),
+    );
+    if (wrong) refusals.push(wrong);
+  }
   if (refusals.length === 0) {
     const joined = await whenReady(options, () => options.registry.join());
     if (!joined.joined) {
@@ -51,8 +63,46 @@ export async function passStartupChecks(options: StartupOptions): Promise<void> 
   logger.info('start-up checks passed', { component: 'startup' });
 }
 
-/** The findings on this Redis; one that forbids `INFO` gets a warning instead of a verdict. */
-async function checkRedis(redis: Redis, logger: Logger): Promise<Finding[]> {
+/**
+ * The findings on the Redis, or on every master of a cluster (each named), and on a cluster a
+ * warning for each master that holds no partition (it would do no streamcast work).
+ */
+async function checkEveryMaster(options: StartupOptions): Promise<Finding[]> {
+  const { redis, logger } = options;
+  if (!isCluster(redis)) return checkRedis(redis, logger);
+  const findings: Finding[] = [];
+  for (const node of masters(redis)) {
+    const where = `${node.options.host}:${node.options.port}`;
+    for (const f of await checkRedis(node, logger)) {
+      findings.push({ ...f, message: `cluster master ${where}: ${f.message}` });
+    }
+  }
+  return [...findings, ...(await idleMasters(redis, options.partitioning))];
+}
+
+/** A warning per master whose slots hold none of the partitions' tags. */
+async function idleMasters(redis: RedisClient, partitioning: Partitioning): Promise<Finding[]> {
+  const ranges = await redis.cluster('SLOTS');
+  const slots = partitioning.keys.map((k) => keySlot(k.tag));
+  const byMaster = new Map<string, number>();
+  for (const [low, high, master] of ranges) {
+    if (!master) continue;
+    const [host, port] = master;
+    const where = `${host}:${port}`;
+    const held = slots.filter((s) => s >= low && s <= high).length;
+    byMaster.set(where, (byMaster.get(where) ?? 0) + held);
+  }
+  return [...byMaster]
+    .filter(([, held]) => held === 0)
+    .map(([where]) => ({
+      severity: 'warn' as const,
+      check: 'partitions',
+      message: `cluster master ${where} holds none of the ${partitioning.count} partitions, so it does no streamcast work. Fix: set PARTITIONS to at least the number of masters (a multiple spreads best) for a new data set.`,
+    }));
+}
+
+/** The findings on one Redis; one that forbids `INFO` gets a warning instead of a verdict. */
+async function checkRedis(redis: RedisClient, logger: Logger): Promise<Finding[]> {
   try {
     return assessRedis(await readRedisFacts(redis));
   } catch (error) {
@@ -78,7 +128,7 @@ async function whenReady<T>(options: StartupOptions, step: () => Promise<T>): Pr
 }
 
 /** Resolves when the connection is ready; rejects when `signal` aborts first. */
-function redisReady(redis: Redis, signal: AbortSignal): Promise<void> {
+function redisReady(redis: RedisClient, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {

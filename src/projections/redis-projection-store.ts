@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Json } from '../events/envelope.js';
 import type { Keys } from '../events/keys.js';
 import {
@@ -8,6 +7,7 @@ import {
   replyString,
   replyStrings,
 } from '../events/lua-script.js';
+import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
@@ -56,10 +56,10 @@ function decodeDoc(flat: readonly string[]): ReadModelDoc {
 export class RedisProjectionStore implements ProjectionStore {
   private readonly listeners = new Set<CheckpointListener>();
   /** One connection subscribed to the checkpoint channel, made for the first listener. */
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -192,8 +192,8 @@ export class RedisProjectionStore implements ProjectionStore {
     await subscriber?.quit().catch(() => subscriber.disconnect());
   }
 
-  private subscribe(): Redis {
-    const subscriber = this.redis.duplicate();
+  private subscribe(): RedisClient {
+    const subscriber = dedicated(this.redis);
     subscriber.on('error', () => {}); // the main connection reports outages; waiters poll meanwhile
     subscriber.on('message', (_channel: string, message: string) => {
       const tab = message.indexOf('\t');

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Json } from '../events/envelope.js';
 import { isJsonObject } from '../events/json.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyString } from '../events/lua-script.js';
 import { readLoop } from '../events/read-loop.js';
+import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import { fieldMap, readAfter, type StreamEntry } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
 import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
@@ -46,7 +46,7 @@ const newEpoch = () => randomBytes(6).toString('hex');
 /** The notifications stream on Redis. */
 export class RedisNotificationLog implements NotificationLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly logger: Logger,
   ) {}
@@ -115,7 +115,7 @@ export class RedisNotificationLog implements NotificationLog {
     handler: (entries: readonly NotificationEntry[]) => void,
     onInterrupted?: () => void,
   ): Tail {
-    const conn = this.redis.duplicate({ maxRetriesPerRequest: null });
+    const conn = dedicated(this.redis, { blocking: true });
     conn.on('error', () => {}); // reported by the loop
     let cursor = after;
     const loop = readLoop<StreamEntry>({

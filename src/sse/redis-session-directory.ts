@@ -1,8 +1,9 @@
 /** The session directory in Redis: a hash per session, a zset per user, one pub/sub channel. */
-import type { Redis } from 'ioredis';
+
 import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
+import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import {
   type DirectoryLimits,
   type InstancePresence,
@@ -17,11 +18,11 @@ const keepScript = LuaScript.load(new URL('./lua/keep-session-2.lua', import.met
 
 /** The directory every instance on one Redis shares. */
 export class RedisSessionDirectory implements SessionDirectory {
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private readonly ttlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly limits: DirectoryLimits,
   ) {
@@ -60,7 +61,7 @@ export class RedisSessionDirectory implements SessionDirectory {
   }
 
   async onChange(handler: (sessionId: string) => void): Promise<void> {
-    this.subscriber ??= this.redis.duplicate();
+    this.subscriber ??= dedicated(this.redis);
     this.subscriber.on('error', () => {});
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.keys.sseChanges) handler(message);

@@ -4,7 +4,7 @@
  * secrets — on Redis or in memory. Used by main.ts and the operator scripts, so adapters are
  * chosen in one place.
  */
-import type { Redis } from 'ioredis';
+
 import type { CommandBus } from '../commands/command-bus.js';
 import { FaultSwitch } from '../commands/fault.js';
 import { MemoryCommandBus } from '../commands/memory-command-bus.js';
@@ -20,9 +20,10 @@ import {
   serveRedisJobs,
 } from '../deployments/job-queue.js';
 import type { EventStore } from '../events/event-store.js';
-import { keysFor } from '../events/keys.js';
 import { MemoryEventStore } from '../events/memory-event-store.js';
+import { type Partitioning, partitioningFor } from '../events/partitions.js';
 import type { StoreSettings } from '../events/prepare-append.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import { connectRedis } from '../events/redis-connection.js';
 import { RedisEventStore } from '../events/redis-event-store.js';
 import type { ReadinessCheck } from '../http/health.js';
@@ -43,6 +44,8 @@ const WORKER_CONCURRENCY = 64;
 /** An opened backend. */
 export interface Backend {
   readonly storeName: 'redis' | 'memory';
+  /** PARTITIONS and every partition's keys (one partition in memory). */
+  readonly partitioning: Partitioning;
   readonly store: EventStore;
   readonly bus: CommandBus;
   /** Projections' leases, checkpoints and read models. */
@@ -53,7 +56,7 @@ export interface Backend {
   readonly directory: SessionDirectory;
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
-  readonly redis?: Redis;
+  readonly redis?: RedisClient;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
   /** Serves the deployment job queue with at most DEPLOY_MAX_CONCURRENT jobs at once. */
@@ -98,6 +101,7 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
   });
   return {
     storeName: 'memory',
+    partitioning: partitioningFor(config.KEY_PREFIX, 1),
     store,
     bus,
     projections: new MemoryProjectionStore(() => store.stats().events),
@@ -124,8 +128,15 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
 }
 
 function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend {
-  const redis = connectRedis(config.REDIS_URL!, logger);
-  const keys = keysFor(config.KEY_PREFIX);
+  const redis = connectRedis(
+    {
+      ...(config.REDIS_URL ? { url: config.REDIS_URL } : {}),
+      ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}),
+    },
+    logger,
+  );
+  const partitioning = partitioningFor(config.KEY_PREFIX, config.PARTITIONS);
+  const keys = partitioning.keys[0]!;
   const store = new RedisEventStore(
     redis,
     keys,
@@ -162,6 +173,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   );
   return {
     storeName: 'redis',
+    partitioning,
     store,
     bus,
     projections,

@@ -99,6 +99,7 @@ export function operationsFor(
         redis: backend.redis,
         registry,
         serverId: config.SERVER_ID,
+        partitioning: backend.partitioning,
         logger: logger.child({ component: 'startup' }),
         signal,
       });

@@ -25,12 +25,12 @@ export function testClient(): Redis {
   return new Redis(url, { maxRetriesPerRequest: 3 });
 }
 
-/** Every key under a prefix's hash tag (SCAN, never KEYS). */
+/** Every key under a prefix's hash tags, shared and partitions' (SCAN, never KEYS). */
 export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `{${prefix}[}:]*`, 'COUNT', 1000);
     found.push(...batch);
     cursor = next;
   } while (cursor !== '0');

@@ -130,7 +130,7 @@ describe('config', () => {
         SECRET_KEY_PREVIOUS: `${b},c2hvcnQ=,${key},${b}`,
       }),
     ).to.deep.equal([
-      'REDIS_URL: required with STORE=redis (e.g. redis://127.0.0.1:6379)',
+      'REDIS_URL: required with STORE=redis (e.g. redis://127.0.0.1:6379), or REDIS_CLUSTER_NODES for a Redis Cluster',
       'SECRET_KEY_PREVIOUS: key 2 of 4 must be 32 bytes in base64',
       'SECRET_KEY_PREVIOUS: key 3 of 4 is SECRET_KEY itself; list only rotated-out keys',
       'SECRET_KEY_PREVIOUS: key 4 of 4 is listed twice; list each key once',
