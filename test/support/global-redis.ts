@@ -8,6 +8,7 @@ import {
   redisServerAvailable,
   startRedisServer,
 } from '../../scripts/lib/redis-server.js';
+import { stopSharedRedisCluster } from './topologies.js';
 
 let server: RedisServer | undefined;
 
@@ -26,5 +27,6 @@ export async function mochaGlobalSetup(): Promise<void> {
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
+  await stopSharedRedisCluster();
   await server?.stop();
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { redisServerAvailable } from '../../scripts/lib/redis-server.js';
+import { masters, type RedisClient } from '../../src/events/redis-connection.js';
 
 /** The test Redis URL, or undefined (with the reason printed once) when tests must skip. */
 export function testRedisUrl(): string | undefined {
@@ -25,22 +26,26 @@ export function testClient(): Redis {
   return new Redis(url, { maxRetriesPerRequest: 3 });
 }
 
-/** Every key under a prefix's hash tags, shared and partitions' (SCAN, never KEYS). */
-export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+/** Every key under a prefix's hash tags, shared and partitions' (SCAN on every master, never KEYS). */
+export async function keysUnder(redis: RedisClient, prefix: string): Promise<string[]> {
   const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `{${prefix}[}:]*`, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const node of masters(redis)) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', `{${prefix}[}:]*`, 'COUNT', 1000);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   return found.sort();
 }
 
-/** Deletes every key under a prefix's hash tag (what a test wrote), in batches. */
-export async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
+/** Deletes every key under a prefix's hash tags (what a test wrote), one slot-safe DEL each. */
+export async function clearPrefix(redis: RedisClient, prefix: string): Promise<void> {
   const left = await keysUnder(redis, prefix);
-  for (let i = 0; i < left.length; i += 1000) await redis.del(...left.slice(i, i + 1000));
+  for (let i = 0; i < left.length; i += 1000) {
+    await Promise.all(left.slice(i, i + 1000).map((key) => redis.del(key)));
+  }
 }
 
 /**
@@ -80,7 +85,7 @@ function describeUnless(
  * The keyspace under a prefix as `key=type:size` lines (stream length, string length, hash and
  * sorted-set size), sorted: equal snapshots before and after some requests mean they wrote nothing.
  */
-export async function keyspaceSnapshot(redis: Redis, prefix: string): Promise<string[]> {
+export async function keyspaceSnapshot(redis: RedisClient, prefix: string): Promise<string[]> {
   const keys = await keysUnder(redis, prefix);
   const sizeOf: Record<string, (k: string) => Promise<number>> = {
     stream: (k) => redis.xlen(k),
