@@ -37,9 +37,9 @@ export class ReplyWaiter {
     this.channel = keys.reply(serverId);
     this.subscriber = dedicated(redis);
     this.subscriber.on('error', () => {}); // the main connection reports outages
-    this.subscriber.on('message', (_channel: string, message: string) => this.heard(message));
+    this.subscriber.on('smessage', (_channel: string, message: string) => this.heard(message));
     this.subscriber.on('ready', () => void this.check([...this.waiters.keys()]));
-    this.ready = this.subscriber.subscribe(this.channel);
+    this.ready = this.subscriber.ssubscribe(this.channel);
     this.ready.catch(() => {}); // closed before subscribing: start() reports it to whoever awaits it
     this.poll = setInterval(() => void this.check([...this.waiters.keys()]), BACKSTOP_POLL_MS);
     this.poll.unref();

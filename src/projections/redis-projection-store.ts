@@ -195,12 +195,12 @@ export class RedisProjectionStore implements ProjectionStore {
   private subscribe(): RedisClient {
     const subscriber = dedicated(this.redis);
     subscriber.on('error', () => {}); // the main connection reports outages; waiters poll meanwhile
-    subscriber.on('message', (_channel: string, message: string) => {
+    subscriber.on('smessage', (_channel: string, message: string) => {
       const tab = message.indexOf('\t');
       const [name, checkpoint] = [message.slice(0, tab), message.slice(tab + 1)];
       for (const listener of this.listeners) listener(name, checkpoint);
     });
-    subscriber.subscribe(this.keys.projectionCheckpoints).catch(() => {});
+    subscriber.ssubscribe(this.keys.projectionCheckpoints).catch(() => {});
     return subscriber;
   }
 

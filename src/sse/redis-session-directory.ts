@@ -57,16 +57,16 @@ export class RedisSessionDirectory implements SessionDirectory {
   }
 
   async announce(sessionId: string): Promise<void> {
-    await this.redis.publish(this.keys.sseChanges, sessionId);
+    await this.redis.spublish(this.keys.sseChanges, sessionId);
   }
 
   async onChange(handler: (sessionId: string) => void): Promise<void> {
     this.subscriber ??= dedicated(this.redis);
     this.subscriber.on('error', () => {});
-    this.subscriber.on('message', (channel: string, message: string) => {
+    this.subscriber.on('smessage', (channel: string, message: string) => {
       if (channel === this.keys.sseChanges) handler(message);
     });
-    await this.subscriber.subscribe(this.keys.sseChanges);
+    await this.subscriber.ssubscribe(this.keys.sseChanges);
   }
 
   async setPresence(

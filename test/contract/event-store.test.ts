@@ -41,7 +41,7 @@ describeWithRedis('Redis event store', () => {
   before(async () => {
     redis = testClient();
     subscriber = testClient();
-    subscriber.on('message', (channel, message) => heard.emit(channel, message));
+    subscriber.on('smessage', (channel, message) => heard.emit(channel, message));
   });
   after(() => {
     redis.disconnect();
@@ -61,7 +61,7 @@ describeWithRedis('Redis event store', () => {
       footprint: async () => (await keysUnder(redis, prefix)).length,
       queued: async (queue) => redis.xlen(keysFor(prefix).jobs(queue)),
       nextReply: async (channel) => {
-        await subscriber.subscribe(channel);
+        await subscriber.ssubscribe(channel);
         return { message: once(heard, channel).finally(() => subscriber.unsubscribe(channel)) };
       },
       cleanup: async () => {

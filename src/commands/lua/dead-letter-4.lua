@@ -26,5 +26,5 @@ redis.call('XADD', KEYS[2], '*', 'id', ARGV[3], 'type', ARGV[4], 'data', ARGV[5]
   'error', ARGV[7], 'attempts', ARGV[8], 'entry', ARGV[2])
 acknowledge()
 redis.call('SET', KEYS[3], ARGV[9], 'EX', ARGV[10])
-if ARGV[11] ~= '' then redis.call('PUBLISH', ARGV[11], ARGV[12]) end
+if ARGV[11] ~= '' then redis.call('SPUBLISH', ARGV[11], ARGV[12]) end
 return {1}

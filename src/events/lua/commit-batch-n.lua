@@ -178,6 +178,6 @@ if acknowledged > 0 and redis.call('EXISTS', backlogKey) == 1 then
   redis.call('DECRBY', backlogKey, acknowledged)
 end
 for _, channel in ipairs(channels) do
-  redis.call('PUBLISH', channel, table.concat(replies[channel], '\n'))
+  redis.call('SPUBLISH', channel, table.concat(replies[channel], '\n'))
 end
 return results

@@ -63,5 +63,5 @@ for _, w in ipairs(cjson.decode(ARGV[7])) do
   end
 end
 redis.call('HSET', h, checkpointField, ARGV[3])
-if ARGV[4] == 'live' then redis.call('PUBLISH', ARGV[8], ARGV[9] .. '\t' .. ARGV[3]) end
+if ARGV[4] == 'live' then redis.call('SPUBLISH', ARGV[8], ARGV[9] .. '\t' .. ARGV[3]) end
 return {1}
