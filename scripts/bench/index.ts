@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type BaselineEnvelope, benchAppend } from './append.js';
+import { benchCluster } from './cluster.js';
 import { benchCommands } from './commands.js';
 import { benchFanout } from './fanout.js';
 import { resultsTable } from './lib.js';
@@ -36,6 +37,7 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<void>> = {
   replay: (o) => benchReplay({ rounds: o.rounds ?? 3, events: o.perRound ?? 1_000_000 }),
   'notify-latency': (o) => benchNotifyLatency({ rounds: o.rounds ?? 5, perRound: o.perRound }),
   fanout: (o) => benchFanout({ rounds: o.rounds ?? 5, sessions: o.perRound }),
+  cluster: (o) => benchCluster({ rounds: o.rounds ?? 3, total: o.perRound ?? 20_000 }),
 };
 
 function usage(message: string): never {
