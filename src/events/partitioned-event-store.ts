@@ -90,7 +90,7 @@ export class PartitionedEventStore implements EventStore {
     return this.partitions[this.partitionOf(streamId)]!;
   }
 
-  append(
+  async append(
     streamId: string,
     events: readonly NewEvent[],
     options?: AppendOptions,
@@ -98,7 +98,7 @@ export class PartitionedEventStore implements EventStore {
     return this.storeOf(streamId).append(streamId, events, options);
   }
 
-  recordOutcome(
+  async recordOutcome(
     idempotencyKey: string,
     outcome: Exclude<Outcome, { kind: 'appended' }>,
     options: RecordOutcomeOptions = {},
@@ -123,7 +123,7 @@ export class PartitionedEventStore implements EventStore {
     return found.find((outcome) => outcome !== undefined);
   }
 
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamPage> {
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamPage> {
     return this.storeOf(streamId).readStream(streamId, options);
   }
 
