@@ -1,13 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { PartitionedEventStore } from '../../src/events/partitioned-event-store.js';
 import {
   DEFAULT_STORE_SETTINGS,
-  type EventStore,
   keysFor,
   MemoryEventStore,
-  partitioningFor,
   type RedisClient,
   RedisEventStore,
   type StoreSettings,
@@ -19,6 +16,7 @@ import {
   testClient,
   uniquePrefix,
 } from '../support/redis.js';
+import { redisStoreFor } from '../support/redis-stores.js';
 import { describeOnTopologies } from '../support/topologies.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 
@@ -38,32 +36,6 @@ describeEventStoreContract('memory', async () => {
     cleanup: () => store.close(),
   };
 });
-
-/**
- * The Redis store of `prefix` as an instance builds it: today's store on one partition, else the
- * partitioned facade over one store per partition.
- */
-export function redisStoreFor(
-  redis: RedisClient,
-  prefix: string,
-  partitions: number,
-  storeSettings: StoreSettings = settings,
-): { store: EventStore; partitioning: ReturnType<typeof partitioningFor> } {
-  const partitioning = partitioningFor(prefix, partitions);
-  if (partitions === 1) {
-    return {
-      store: new RedisEventStore(redis, partitioning.keys[0]!, storeSettings),
-      partitioning,
-    };
-  }
-  const stores = partitioning.keys.map(
-    (keys, partition) => new RedisEventStore(redis, keys, { ...storeSettings, partition }),
-  );
-  return {
-    store: new PartitionedEventStore(stores, partitioning.of, storeSettings),
-    partitioning,
-  };
-}
 
 describeOnTopologies('Redis event store contract', (topology) => {
   let redis: RedisClient;
