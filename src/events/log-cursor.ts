@@ -6,8 +6,8 @@
  * Format: `<P>~<M>~<e_0>.<e_1>.….<e_{P-1}>` where P is PARTITIONS (decimal), M is the newest
  * millisecond among the entries (base 36), and `e_p` is partition p's last entry id: empty for
  * the partition's start, else `M - ms` in base 36, followed by `-<seq>` (base 36) when seq > 0.
- * Deltas against the newest keep a cursor of busy partitions short (a few characters each; at most
- * about 9 per partition, about 2.3 KB at 256 partitions). Every partition at its start is `"0"`
+ * Deltas against the newest keep a cursor of busy partitions short (a few characters each; an idle
+ * partition about 9; at most 23 with the largest sequence number, so under 6 KB at 256). Every partition at its start is `"0"`
  * (START), so `"0"` reads from the beginning as it does with one partition.
  *
  * Across partitions the log is merged by time: by an entry's millisecond, then by partition number

@@ -5,8 +5,8 @@ import { MAX_PARTITIONS } from '../../events/partitions.js';
 import { type Caller, defineMethod, type RpcMethod } from '../method.js';
 import type { RpcServices } from './services.js';
 
-/** The longest whole-log cursor: about 9 characters per partition at most (log-cursor.ts). */
-const MAX_CURSOR_CHARS = 32 + 10 * MAX_PARTITIONS;
+/** The longest whole-log cursor: at most 23 characters per partition (log-cursor.ts). */
+const MAX_CURSOR_CHARS = 32 + 24 * MAX_PARTITIONS;
 
 const limit = z.number().int().min(1).max(1000).default(100).describe('page size, at most 1000');
 
