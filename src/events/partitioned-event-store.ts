@@ -7,6 +7,7 @@
  * time), `subscribeAll` follows every partition (each in order; the handler runs one call at a
  * time).
  */
+import { OverloadedError } from '../errors.js';
 import { ENVELOPE_BYTES, eventBytes, type ResponseBudget } from './byte-budget.js';
 import { closeOnce } from './close-once.js';
 import type { NewEvent, RecordedEvent } from './envelope.js';
@@ -33,7 +34,7 @@ import {
   entryTime,
 } from './log-cursor.js';
 import { parsePartitionPosition, partitionPosition } from './partition-positions.js';
-import { assertStreamId } from './prepare-append.js';
+import { assertStreamId, queueFull } from './prepare-append.js';
 import { pageLimit } from './redis-log-follower.js';
 
 /** Most events fetched from one partition per read of a merged page. */
@@ -70,6 +71,11 @@ function timeOf(event: RecordedEvent): EntryTime {
 export interface PartitionedStoreSettings {
   /** MAX_EVENT_BYTES: bounds what a read under a byte budget fetches at once. */
   readonly maxEventBytes: number;
+  /**
+   * Jobs waiting in a partition's queue: with it, an append's `enqueue.maxWaiting` bounds the
+   * jobs of all partitions (see `append`); without it, each partition's alone.
+   */
+  readonly waitingJobs?: (partition: number, queue: string, group: string) => Promise<number>;
 }
 
 /** The partitioned `EventStore` (see the module comment). */
@@ -90,12 +96,39 @@ export class PartitionedEventStore implements EventStore {
     return this.partitions[this.partitionOf(streamId)]!;
   }
 
+  /**
+   * An append that queues a job is bounded by the jobs waiting in every partition: the others'
+   * are counted first and the partition's script then refuses when its own reach what is left
+   * (`maxWaiting` minus the others'). Exact but for starts racing in different partitions: a
+   * job queued elsewhere between the count and the commit is not seen, so the total can pass
+   * `maxWaiting` by the number of such concurrent appends (DEPLOY_MAX_QUEUED: README).
+   */
   async append(
     streamId: string,
     events: readonly NewEvent[],
-    options?: AppendOptions,
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
-    return this.storeOf(streamId).append(streamId, events, options);
+    const store = this.storeOf(streamId);
+    const job = options.enqueue;
+    const count = this.settings.waitingJobs;
+    if (!job || !count || !Number.isSafeInteger(job.maxWaiting)) {
+      return store.append(streamId, events, options);
+    }
+    const own = this.partitionOf(streamId);
+    const others = await Promise.all(
+      this.partitions.map((_, p) => (p === own ? 0 : count(p, job.queue, job.group))),
+    );
+    const elsewhere = others.reduce((a, b) => a + b, 0);
+    const left = Math.max(job.maxWaiting - elsewhere, 0);
+    try {
+      return await store.append(streamId, events, {
+        ...options,
+        enqueue: { ...job, maxWaiting: left },
+      });
+    } catch (error) {
+      if (!(error instanceof OverloadedError)) throw error;
+      throw queueFull(job, elsewhere + (await count(own, job.queue, job.group)));
+    }
   }
 
   async recordOutcome(

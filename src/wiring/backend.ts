@@ -28,6 +28,7 @@ import type { StoreSettings } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
 import { connectRedis } from '../events/redis-connection.js';
 import { RedisEventStore } from '../events/redis-event-store.js';
+import { waitingJobs } from '../events/redis-job-count.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
@@ -145,7 +146,11 @@ function openRedisStore(
   const stores = partitioning.keys.map(
     (keys, partition) => new RedisEventStore(redis, keys, { ...settings, partition }, log),
   );
-  return new PartitionedEventStore(stores, partitioning.of, settings);
+  return new PartitionedEventStore(stores, partitioning.of, {
+    ...settings,
+    // DEPLOY_MAX_QUEUED bounds the jobs of all partitions (PartitionedEventStore.append)
+    waitingJobs: (p, queue, group) => waitingJobs(redis, partitioning.keys[p]!.jobs(queue), group),
+  });
 }
 
 /** The Redis command bus: today's with PARTITIONS=1; else one per partition under the facade. */

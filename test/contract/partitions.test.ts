@@ -92,6 +92,35 @@ describeOnTopologies('Partitions', (topology) => {
     await store.close();
   });
 
+  it('bounds queued jobs across every partition (DEPLOY_MAX_QUEUED)', async () => {
+    const { store, partitioning } = redisStoreFor(redis, prefix, topology().partitions);
+    // streams of different partitions where there are several
+    const streams: string[] = [];
+    for (let i = 0; streams.length < 3; i++) {
+      const s = `deployment-j${i}`;
+      const used = streams.map((x) => partitioning.of(x));
+      if (partitioning.count === 1 || !used.includes(partitioning.of(s))) streams.push(s);
+    }
+    const job = (id: string) => ({
+      queue: 'deploy',
+      group: 'runners',
+      id,
+      type: 'RunDeployment',
+      data: {},
+      maxWaiting: 2,
+    });
+    await store.append(streams[0]!, [{ type: 'Started', data: {} }], { enqueue: job('a') });
+    await store.append(streams[1]!, [{ type: 'Started', data: {} }], { enqueue: job('b') });
+    const refused = await store
+      .append(streams[2]!, [{ type: 'Started', data: {} }], { enqueue: job('c') })
+      .catch((error: unknown) => error);
+    expect(String(refused)).to.match(/the deploy queue is full: 2 jobs wait/);
+    expect((await store.readStream(streams[2]!)).events).to.have.length(0);
+    const partitions = new Set(streams.map((s) => partitioning.of(s))).size;
+    console.log(`      3 deployments in ${partitions} partitions: the third refused`);
+    await store.close();
+  });
+
   it("enqueues, commits and answers a command in its target stream's partition", async () => {
     const { store, partitioning } = redisStoreFor(redis, prefix, topology().partitions);
     const options = {

@@ -1,5 +1,6 @@
 /** Redis stores as an instance builds them, on either topology (test/support/topologies.ts). */
 import { PartitionedEventStore } from '../../src/events/partitioned-event-store.js';
+import { waitingJobs } from '../../src/events/redis-job-count.js';
 import {
   DEFAULT_STORE_SETTINGS,
   type EventStore,
@@ -30,7 +31,11 @@ export function redisStoreFor(
     (keys, partition) => new RedisEventStore(redis, keys, { ...storeSettings, partition }),
   );
   return {
-    store: new PartitionedEventStore(stores, partitioning.of, storeSettings),
+    store: new PartitionedEventStore(stores, partitioning.of, {
+      ...storeSettings,
+      waitingJobs: (p, queue, group) =>
+        waitingJobs(redis, partitioning.keys[p]!.jobs(queue), group),
+    }),
     partitioning,
   };
 }
