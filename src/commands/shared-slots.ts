@@ -2,7 +2,11 @@
  * Handler slots shared by several workers of one instance: the deployment job workers of every
  * partition share DEPLOY_MAX_CONCURRENT, so an instance runs no more jobs at once with PARTITIONS
  * > 1 than with one. Each worker still reads only into free slots; a slot freed by any of them
- * wakes them all (the first to read takes it).
+ * wakes them all (the first to read takes it). Not strict: workers blocked in a read each counted
+ * the last free slot before blocking, so when jobs arrive in several partitions at once an instance
+ * can take up to PARTITIONS - 1 more. Holding slots while blocked would make it strict but leave
+ * jobs waiting while slots sit reserved by readers of empty partitions (measured: a queued job
+ * counted as waiting, and refused starts, in the deployments test).
  */
 
 /** A worker using the slots: how many it holds, and how to wake it when one frees up. */

@@ -96,7 +96,8 @@ export async function serveRedisJobs(
  * Serves the deployment queue of every partition (`jobs:deploy` of the partition whose append
  * queued the job, i.e. the deployment stream's): one worker, with a blocking reader of its own,
  * per partition; with one partition exactly `serveRedisJobs`. The workers share DEPLOY_MAX_CONCURRENT
- * slots, so an instance runs at most that many jobs at once however many partitions it serves.
+ * slots, so an instance runs about that many jobs at once however many partitions it serves (up to
+ * PARTITIONS - 1 more when reads race: shared-slots.ts).
  */
 export async function servePartitionedJobs(
   redis: RedisClient,
