@@ -9,7 +9,6 @@ import { toRpcError } from '../../src/error-codes.js';
 import {
   ANY,
   CommandRuntime,
-  DEFAULT_STORE_SETTINGS,
   FaultSwitch,
   type RecordedEvent,
   type RedisClient,
