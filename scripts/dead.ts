@@ -1,7 +1,9 @@
 /**
  * `npm run dead -- list [limit]` shows the dead-lettered commands; `npm run dead -- redrive
  * <userId> <commandId>` sends one again under the same id (a command id names one command of one
- * user). Reads the same configuration as `npm start` (REDIS_URL, KEY_PREFIX, SECRET_KEY…).
+ * user). Reads the same configuration as `npm start` (REDIS_URL, KEY_PREFIX, SECRET_KEY…). With
+ * PARTITIONS > 1 both look in every partition (the command id and user are enough): `list` merges
+ * the partitions' newest dead letters, `redrive` finds the partition that holds the command.
  */
 
 import { loadConfig } from '../src/config.js';

@@ -13,6 +13,7 @@ import { CommandGroup, type Entry } from './command-group.js';
 import { decodeEntry } from './entries.js';
 import type { FaultSwitch } from './fault.js';
 import { describeError } from './runtime.js';
+import type { SharedSlots } from './shared-slots.js';
 
 const BLOCK_MS = 1000;
 const TRIM_EVERY_MS = 5000;
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   readonly dedupTtlS: number;
   readonly fault: FaultSwitch;
   readonly logger: Logger;
+  /** Slots shared with other workers of the instance (deployment jobs of every partition). */
+  readonly slots?: SharedSlots;
 }
 
 /** Counters a worker keeps (logged, and shown by system.status and /metrics). */
@@ -88,6 +91,7 @@ export class RedisCommandWorker implements Worker {
   /** Batches frozen by the test-only stall fault right now. */
   private stalling = 0;
   private slotFreed: () => void = () => {};
+  private leaveSlots: () => void = () => {};
   private timers: NodeJS.Timeout[] = [];
   private claimCursor = '0-0'; // XPENDING scan position, so skipped entries do not hide later ones
   private nextReclaimAt = 0;
@@ -101,6 +105,18 @@ export class RedisCommandWorker implements Worker {
     this.group = new CommandGroup(redis, keys, options.group, options.consumer);
     this.reader = dedicated(redis, { blocking: true });
     this.reader.on('error', () => {}); // the loop reports what fails
+    if (options.slots) {
+      this.leaveSlots = options.slots.join({
+        busy: () => this.inFlight.size,
+        wake: () => this.slotFreed(),
+      });
+    }
+  }
+
+  /** Slots this worker may fill now: its own free ones, within the shared ones if any. */
+  private free(): number {
+    const own = this.options.concurrency - this.inFlight.size;
+    return this.options.slots ? Math.min(own, this.options.slots.free) : own;
   }
 
   /**
@@ -152,6 +168,7 @@ export class RedisCommandWorker implements Worker {
     await this.quietly('removing this consumer from the group', () =>
       this.group.deleteConsumerIfIdle(),
     );
+    this.leaveSlots();
   }
 
   /**
@@ -159,7 +176,7 @@ export class RedisCommandWorker implements Worker {
    * else after creating the group (once) and reclaiming stale entries, at most the free slots.
    */
   private async readBatch(): Promise<readonly Entry[]> {
-    if (this.grouped && this.options.concurrency - this.inFlight.size <= 0) {
+    if (this.grouped && this.free() <= 0) {
       await new Promise<void>((resolve) => {
         this.slotFreed = resolve;
       });
@@ -170,9 +187,9 @@ export class RedisCommandWorker implements Worker {
       this.grouped = true;
     }
     if (Date.now() >= this.nextReclaimAt) {
-      await this.reclaim(this.options.concurrency - this.inFlight.size);
+      await this.reclaim(this.free());
     }
-    const room = Math.min(this.options.concurrency - this.inFlight.size, this.options.batchMax);
+    const room = Math.min(this.free(), this.options.batchMax);
     if (room <= 0) return []; // COUNT 0 would mean no limit
     return this.group.read(this.reader, room, BLOCK_MS);
   }
@@ -254,7 +271,8 @@ export class RedisCommandWorker implements Worker {
       })
       .finally(() => {
         if (this.inFlight.get(entryId) === run) this.inFlight.delete(entryId);
-        this.slotFreed();
+        if (this.options.slots) this.options.slots.freed();
+        else this.slotFreed();
       });
   }
 

@@ -7,6 +7,7 @@
 
 import type { FaultSwitch } from '../commands/fault.js';
 import { RedisCommandWorker } from '../commands/redis-worker.js';
+import { SharedSlots } from '../commands/shared-slots.js';
 import { DEPLOY_QUEUE, RUNNER_GROUP } from '../domain/deployment/start-deployment.js';
 import type { Keys } from '../events/keys.js';
 import type { MemoryJobs } from '../events/memory-jobs.js';
@@ -43,6 +44,8 @@ export interface RedisJobQueueOptions {
   readonly dedupTtlS: number;
   readonly fault: FaultSwitch;
   readonly logger: Logger;
+  /** Slots shared with the other partitions' job workers (DEPLOY_MAX_CONCURRENT per instance). */
+  readonly slots?: SharedSlots;
 }
 
 /** Consumes `{sc}:jobs:deploy` with the command worker, pointed at the job stream. */
@@ -82,10 +85,36 @@ export async function serveRedisJobs(
       dedupTtlS: options.dedupTtlS,
       fault: options.fault,
       logger: options.logger,
+      ...(options.slots ? { slots: options.slots } : {}),
     },
   );
   await worker.start();
   return worker;
+}
+
+/**
+ * Serves the deployment queue of every partition (`jobs:deploy` of the partition whose append
+ * queued the job, i.e. the deployment stream's): one worker, with a blocking reader of its own,
+ * per partition; with one partition exactly `serveRedisJobs`. The workers share DEPLOY_MAX_CONCURRENT
+ * slots, so an instance runs about that many jobs at once however many partitions it serves (up to
+ * PARTITIONS - 1 more when reads race: shared-slots.ts).
+ */
+export async function servePartitionedJobs(
+  redis: RedisClient,
+  partitions: readonly Keys[],
+  handlers: JobHandlers,
+  options: RedisJobQueueOptions,
+): Promise<JobConsumer> {
+  if (partitions.length === 1) return serveRedisJobs(redis, partitions[0]!, handlers, options);
+  const slots = new SharedSlots(options.concurrency);
+  const consumers = await Promise.all(
+    partitions.map((keys) => serveRedisJobs(redis, keys, handlers, { ...options, slots })),
+  );
+  return {
+    close: async (graceMs) => {
+      await Promise.all(consumers.map((c) => c.close(graceMs)));
+    },
+  };
 }
 
 /** Runs the memory store's queued jobs in this process, at most `concurrency` at once. */

@@ -126,8 +126,9 @@ function prepareJob(
     issues.push({ path: 'enqueue.queue', message: 'queue and group are 1-32 of a-z 0-9 -' });
   }
   if (!IDEMPOTENCY_KEY.test(job.id)) issues.push({ path: 'enqueue.id', message: 'invalid job id' });
-  if (!Number.isSafeInteger(job.maxWaiting) || job.maxWaiting < 1) {
-    issues.push({ path: 'enqueue.maxWaiting', message: 'a positive integer' });
+  // 0 refuses every job (a partition whose share of the bound is taken elsewhere)
+  if (!Number.isSafeInteger(job.maxWaiting) || job.maxWaiting < 0) {
+    issues.push({ path: 'enqueue.maxWaiting', message: 'an integer >= 0' });
   }
   const found = jsonIssues(job.data, 'enqueue.data');
   issues.push(...found);

@@ -41,7 +41,11 @@ export async function serveCommands(
   const handlers = catalogueHandlers(commands, {
     store,
     ports: commandPorts(store, backend.secrets, secretBox),
-    settings: { trainerSpeed: config.TRAINER_SPEED, deployMaxQueued: config.DEPLOY_MAX_QUEUED },
+    settings: {
+      trainerSpeed: config.TRAINER_SPEED,
+      // across every partition: PartitionedEventStore.append counts the other partitions' jobs
+      deployMaxQueued: config.DEPLOY_MAX_QUEUED,
+    },
   });
   const worker = await backend.bus.serve(runtime.processor(handlers));
   meterWorker(worker, metrics);

@@ -3,34 +3,39 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { type RpcCallError, RpcClient } from '../../src/client/index.js';
-import { keysFor, RESULT_FIELDS, STAGE_ERROR_CODES } from '../../src/index.js';
+import {
+  partitioningFor,
+  RESULT_FIELDS,
+  type RedisClient,
+  STAGE_ERROR_CODES,
+} from '../../src/index.js';
 import { connectBoth, readDeployEvents, untilFinished } from '../support/deployments.js';
 import { readyStatus } from '../support/readiness.js';
-import {
-  clearPrefix,
-  describeWithRedis,
-  testClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/redis.js';
+import { clearPrefix, uniquePrefix } from '../support/redis.js';
 import { SseClient } from '../support/sse.js';
+import { describeOnTopologies } from '../support/topologies.js';
 
 /** Steps of stages 1–6 in seed 003 (4 + 4 + 3 + 6 + 9 + 1). */
 const STEPS = 27;
 
-describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
+describeOnTopologies('deployments (seed 003) over JSON-RPC and REST', function (topology) {
   this.timeout(180_000);
-  let redis: Redis;
+  let redis: RedisClient;
+  /** The key of a deployment's stream, in its partition. */
+  const streamKey = (deploymentId: string) => {
+    const partitioning = partitioningFor(prefix, topology().partitions);
+    const stream = `deployment-${deploymentId}`;
+    return partitioning.keys[partitioning.of(stream)]!.stream(stream);
+  };
   let prefix: string;
   const apps: AppProcess[] = [];
   const secret = randomBytes(32).toString('base64');
 
   const start = async (env: Record<string, string> = {}) => {
     const app = await startApp({
-      REDIS_URL: testRedisUrl(),
+      ...topology().env(),
       SECRET_KEY: secret,
       KEY_PREFIX: prefix,
       DEPLOY_SIM_STEP_MS: '5',
@@ -55,7 +60,7 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
   };
 
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
   beforeEach(() => {
@@ -96,7 +101,7 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
     ]) {
       expect(result[f], f).to.be.a('number');
     }
-    const length = await redis.xlen(keysFor(prefix).stream(`deployment-${deploymentId}`));
+    const length = await redis.xlen(streamKey(deploymentId));
     expect(result.eventCount, 'events in the stream').to.equal(length);
     await ash.until((c) => c.of('deployment.done').length > 0, 10_000, 'deployment.done');
     expect(ash.of('deployment.stage')).to.have.length(STEPS);
@@ -260,7 +265,7 @@ describeWithRedis('deployments (seed 003) over JSON-RPC and REST', function () {
       await start({ ...env, SERVER_ID: `b-${prefix}` }),
     ];
     const { deploymentId } = await deploy(a, 'shop');
-    const stream = keysFor(prefix).stream(`deployment-${deploymentId}`);
+    const stream = streamKey(deploymentId);
     const watching = readDeployEvents(b.url, 'ash', deploymentId);
     let runner = '';
     for (let i = 0; i < 200 && !runner; i++) {

@@ -1,16 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { RpcCallError, RpcClient } from '../../src/client/index.js';
-import { keysFor } from '../../src/index.js';
+import { partitioningFor, type RedisClient } from '../../src/index.js';
 import { Cluster } from '../support/cluster.js';
-import {
-  clearPrefix,
-  describeWithRedis,
-  testClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/redis.js';
+import { clearPrefix, uniquePrefix } from '../support/redis.js';
+import { describeOnTopologies } from '../support/topologies.js';
 
 const COMMANDS = Number(process.env.EXACTLY_ONCE_COMMANDS ?? 3000);
 const TRAINERS = 60;
@@ -23,13 +17,13 @@ const IN_FLIGHT = 48;
  * failed calls with the same commandId on another instance. Every command id must end with
  * exactly one event.
  */
-describeWithRedis('exactly-once commands across crashing instances', function () {
+describeOnTopologies('exactly-once commands across crashing instances', function (topology) {
   this.timeout(600_000);
-  let redis: Redis;
+  let redis: RedisClient;
   let prefix: string;
   let cluster: Cluster;
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
   afterEach(async () => {
@@ -51,7 +45,7 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
     const faultOf = (slot: string) =>
       [faultsOf[slot], noDedup ? 'no-dedup' : undefined].filter(Boolean).join(',') || undefined;
     cluster = new Cluster((slot, generation) => ({
-      REDIS_URL: testRedisUrl(),
+      ...topology().env(),
       SECRET_KEY: secret,
       KEY_PREFIX: prefix,
       SERVER_ID: `${slot}-${generation}`,
@@ -106,13 +100,12 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
 
-    const keys = keysFor(prefix);
+    const partitioning = partitioningFor(prefix, topology().partitions);
     const seen = new Map<string, number>();
     for (let t = 0; t < TRAINERS; t++) {
-      const entries = (await redis.xrange(keys.stream(`trainer-t${t}`), '-', '+')) as [
-        string,
-        string[],
-      ][];
+      const stream = `trainer-t${t}`;
+      const keys = partitioning.keys[partitioning.of(stream)]!;
+      const entries = (await redis.xrange(keys.stream(stream), '-', '+')) as [string, string[]][];
       expect(
         entries.map(([id]) => id),
         `versions of trainer-t${t}`,
@@ -128,7 +121,7 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
     const redeliveries = cluster.sum('redelivered');
     const twice = [...seen.values()].filter((n) => n > 1).length;
     process.stdout.write(
-      `      commands ${COMMANDS}, client retries ${retries}, fault exits ${faultExits}, stalls ${stalls}, SIGKILLs 1, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}\n`,
+      `      partitions ${partitioning.count}, commands ${COMMANDS}, client retries ${retries}, fault exits ${faultExits}, stalls ${stalls}, SIGKILLs 1, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}\n`,
     );
     expect(twice, 'command ids with more than one event').to.equal(0);
     expect(
@@ -136,7 +129,8 @@ describeWithRedis('exactly-once commands across crashing instances', function ()
       'command ids without exactly one event',
     ).to.have.length(0);
     expect(seen.size).to.equal(COMMANDS);
-    expect(await redis.xlen(keys.all)).to.equal(COMMANDS);
+    const logs = await Promise.all(partitioning.keys.map((keys) => redis.xlen(keys.all)));
+    expect(logs.reduce((a, b) => a + b, 0)).to.equal(COMMANDS);
     expect(faultExits, 'fault exits').to.be.greaterThan(0);
     expect(stalls, 'stalls before commit').to.be.greaterThan(0);
     expect(reclaims, 'reclaims').to.be.greaterThan(0);
