@@ -48,7 +48,7 @@ export function withFastPath(
   return {
     append,
     recordOutcome: (key, outcome, opts) => store.recordOutcome(key, outcome, opts),
-    getOutcome: (key) => store.getOutcome(key),
+    getOutcome: (key, opts) => store.getOutcome(key, opts),
     readStream: (id, opts) => store.readStream(id, opts),
     readAll: (opts) => store.readAll(opts),
     head: () => store.head(),
