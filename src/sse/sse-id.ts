@@ -27,6 +27,8 @@ const SLOT = /^(?:([0-9a-z]{1,11})(?:-([0-9a-z]{1,11}))?)?$/;
 const MAX_ID_LENGTH = 64 + 256 * 24;
 /** The base moves in steps of this many ms. */
 const BASE_STEP = 2 ** 20;
+/** Slots joined together and kept, so a frame joins a few groups instead of every slot. */
+const GROUP = 8;
 
 /** `<ms>-<seq>` as numbers (Redis ids of `*` entries are milliseconds: safe integers). */
 function split(position: string): [number, number] {
@@ -53,11 +55,13 @@ export function formatSseId(tag: string, positions: readonly string[]): string {
 
 /**
  * A delivered vector and its id, rebuilt only where it changed: `advance` re-encodes one slot
- * (all of them when the base moves), `id` joins them once and keeps the text until the next change.
+ * (all of them when the base moves) and forgets its group's text, `id` joins the groups once and
+ * keeps the text until the next change.
  */
 export class PositionVector {
   private readonly current: string[];
   private readonly slots: string[];
+  private readonly groups: (string | undefined)[];
   private base = 0;
   private text?: string;
 
@@ -67,6 +71,7 @@ export class PositionVector {
   ) {
     this.current = [...positions];
     this.slots = positions.map(() => '');
+    this.groups = Array.from({ length: Math.ceil(positions.length / GROUP) }, () => undefined);
     this.rebase();
   }
 
@@ -89,8 +94,9 @@ export class PositionVector {
     this.current[p] = position;
     this.text = undefined;
     if (this.current.length === 1) return;
-    if (split(position)[0] >= this.base) this.rebase();
-    else this.slots[p] = slotOf(position, this.base);
+    if (split(position)[0] >= this.base) return this.rebase();
+    this.slots[p] = slotOf(position, this.base);
+    this.groups[Math.floor(p / GROUP)] = undefined;
   }
 
   /** The SSE id. */
@@ -98,8 +104,14 @@ export class PositionVector {
     this.text ??=
       this.current.length === 1
         ? `${this.tagText}:${this.current[0]}`
-        : `${this.tagText}:${this.base.toString(36)}:${this.slots.join('.')}`;
+        : `${this.tagText}:${this.base.toString(36)}:${this.joined()}`;
     return this.text;
+  }
+
+  private joined(): string {
+    for (let g = 0; g < this.groups.length; g++)
+      this.groups[g] ??= this.slots.slice(g * GROUP, (g + 1) * GROUP).join('.');
+    return this.groups.join('.');
   }
 
   private rebase(): void {
@@ -107,6 +119,7 @@ export class PositionVector {
     this.base = baseFor(Math.max(...this.current.map((position) => split(position)[0])));
     for (let p = 0; p < this.current.length; p++)
       this.slots[p] = slotOf(this.current[p]!, this.base);
+    this.groups.fill(undefined);
   }
 }
 

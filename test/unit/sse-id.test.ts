@@ -80,6 +80,16 @@ describe('SSE ids: the delivered vector (DESIGN.md §8)', () => {
       `      64 partitions: worst case ${worstId.length} bytes, longest of 5000 random vectors ${longest}, all written within a minute ${busyId.length}\n`,
     );
     expect(busyId.length).to.be.below(worstId.length);
+    // what a frame costs: one partition moves, the id is joined once
+    const v = new PositionVector('0123456789ab', busy);
+    const frames = 100_000;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < frames; i++) {
+      v.advance(i % 64, `${NOW + i}-0`);
+      if (v.id.length > 1024) expect.fail('an id past 1 KB');
+    }
+    const nsPerFrame = Number(process.hrtime.bigint() - started) / frames;
+    process.stdout.write(`      64 partitions: ${Math.round(nsPerFrame)} ns per frame's id\n`);
   });
 
   it('refuses what is not an id of either form', () => {
@@ -103,6 +113,20 @@ describe('SSE ids: the delivered vector (DESIGN.md §8)', () => {
       if (bad === 'e1:10:1.2.') expect(parsed?.positions).to.deep.equal(['35-0', '34-0', '0-0']);
       else expect(parsed, bad).to.equal(undefined);
     }
+  });
+
+  it('reads any text as an id of valid positions or as none, never throwing', async () => {
+    let accepted = 0;
+    const nearly = fc
+      .array(fc.stringMatching(/^[0-9a-z]{0,3}(-[0-9a-z]{1,3})?$/), { minLength: 1, maxLength: 8 })
+      .map((slots) => `t1:zz:${slots.join('.')}`);
+    await property('any text', fc.oneof(fc.string(), nearly), (text) => {
+      const parts = parseSseIdParts(text);
+      if (!parts) return;
+      accepted += 1;
+      for (const at of parts.positions) expect(at).to.match(/^\d{1,20}-\d{1,20}$/);
+    });
+    expect(accepted, 'some were ids').to.be.greaterThan(0);
   });
 
   it('covers an id when every partition is at or before it in the same epochs', () => {
