@@ -147,6 +147,21 @@ describeOnTopologies('realtime over partitions: the delivered vector', function 
     );
   });
 
+  it('takes an id of another partition count, or none of ours, as no resume: live from now, as today', async () => {
+    const a = await start('a');
+    const partitions = topology().partitions;
+    const foreign = partitions === 1 ? formatSseId('t1', ['5-0', '6-0']) : 'e1:5-0';
+    for (const lastEventId of [foreign, 'x:1-', `e1:zz:${'.'.repeat(partitions)}`]) {
+      const c = client(a, { lastEventId });
+      await opened(c);
+      expect(c.of('session.opened')[0]!.params.resumedFrom, lastEventId).to.equal(null);
+      await writeRounds(a, 0, 1);
+      await c.until((x) => x.of('message.chat').length >= partitions, 10_000, 'live');
+      expect(c.of('stream.reset'), 'nothing to reset').to.deep.equal([]);
+      c.close();
+    }
+  });
+
   it('resets a resume when one partition lost what it needs; the other partitions do not hide it', async () => {
     const a = await start('a');
     const live = client(a);
