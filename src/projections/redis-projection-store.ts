@@ -7,8 +7,9 @@ import {
   replyString,
   replyStrings,
 } from '../events/lua-script.js';
-import { dedicated, type RedisClient } from '../events/redis-connection.js';
+import { dedicated, masters, type RedisClient } from '../events/redis-connection.js';
 import { compareStreamIds } from '../events/stream-ids.js';
+import { entryIdOf } from './partition-position.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
   CheckpointListener,
@@ -52,7 +53,11 @@ function decodeDoc(flat: readonly string[]): ReadModelDoc {
   return doc;
 }
 
-/** The projection store on Redis: one hash per projection, one hash per document (DESIGN.md §3). */
+/**
+ * The projection store on Redis: one hash per projection, one hash per document (DESIGN.md §3).
+ * With PARTITIONS > 1 there is one per partition, on that partition's keys: its lease, checkpoint
+ * (a `<p>:<id>` position) and the documents of the streams it holds.
+ */
 export class RedisProjectionStore implements ProjectionStore {
   private readonly listeners = new Set<CheckpointListener>();
   /** One connection subscribed to the checkpoint channel, made for the first listener. */
@@ -159,24 +164,29 @@ export class RedisProjectionStore implements ProjectionStore {
     const keep = new Set([current ?? '1', rebuilding].filter(Boolean).map(String));
     const prefix = this.readModelPrefix(name);
     let dropped = 0;
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      const old = batch.filter((key) => !keep.has(key.slice(prefix.length).split(':')[0]!));
-      if (old.length) dropped += await this.redis.unlink(...old);
-    } while (cursor !== '0');
+    // SCAN runs per node: on a cluster the partition's keys are on one master, found by scanning each
+    for (const node of masters(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        const old = batch.filter((key) => !keep.has(key.slice(prefix.length).split(':')[0]!));
+        // one slot (the partition's tag), so one UNLINK even on a cluster
+        if (old.length) dropped += await this.redis.unlink(...old);
+      } while (cursor !== '0');
+    }
     return dropped;
   }
 
   async lag(name: string, cap: number): Promise<number> {
     const { checkpoint } = await this.state(name);
-    const from = checkpoint === '0' ? '-' : `(${checkpoint}`;
+    const from = checkpoint === '0' ? '-' : `(${entryIdOf(checkpoint)}`;
     return (await this.redis.xrange(this.keys.all, from, '+', 'COUNT', cap)).length;
   }
 
   reached(position: string, minPosition: string): boolean {
-    return compareStreamIds(position, minPosition) >= 0;
+    // one partition's positions: `<p>:<id>` with PARTITIONS > 1, the same p on both sides
+    return compareStreamIds(entryIdOf(position), entryIdOf(minPosition)) >= 0;
   }
 
   onCheckpoint(listener: CheckpointListener): () => void {

@@ -29,7 +29,7 @@ import { RedisEventStore } from '../events/redis-event-store.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
-import type { ProjectionStore } from '../projections/projection-store.js';
+import type { ProjectionPartition } from '../projections/projection-store.js';
 import { RedisProjectionStore } from '../projections/redis-projection-store.js';
 import type { SessionDirectory } from '../sse/directory.js';
 import { MemoryNotificationLog } from '../sse/memory-notification-log.js';
@@ -48,8 +48,8 @@ export interface Backend {
   readonly partitioning: Partitioning;
   readonly store: EventStore;
   readonly bus: CommandBus;
-  /** Projections' leases, checkpoints and read models. */
-  readonly projections: ProjectionStore;
+  /** Projections' leases, checkpoints and read models, and the log they fold, per partition. */
+  readonly projections: readonly ProjectionPartition[];
   /** The notifications stream as SSE delivery reads it. */
   readonly notifications: NotificationLog;
   /** SSE sessions' subscriptions and presence, shared by every instance. */
@@ -104,7 +104,9 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     partitioning: partitioningFor(config.KEY_PREFIX, 1),
     store,
     bus,
-    projections: new MemoryProjectionStore(() => store.stats().events),
+    projections: [
+      { partition: 0, events: store, store: new MemoryProjectionStore(() => store.stats().events) },
+    ],
     notifications: new MemoryNotificationLog(store.notifications),
     directory: new MemorySessionDirectory({
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
@@ -162,7 +164,20 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     fault,
     logger: logger.child({ component: 'commands' }),
   });
-  const projections = new RedisProjectionStore(redis, keys);
+  // each partition's log and projection store (DESIGN.md §8); one partition: today's store
+  const projections: ProjectionPartition[] = partitioning.keys.map((partitionKeys, partition) => ({
+    partition,
+    events:
+      partitioning.count === 1
+        ? store
+        : new RedisEventStore(
+            redis,
+            partitionKeys,
+            storeSettings(config, fault),
+            logger.child({ component: 'store' }),
+          ),
+    store: new RedisProjectionStore(redis, partitionKeys),
+  }));
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;
   bus.start().then(
@@ -215,7 +230,8 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     close: async () => {
       await bus.close();
       await store.close();
-      await projections.close();
+      await Promise.all(projections.map((p) => p.store.close()));
+      await Promise.all(projections.filter((p) => p.events !== store).map((p) => p.events.close()));
       await redis.quit().catch(() => redis.disconnect());
     },
   };

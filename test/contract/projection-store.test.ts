@@ -1,12 +1,11 @@
-import type { Redis } from 'ioredis';
-import { keysFor, MemoryProjectionStore, RedisProjectionStore } from '../../src/index.js';
 import {
-  clearPrefix,
-  describeWithRedis,
-  keysUnder,
-  testClient,
-  uniquePrefix,
-} from '../support/redis.js';
+  MemoryProjectionStore,
+  partitioningFor,
+  type RedisClient,
+  RedisProjectionStore,
+} from '../../src/index.js';
+import { clearPrefix, keysUnder, uniquePrefix } from '../support/redis.js';
+import { describeOnTopologies } from '../support/topologies.js';
 import { describeProjectionStoreContract } from './projection-store.contract.js';
 
 describeProjectionStoreContract('memory', async () => {
@@ -14,25 +13,33 @@ describeProjectionStoreContract('memory', async () => {
   return {
     store,
     pos: (n) => String(n),
+    partition: 0,
+    partitions: 1,
     docCount: async (name) => store.documentCount(name),
     cleanup: async () => {},
   };
 });
 
-describeWithRedis('Redis projection store', () => {
-  let redis: Redis;
+describeOnTopologies('Redis projection store', (topology) => {
+  let redis: RedisClient;
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
 
   describeProjectionStoreContract('redis', async () => {
     const prefix = uniquePrefix('proj');
-    const keys = keysFor(prefix);
+    const { partitions } = topology();
+    // on the cluster: the last partition's keys, and positions as its log hands them out
+    const partition = partitions - 1;
+    const keys = partitioningFor(prefix, partitions).keys[partition]!;
     const store = new RedisProjectionStore(redis, keys);
+    const entry = (n: number) => `${1_700_000_000_000 + n}-0`;
     return {
       store,
-      pos: (n) => `${1_700_000_000_000 + n}-0`,
+      pos: (n) => (partitions > 1 ? `${partition}:${entry(n)}` : entry(n)),
+      partition,
+      partitions,
       docCount: async (name) =>
         (await keysUnder(redis, prefix)).filter(
           (k) => k.startsWith(keys.readModel(name)) && k.includes(':d:'),
