@@ -38,7 +38,9 @@ export function describeProjectionStoreContract(
     /** Read models over every partition, the store under test at its own partition's place. */
     const readModelsOn = (tested: ProjectionStore, waitMs: number, backstopMs?: number) =>
       new ReadModels({
-        stores: Array.from({ length: f.partitions }, (_, p) => (p === f.partition ? tested : store)),
+        stores: Array.from({ length: f.partitions }, (_, p) =>
+          p === f.partition ? tested : store,
+        ),
         projections: [{ name, streamOf: (id) => id }],
         partitionOf: () => f.partition,
         waitMs,
