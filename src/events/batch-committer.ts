@@ -7,6 +7,7 @@
 
 import { COMMAND_GROUP, type Keys } from './keys.js';
 import { LuaScript, type ReplyValue } from './lua-script.js';
+import type { PositionFormat } from './partition-positions.js';
 import type { PreparedAppend, StoreSettings } from './prepare-append.js';
 import type { RedisClient } from './redis-connection.js';
 import { TickBatch } from './tick-batch.js';
@@ -45,6 +46,8 @@ export class BatchCommitter {
     private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly settings: StoreSettings,
+    /** Writes the positions recorded in outcomes as clients see them (`<p>:<id>` with partitions). */
+    private readonly positions: PositionFormat,
   ) {}
 
   /** Commits `op` with whatever else is asked for in this turn; resolves with its own result. */
@@ -61,6 +64,7 @@ export class BatchCommitter {
       this.settings.unsafeSkipDedupCheck ? '0' : '1',
       COMMAND_GROUP,
       ops.length,
+      this.positions.out(''),
     ];
     for (const op of ops) this.encode(op, keys, args);
     const reply = await commitScript.run(this.redis, keys, args);

@@ -24,6 +24,8 @@
   ARGV[4] '1' to check idempotency keys first; '0' only under the test-only fault switch
   ARGV[5] the command stream's consumer group
   ARGV[6] the number of operations
+  ARGV[7] the prefix of the positions written into outcomes: '' with one partition, '<p>:' with
+          partitions (an outcome's globalPositions are positions as clients see them)
   then each operation:
     'A' (append): key ('' for none), reply channel (''), command entry to acknowledge (''),
         stream id, expected kind (any | no_stream | exists | exact), expected version,
@@ -43,6 +45,7 @@
 local allKey, notifyKey, cmdKey, backlogKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttl, retention, serverId = ARGV[1], ARGV[2], ARGV[3]
 local checkKeys, group, count = ARGV[4] == '1', ARGV[5], tonumber(ARGV[6])
+local positionPrefix = ARGV[7]
 
 local replies = {}   -- channel -> lines "key\toutcome"
 local channels = {}
@@ -91,7 +94,7 @@ local function waitingJobs(jobKey, jobGroup)
 end
 
 local results = {1}
-local a = 7
+local a = 8
 for op = 1, count do
   local streamKey, doneKey, jobKey = KEYS[2 + 3 * op], KEYS[3 + 3 * op], KEYS[4 + 3 * op]
   local kind, key, channel, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -143,7 +146,7 @@ for op = 1, count do
         redis.call('XADD', streamKey, '0-' .. version, 'id', ARGV[b], 'type', ARGV[b + 1],
           'schema', ARGV[b + 2], 'data', ARGV[b + 3], 'meta', ARGV[b + 4], 'pos', position)
         result[#result + 1] = position
-        quoted[#quoted + 1] = '"' .. position .. '"'
+        quoted[#quoted + 1] = '"' .. positionPrefix .. position .. '"'
       end
       for j = 0, m - 1 do
         local b = notes + 5 * j
