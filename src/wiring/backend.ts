@@ -191,20 +191,14 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     fault,
     logger: logger.child({ component: 'commands' }),
   });
-  // each partition's log and projection store (DESIGN.md §8); one partition: today's store
+  // each partition's log (the facade's own per-partition stores) and projection store (§8)
+  const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
   const projections: ProjectionPartition[] = partitioning.keys.map((partitionKeys, partition) => ({
     partition,
-    events:
-      partitioning.count === 1
-        ? store
-        : new RedisEventStore(
-            redis,
-            partitionKeys,
-            storeSettings(config, fault),
-            logger.child({ component: 'store' }),
-          ),
+    events: logs[partition]!,
     store: new RedisProjectionStore(redis, partitionKeys),
   }));
+
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;
   bus.start().then(
@@ -258,7 +252,6 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
       await bus.close();
       await store.close();
       await Promise.all(projections.map((p) => p.store.close()));
-      await Promise.all(projections.filter((p) => p.events !== store).map((p) => p.events.close()));
       await redis.quit().catch(() => redis.disconnect());
     },
   };

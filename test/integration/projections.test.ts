@@ -204,9 +204,11 @@ describeOnTopologies('projections across instances', function (topology) {
       if (Date.now() > deadline) throw new Error(`leases not spread: ${spread.join(' ')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const yields = await leaderChanges();
+    const changes = await leaderChanges();
+    const yields = cluster.count(/left the lease to another instance/);
+    const lost = cluster.count(/lease lost|stepped down/);
     process.stdout.write(
-      `      leaders by partition: ${spread.join(' ')} (share ${share} each; ${yields} lease hand-overs)\n`,
+      `      leaders by partition: ${spread.join(' ')} (share ${share} each; leader changes ${changes}, leases given up for the share ${yields}, lost or stepped down ${lost})\n`,
     );
     await startMoves({ urls: () => cluster.liveUrls(), trainers: 20, inFlight: 8, limit: 300 })
       .done;

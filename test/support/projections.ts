@@ -27,13 +27,11 @@ export async function listTrainers(url: string, pageSize = 7): Promise<Record<st
 
 /** Partition p's log as its projector reads it (positions `<p>:<id>` with several partitions). */
 export function partitionLog(redis: RedisClient, partitioning: Partitioning, p: number) {
-  // a variable, not a literal: `partition` is the partitioned store's setting (issue 14)
-  const settings = {
+  return new RedisEventStore(redis, partitioning.keys[p]!, {
     ...DEFAULT_STORE_SETTINGS,
     serverId: 'test',
     ...(partitioning.count > 1 ? { partition: p } : {}),
-  };
-  return new RedisEventStore(redis, partitioning.keys[p]!, settings);
+  });
 }
 
 /** Every event of partition p's log, in order. */
