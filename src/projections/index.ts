@@ -6,6 +6,7 @@ import { deploymentsProjection } from './deployments.js';
 import type { Projection } from './projection.js';
 import { trainerPositions } from './trainer-positions.js';
 
+export { CheckpointFeed } from './checkpoint-feed.js';
 export { DEPLOYMENT_EVENTS, deploymentsProjection } from './deployments.js';
 export { MemoryProjectionStore } from './memory-projection-store.js';
 export * from './projection.js';

@@ -7,8 +7,9 @@ import {
   replyString,
   replyStrings,
 } from '../events/lua-script.js';
-import { dedicated, masters, type RedisClient } from '../events/redis-connection.js';
+import { masters, type RedisClient } from '../events/redis-connection.js';
 import { compareStreamIds } from '../events/stream-ids.js';
+import { CheckpointFeed } from './checkpoint-feed.js';
 import { entryIdOf } from './partition-position.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
@@ -59,14 +60,21 @@ function decodeDoc(flat: readonly string[]): ReadModelDoc {
  * (a `<p>:<id>` position) and the documents of the streams it holds.
  */
 export class RedisProjectionStore implements ProjectionStore {
-  private readonly listeners = new Set<CheckpointListener>();
-  /** One connection subscribed to the checkpoint channel, made for the first listener. */
-  private subscriber: RedisClient | undefined;
+  /** Removes this store's listeners from the feed. */
+  private readonly unlisten = new Set<() => void>();
+  private readonly feed: CheckpointFeed;
 
+  /**
+   * @param feed the checkpoint subscription shared by every partition's store (backend.ts); by
+   *   default one of the store's own, closed with it.
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
-  ) {}
+    private readonly sharedFeed?: CheckpointFeed,
+  ) {
+    this.feed = sharedFeed ?? new CheckpointFeed(redis);
+  }
 
   async acquire(
     name: string,
@@ -190,28 +198,18 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   onCheckpoint(listener: CheckpointListener): () => void {
-    this.listeners.add(listener);
-    this.subscriber ??= this.subscribe();
-    return () => this.listeners.delete(listener);
+    const remove = this.feed.listen(this.keys.projectionCheckpoints, listener);
+    this.unlisten.add(remove);
+    return () => {
+      remove();
+      this.unlisten.delete(remove);
+    };
   }
 
   async close(): Promise<void> {
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    this.listeners.clear();
-    await subscriber?.quit().catch(() => subscriber.disconnect());
-  }
-
-  private subscribe(): RedisClient {
-    const subscriber = dedicated(this.redis);
-    subscriber.on('error', () => {}); // the main connection reports outages; waiters poll meanwhile
-    subscriber.on('smessage', (_channel: string, message: string) => {
-      const tab = message.indexOf('\t');
-      const [name, checkpoint] = [message.slice(0, tab), message.slice(tab + 1)];
-      for (const listener of this.listeners) listener(name, checkpoint);
-    });
-    subscriber.ssubscribe(this.keys.projectionCheckpoints).catch(() => {});
-    return subscriber;
+    for (const remove of this.unlisten) remove();
+    this.unlisten.clear();
+    if (!this.sharedFeed) await this.feed.close();
   }
 
   private readModelPrefix(name: string): string {

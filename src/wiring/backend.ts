@@ -30,6 +30,7 @@ import { connectRedis } from '../events/redis-connection.js';
 import { RedisEventStore } from '../events/redis-event-store.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
+import { CheckpointFeed } from '../projections/checkpoint-feed.js';
 import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
 import type { ProjectionPartition } from '../projections/projection-store.js';
 import { RedisProjectionStore } from '../projections/redis-projection-store.js';
@@ -193,10 +194,11 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   });
   // each partition's log (the facade's own per-partition stores) and projection store (§8)
   const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
+  const checkpoints = new CheckpointFeed(redis); // one subscription for every partition's waits
   const projections: ProjectionPartition[] = partitioning.keys.map((partitionKeys, partition) => ({
     partition,
     events: logs[partition]!,
-    store: new RedisProjectionStore(redis, partitionKeys),
+    store: new RedisProjectionStore(redis, partitionKeys, checkpoints),
   }));
 
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
@@ -252,6 +254,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
       await bus.close();
       await store.close();
       await Promise.all(projections.map((p) => p.store.close()));
+      await checkpoints.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
