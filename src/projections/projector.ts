@@ -61,6 +61,8 @@ export class Projector {
   /** How many times it gave the lease up for another instance (lease-share.ts). */
   yields = 0;
   private yielding = false;
+  /** The lease a renewal found lost (its subscription is closing). */
+  private lost?: Lease;
 
   constructor(private readonly options: ProjectorOptions) {
     this.loop = this.run();
@@ -169,6 +171,8 @@ export class Projector {
       .renew(this.name, lease, this.options.leaseTtlMs)
       .catch(() => true); // Redis unreachable: the commit's fence check still protects the writes
     if (!held && this.lease === lease) {
+      if (this.lost === lease) return; // another renewal in flight already saw it
+      this.lost = lease;
       this.options.logger.info(`projection ${this.label}: lease lost`, { fence: lease.fence });
       await subscription?.close();
       return;

@@ -214,6 +214,28 @@ describeOnTopologies('projections across instances', function (topology) {
       .done;
     await caughtUp();
     expect(await listTrainers(cluster.liveUrls()[0]!)).to.deep.equal(await fold());
+    // system.status and /metrics show each partition's checkpoint and leader
+    const url = cluster.liveUrls()[0]!;
+    const status = await new RpcClient({ url, headers: { 'X-User-Id': 'oak' } }).call<{
+      projections: { name: string; lagEvents: number; partitions?: PartitionRow[] }[];
+    }>('system.status', {});
+    const rows = status.projections.find((p) => p.name === NAME)?.partitions ?? [];
+    expect(rows.map((r) => r.partition)).to.deep.equal(allPartitions());
+    expect(rows.map((r) => r.leader?.split('-')[0])).to.deep.equal(spread);
+    expect(
+      rows.every((r) => r.lagEvents === 0 && r.position.startsWith(`${r.partition}:`)),
+    ).to.equal(true);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const leading = metrics.match(
+      new RegExp(
+        `streamcast_projection_leader\\{[^}]*projection="${NAME}"[^}]*partition="\\d+"[^}]*\\} 1`,
+        'g',
+      ),
+    );
+    expect(
+      leading?.length,
+      `partitions instance ${spread.includes('a') ? 'a' : 'b'} leads`,
+    ).to.equal(spread.filter((s) => s === 'a').length);
     await cluster.kill('a');
     const after = Date.now() + 30_000;
     while ((await leaders()).some((s) => s !== 'b')) {
@@ -223,6 +245,14 @@ describeOnTopologies('projections across instances', function (topology) {
     process.stdout.write(`      after a's SIGKILL: ${(await leaders()).join(' ')}\n`);
   });
 });
+
+/** One partition's row of a projection in `system.status`. */
+interface PartitionRow {
+  readonly partition: number;
+  readonly position: string;
+  readonly lagEvents: number;
+  readonly leader?: string;
+}
 
 /** `trainer.get` and `trainer.list` in a loop on every instance, collecting failures. */
 function queryLoop(urls: () => string[]) {
