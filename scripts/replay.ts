@@ -1,15 +1,22 @@
 /**
  * `npm run replay -- <projection>` rebuilds a projection from the start of the global log into a
  * new generation while instances keep serving the current one, then swaps it in atomically and
- * deletes the old one. Reads the same configuration as `npm start` (REDIS_URL, KEY_PREFIX…).
+ * deletes the old one. With PARTITIONS > 1 it does so partition by partition (each partition has
+ * its own generation, switched when that partition is caught up; queries never fail meanwhile),
+ * with a progress line per partition. Reads the same configuration as `npm start` (REDIS_URL,
+ * REDIS_CLUSTER_NODES, KEY_PREFIX, PARTITIONS…).
  */
 import { hostname } from 'node:os';
 import { loadConfig } from '../src/config.js';
-import { keysFor } from '../src/events/keys.js';
 import { createLogger } from '../src/log.js';
-import { PROJECTION_NAMES, projectionNamed } from '../src/projections/index.js';
+import {
+  PROJECTION_NAMES,
+  type Projection,
+  type ProjectionPartition,
+  projectionNamed,
+} from '../src/projections/index.js';
 import { rebuild } from '../src/projections/rebuild.js';
-import { openBackend } from '../src/wiring/backend.js';
+import { type Backend, openBackend } from '../src/wiring/backend.js';
 import { ProgressLine } from './lib/progress.js';
 import { runScript } from './lib/run-script.js';
 
@@ -30,32 +37,50 @@ async function run(): Promise<number> {
   const owner = `replay-${hostname()}-${process.pid}`;
   const backend = openBackend(config, createLogger({ level: 'error', serverId: owner }));
   try {
-    const total = await backend.redis!.xlen(keysFor(config.KEY_PREFIX).all);
-    const progress = new ProgressLine(projection.name, total);
-    let phase = '';
-    const result = await rebuild({
-      events: backend.store,
-      store: backend.projections,
-      projection,
-      owner,
-      leaseTtlMs: config.LEASE_TTL_MS,
-      onProgress: (p) => {
-        if (p.phase !== phase && p.phase === 'last stretch') {
-          progress.update(p.events, true);
-          process.stderr.write('\ntook the lease for the last stretch\n');
-        }
-        phase = p.phase;
-        progress.update(p.events);
-      },
-    });
-    progress.finish(
-      result.events,
-      `${projection.name}: generation ${result.generation} replaced ${result.replaced} at ${result.checkpoint}; ${result.events} events at ${Math.round(progress.rate(result.events))} events/s; ${result.dropped} old keys deleted`,
-    );
+    for (const partition of backend.projections) {
+      await replayPartition(partition, backend, projection, owner, config.LEASE_TTL_MS);
+    }
     return 0;
   } finally {
     await backend.close();
   }
+}
+
+/** Rebuilds one partition of `projection` to its swap, with its progress line and summary. */
+async function replayPartition(
+  { partition, events, store }: ProjectionPartition,
+  backend: Backend,
+  projection: Projection,
+  owner: string,
+  leaseTtlMs: number,
+): Promise<void> {
+  const several = backend.partitioning.count > 1;
+  const label = several
+    ? `${projection.name} partition ${partition + 1}/${backend.partitioning.count}`
+    : projection.name;
+  const total = await backend.redis!.xlen(backend.partitioning.keys[partition]!.all);
+  const progress = new ProgressLine(label, total);
+  let phase = '';
+  const result = await rebuild({
+    events,
+    store,
+    projection,
+    owner,
+    leaseTtlMs,
+    onProgress: (p) => {
+      if (p.phase !== phase && p.phase === 'last stretch') {
+        progress.update(p.events, true);
+        process.stderr.write(`\n${label}: took the lease for the last stretch\n`);
+      }
+      phase = p.phase;
+      progress.update(p.events);
+    },
+  });
+  const where = several ? `${projection.name} partition ${partition}` : projection.name;
+  progress.finish(
+    result.events,
+    `${where}: generation ${result.generation} replaced ${result.replaced} at ${result.checkpoint}; ${result.events} events at ${Math.round(progress.rate(result.events))} events/s; ${result.dropped} old keys deleted`,
+  );
 }
 
 await runScript('replay', run);

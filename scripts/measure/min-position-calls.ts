@@ -5,7 +5,7 @@
  * `node --import tsx scripts/measure/min-position-calls.ts` (WAITS, WAIT_MS to change the run).
  */
 import { Redis } from 'ioredis';
-import { keysFor, ReadModels, RedisProjectionStore } from '../../src/index.js';
+import { keysFor, ReadModels, RedisProjectionStore, trainerPositions } from '../../src/index.js';
 import { startRedisServer } from '../lib/redis-server.js';
 
 const WAITS = Number(process.env.WAITS ?? 100);
@@ -23,7 +23,11 @@ const server = await startRedisServer();
 const redis = new Redis(server.url);
 const store = new RedisProjectionStore(redis, keysFor('measure'));
 try {
-  const readModels = new ReadModels(store, ['trainer-positions'], WAIT_MS);
+  const readModels = new ReadModels({
+    stores: [store],
+    projections: [trainerPositions],
+    waitMs: WAIT_MS,
+  });
   await redis.config('RESETSTAT');
   const started = Date.now();
   const waits = await Promise.allSettled(

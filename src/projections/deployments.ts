@@ -3,7 +3,11 @@
  * and, once finished, the result object of SPEC.md §6; only the newest DEPLOY_RESULTS_KEEP
  * finished deployments are kept.
  */
-import { DEPLOYMENT_EVENT_TYPES, decodeDeploymentEvent } from '../domain/deployment/deployment.js';
+import {
+  DEPLOYMENT_EVENT_TYPES,
+  decodeDeploymentEvent,
+  deploymentStreamId,
+} from '../domain/deployment/deployment.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { Projection, ReadModelWrite } from './projection.js';
 
@@ -71,6 +75,7 @@ export function deploymentsProjection(keep: number): Projection {
   return {
     name: 'deployments',
     eventTypes: DEPLOYMENT_EVENTS,
+    streamOf: deploymentStreamId,
     project: (event) => {
       const write = writeOf(event, keep);
       return write ? [write] : [];

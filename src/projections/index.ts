@@ -1,17 +1,29 @@
 /**
  * Projections: read models folded from the global log, each on one instance at a time, with a
  * fenced checkpoint (DESIGN.md G4), read-your-writes queries and rebuilds into a new generation.
+ * With PARTITIONS > 1 all of it is per (projection, partition), leases spread over the instances
+ * (lease-share.ts), and queries route to a document's partition or merge them (§8).
  */
 import { deploymentsProjection } from './deployments.js';
 import type { Projection } from './projection.js';
 import { trainerPositions } from './trainer-positions.js';
 
+export { CheckpointFeed } from './checkpoint-feed.js';
 export { DEPLOYMENT_EVENTS, deploymentsProjection } from './deployments.js';
+export { LeaseShare } from './lease-share.js';
 export { MemoryProjectionStore } from './memory-projection-store.js';
+export { mergedList } from './merged-list.js';
+export { entryIdOf, partitionOfPosition } from './partition-position.js';
 export * from './projection.js';
 export * from './projection-store.js';
 export { Projector, type ProjectorOptions, writesOf } from './projector.js';
-export { LAG_CAP, type ProjectionStatus, ReadModels } from './read-models.js';
+export {
+  LAG_CAP,
+  type PartitionStatus,
+  type ProjectionStatus,
+  ReadModels,
+  type ReadModelsOptions,
+} from './read-models.js';
 export {
   type RebuildOptions,
   type RebuildProgress,

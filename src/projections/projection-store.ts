@@ -7,6 +7,7 @@
  *   stored checkpoint is the one the batch started from; otherwise it writes nothing.
  * - Reads see one generation whole: the one current when the read started.
  */
+import type { EventStore } from '../events/event-store.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 
 /** A held lease: who holds it and the fence its writes carry. */
@@ -99,3 +100,14 @@ export interface ProjectionStore {
 
 /** Hears a projection's new checkpoint. */
 export type CheckpointListener = (name: string, checkpoint: string) => void;
+
+/**
+ * One partition as its projectors see it (DESIGN.md §8): the partition's own log and the store of
+ * its leases, checkpoints and documents. With one partition: the event store and the one store.
+ */
+export interface ProjectionPartition {
+  readonly partition: number;
+  /** The partition's log; its positions are `<p>:<entry id>` when PARTITIONS > 1. */
+  readonly events: EventStore;
+  readonly store: ProjectionStore;
+}

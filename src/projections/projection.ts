@@ -38,6 +38,11 @@ export interface Projection {
   /** Event types it reads; the checkpoint still advances over every other event. */
   readonly eventTypes: readonly string[];
   project(event: RecordedEvent): readonly ReadModelWrite[];
+  /**
+   * The stream whose events fold into document `id`: its partition holds the document
+   * (DESIGN.md §8), so a query for one document reads that partition alone.
+   */
+  streamOf(id: string): string;
 }
 
 /**

@@ -1,14 +1,17 @@
 /**
- * Runs one projection on exactly one instance at a time (DESIGN.md G4). Every instance runs a
- * projector; the one holding the lease follows the global log from the checkpoint and commits each
- * batch with its fence, the others stand by and try the lease every third of its TTL. A leader
- * that loses its lease, or whose commit is refused, stops and stands by again.
+ * Runs one projection of one partition on exactly one instance at a time (DESIGN.md G4, §8).
+ * Every instance runs a projector per (projection, partition); the one holding that partition's
+ * lease follows the partition's log from its checkpoint and commits each batch with its fence, the
+ * others stand by and try the lease every third of its TTL. A leader that loses its lease, or
+ * whose commit is refused, stops and stands by again; so does one whose instance leads more than
+ * its share of the projection's partitions (lease-share.ts), so the leases spread.
  */
 
 import { closeOnce } from '../events/close-once.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore, Subscription } from '../events/event-store.js';
 import type { Logger } from '../log.js';
+import type { LeaseShare } from './lease-share.js';
 import { coalesceWrites, type Projection, type ReadModelWrite } from './projection.js';
 import type { Lease, ProjectionStore } from './projection-store.js';
 
@@ -24,6 +27,10 @@ export interface ProjectorOptions {
   readonly logger: Logger;
   /** Events read and committed at once (default 500). */
   readonly batchSize?: number;
+  /** The partition whose log and store these are (absent: the only one). */
+  readonly partition?: number;
+  /** This instance's share of the partitions' leases (absent: compete for every one). */
+  readonly share?: LeaseShare;
 }
 
 /** The writes of a batch of events, in order, for a projection. */
@@ -39,6 +46,9 @@ export function writesOf(
 
 class LostLease extends Error {}
 
+/** Its instance leads more partitions than its share: the lease goes to another instance. */
+const YIELDED = 'leads more partitions than its share; left the lease to another instance';
+
 /** One projection's leader election and fold loop on this instance. */
 export class Projector {
   private closing = false;
@@ -48,6 +58,11 @@ export class Projector {
   private readonly loop: Promise<void>;
   /** How many times this instance took the lease. */
   leaderships = 0;
+  /** How many times it gave the lease up for another instance (lease-share.ts). */
+  yields = 0;
+  private yielding = false;
+  /** The lease a renewal found lost (its subscription is closing). */
+  private lost?: Lease;
 
   constructor(private readonly options: ProjectorOptions) {
     this.loop = this.run();
@@ -55,6 +70,16 @@ export class Projector {
 
   get name(): string {
     return this.options.projection.name;
+  }
+
+  /** The partition it projects (0 without partitions). */
+  get partition(): number {
+    return this.options.partition ?? 0;
+  }
+
+  /** `trainer-positions`, or `trainer-positions/3` for partition 3 of several, in log lines. */
+  private get label(): string {
+    return this.options.partition === undefined ? this.name : `${this.name}/${this.partition}`;
   }
 
   /** True while this instance leads the projection. */
@@ -71,27 +96,32 @@ export class Projector {
   });
 
   private async run(): Promise<void> {
-    const { store, leaseTtlMs, owner, logger } = this.options;
+    const { store, leaseTtlMs, owner, logger, share } = this.options;
     while (!this.closing) {
       try {
-        const lease = await store.acquire(this.name, owner, leaseTtlMs);
+        const lease =
+          !share || (await share.mayLead(this.name))
+            ? await store.acquire(this.name, owner, leaseTtlMs)
+            : undefined;
         if (lease) await this.lead(lease);
       } catch (error) {
-        if (!this.closing) logger.warn(`projection ${this.name}: ${String(error)}; retrying`);
+        if (!this.closing) logger.warn(`projection ${this.label}: ${String(error)}; retrying`);
       }
       await this.pause(leaseTtlMs / 3);
     }
   }
 
   private async lead(lease: Lease): Promise<void> {
-    const { store, events, leaseTtlMs, logger } = this.options;
+    const { store, events, leaseTtlMs, logger, share } = this.options;
     this.lease = lease;
     this.leaderships += 1;
+    share?.began(this.name);
     const renewal = setInterval(() => void this.renew(), leaseTtlMs / 3);
     try {
       const state = await store.state(this.name);
-      logger.info(`projection ${this.name}: leading from ${state.checkpoint}`, {
+      logger.info(`projection ${this.label}: leading from ${state.checkpoint}`, {
         projection: this.name,
+        ...(this.options.partition === undefined ? {} : { partition: this.partition }),
         fence: lease.fence,
         generation: state.generation,
         leaderChange: 1,
@@ -116,7 +146,7 @@ export class Projector {
       await this.subscription.done;
     } catch (error) {
       if (!(error instanceof LostLease)) throw error;
-      logger.info(`projection ${this.name}: stepped down: ${error.message}`, {
+      logger.info(`projection ${this.label}: stepped down: ${error.message}`, {
         projection: this.name,
         fence: lease.fence,
       });
@@ -124,6 +154,12 @@ export class Projector {
       clearInterval(renewal);
       this.subscription = undefined;
       this.lease = undefined;
+      share?.ended(this.name, this.yielding);
+      if (this.yielding) {
+        this.yields += 1;
+        logger.info(`projection ${this.label}: ${YIELDED}`, { projection: this.name });
+      }
+      this.yielding = false;
       await store.release(this.name, lease).catch(() => {});
     }
   }
@@ -135,7 +171,17 @@ export class Projector {
       .renew(this.name, lease, this.options.leaseTtlMs)
       .catch(() => true); // Redis unreachable: the commit's fence check still protects the writes
     if (!held && this.lease === lease) {
-      this.options.logger.info(`projection ${this.name}: lease lost`, { fence: lease.fence });
+      if (this.lost === lease) return; // another renewal in flight already saw it
+      this.lost = lease;
+      this.options.logger.info(`projection ${this.label}: lease lost`, { fence: lease.fence });
+      await subscription?.close();
+      return;
+    }
+    const share = this.options.share;
+    if (!held || !share) return;
+    await share.refresh();
+    if (this.lease === lease && !this.yielding && share.shouldYield(this.name)) {
+      this.yielding = true;
       await subscription?.close();
     }
   }

@@ -7,8 +7,10 @@ import {
   replyString,
   replyStrings,
 } from '../events/lua-script.js';
-import { dedicated, type RedisClient } from '../events/redis-connection.js';
+import { masters, type RedisClient } from '../events/redis-connection.js';
 import { compareStreamIds } from '../events/stream-ids.js';
+import { CheckpointFeed } from './checkpoint-feed.js';
+import { entryIdOf } from './partition-position.js';
 import type { ReadModelDoc, ReadModelWrite } from './projection.js';
 import type {
   CheckpointListener,
@@ -52,16 +54,27 @@ function decodeDoc(flat: readonly string[]): ReadModelDoc {
   return doc;
 }
 
-/** The projection store on Redis: one hash per projection, one hash per document (DESIGN.md §3). */
+/**
+ * The projection store on Redis: one hash per projection, one hash per document (DESIGN.md §3).
+ * With PARTITIONS > 1 there is one per partition, on that partition's keys: its lease, checkpoint
+ * (a `<p>:<id>` position) and the documents of the streams it holds.
+ */
 export class RedisProjectionStore implements ProjectionStore {
-  private readonly listeners = new Set<CheckpointListener>();
-  /** One connection subscribed to the checkpoint channel, made for the first listener. */
-  private subscriber: RedisClient | undefined;
+  /** Removes this store's listeners from the feed. */
+  private readonly unlisten = new Set<() => void>();
+  private readonly feed: CheckpointFeed;
 
+  /**
+   * @param feed the checkpoint subscription shared by every partition's store (backend.ts); by
+   *   default one of the store's own, closed with it.
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
-  ) {}
+    private readonly sharedFeed?: CheckpointFeed,
+  ) {
+    this.feed = sharedFeed ?? new CheckpointFeed(redis);
+  }
 
   async acquire(
     name: string,
@@ -159,49 +172,44 @@ export class RedisProjectionStore implements ProjectionStore {
     const keep = new Set([current ?? '1', rebuilding].filter(Boolean).map(String));
     const prefix = this.readModelPrefix(name);
     let dropped = 0;
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      const old = batch.filter((key) => !keep.has(key.slice(prefix.length).split(':')[0]!));
-      if (old.length) dropped += await this.redis.unlink(...old);
-    } while (cursor !== '0');
+    // SCAN runs per node: on a cluster the partition's keys are on one master, found by scanning each
+    for (const node of masters(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        const old = batch.filter((key) => !keep.has(key.slice(prefix.length).split(':')[0]!));
+        // one slot (the partition's tag), so one UNLINK even on a cluster
+        if (old.length) dropped += await this.redis.unlink(...old);
+      } while (cursor !== '0');
+    }
     return dropped;
   }
 
   async lag(name: string, cap: number): Promise<number> {
     const { checkpoint } = await this.state(name);
-    const from = checkpoint === '0' ? '-' : `(${checkpoint}`;
+    const from = checkpoint === '0' ? '-' : `(${entryIdOf(checkpoint)}`;
     return (await this.redis.xrange(this.keys.all, from, '+', 'COUNT', cap)).length;
   }
 
   reached(position: string, minPosition: string): boolean {
-    return compareStreamIds(position, minPosition) >= 0;
+    // one partition's positions: `<p>:<id>` with PARTITIONS > 1, the same p on both sides
+    return compareStreamIds(entryIdOf(position), entryIdOf(minPosition)) >= 0;
   }
 
   onCheckpoint(listener: CheckpointListener): () => void {
-    this.listeners.add(listener);
-    this.subscriber ??= this.subscribe();
-    return () => this.listeners.delete(listener);
+    const remove = this.feed.listen(this.keys.projectionCheckpoints, listener);
+    this.unlisten.add(remove);
+    return () => {
+      remove();
+      this.unlisten.delete(remove);
+    };
   }
 
   async close(): Promise<void> {
-    const subscriber = this.subscriber;
-    this.subscriber = undefined;
-    this.listeners.clear();
-    await subscriber?.quit().catch(() => subscriber.disconnect());
-  }
-
-  private subscribe(): RedisClient {
-    const subscriber = dedicated(this.redis);
-    subscriber.on('error', () => {}); // the main connection reports outages; waiters poll meanwhile
-    subscriber.on('smessage', (_channel: string, message: string) => {
-      const tab = message.indexOf('\t');
-      const [name, checkpoint] = [message.slice(0, tab), message.slice(tab + 1)];
-      for (const listener of this.listeners) listener(name, checkpoint);
-    });
-    subscriber.ssubscribe(this.keys.projectionCheckpoints).catch(() => {});
-    return subscriber;
+    for (const remove of this.unlisten) remove();
+    this.unlisten.clear();
+    if (!this.sharedFeed) await this.feed.close();
   }
 
   private readModelPrefix(name: string): string {

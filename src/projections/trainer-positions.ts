@@ -4,7 +4,7 @@
  * unless an event was applied twice or missed).
  */
 
-import { decodeTrainerEvent } from '../domain/trainer/trainer.js';
+import { decodeTrainerEvent, trainerStreamId } from '../domain/trainer/trainer.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { Projection } from './projection.js';
 
@@ -25,6 +25,7 @@ export interface TrainerView {
 export const trainerPositions: Projection = {
   name: 'trainer-positions',
   eventTypes: ['TrainerMoved'],
+  streamOf: trainerStreamId,
   project(event: RecordedEvent) {
     const moved = decodeTrainerEvent(event);
     if (!moved) return [];

@@ -31,8 +31,9 @@ import { RedisEventStore } from '../events/redis-event-store.js';
 import { waitingJobs } from '../events/redis-job-count.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
+import { CheckpointFeed } from '../projections/checkpoint-feed.js';
 import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
-import type { ProjectionStore } from '../projections/projection-store.js';
+import type { ProjectionPartition } from '../projections/projection-store.js';
 import { RedisProjectionStore } from '../projections/redis-projection-store.js';
 import type { SessionDirectory } from '../sse/directory.js';
 import { MemoryNotificationLog } from '../sse/memory-notification-log.js';
@@ -51,8 +52,8 @@ export interface Backend {
   readonly partitioning: Partitioning;
   readonly store: EventStore;
   readonly bus: CommandBus;
-  /** Projections' leases, checkpoints and read models. */
-  readonly projections: ProjectionStore;
+  /** Projections' leases, checkpoints and read models, and the log they fold, per partition. */
+  readonly projections: readonly ProjectionPartition[];
   /** Each partition's notifications stream as SSE delivery reads it, in partition order. */
   readonly notifications: readonly NotificationLog[];
   /** SSE sessions' subscriptions and presence, shared by every instance. */
@@ -107,7 +108,9 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     partitioning: partitioningFor(config.KEY_PREFIX, 1),
     store,
     bus,
-    projections: new MemoryProjectionStore(() => store.stats().events),
+    projections: [
+      { partition: 0, events: store, store: new MemoryProjectionStore(() => store.stats().events) },
+    ],
     notifications: [new MemoryNotificationLog(store.notifications)],
     directory: new MemorySessionDirectory({
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
@@ -194,7 +197,14 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     fault,
     logger: logger.child({ component: 'commands' }),
   });
-  const projections = new RedisProjectionStore(redis, keys);
+  // each partition's log (the facade's own per-partition stores) and projection store (§8)
+  const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
+  const checkpoints = new CheckpointFeed(redis); // one subscription for every partition's waits
+  const projections: ProjectionPartition[] = partitioning.keys.map((partitionKeys, partition) => ({
+    partition,
+    events: logs[partition]!,
+    store: new RedisProjectionStore(redis, partitionKeys, checkpoints),
+  }));
   const sseLogger = logger.child({ component: 'sse' });
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;
@@ -250,7 +260,8 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     close: async () => {
       await bus.close();
       await store.close();
-      await projections.close();
+      await Promise.all(projections.map((p) => p.store.close()));
+      await checkpoints.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

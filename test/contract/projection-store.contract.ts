@@ -1,11 +1,20 @@
 import { expect } from 'chai';
-import { type ProjectionStore, ReadModelLagError, ReadModels } from '../../src/index.js';
+import {
+  type ProjectionStore,
+  ReadModelLagError,
+  ReadModels,
+  ValidationError,
+} from '../../src/index.js';
 
 /** What a contract run needs from an adapter. */
 export interface ProjectionStoreFixture {
   readonly store: ProjectionStore;
-  /** The adapter's own form of the n-th global position (n ≥ 1). */
+  /** The adapter's own form of the n-th global position (n ≥ 1) of its partition's log. */
   pos(n: number): string;
+  /** The partition the store holds (`pos` names it when there are several). */
+  readonly partition: number;
+  /** PARTITIONS of the topology. */
+  readonly partitions: number;
   /** How many read-model documents exist across every generation (to see old ones dropped). */
   docCount(name: string): Promise<number>;
   cleanup(): Promise<void>;
@@ -25,6 +34,18 @@ export function describeProjectionStoreContract(
       store = f.store;
     });
     afterEach(() => f.cleanup());
+
+    /** Read models over every partition, the store under test at its own partition's place. */
+    const readModelsOn = (tested: ProjectionStore, waitMs: number, backstopMs?: number) =>
+      new ReadModels({
+        stores: Array.from({ length: f.partitions }, (_, p) =>
+          p === f.partition ? tested : store,
+        ),
+        projections: [{ name, streamOf: (id) => id }],
+        partitionOf: () => f.partition,
+        waitMs,
+        ...(backstopMs ? { backstopMs } : {}),
+      });
 
     const commitAs = (fence: number, from: string, to: string, writes = [] as const) =>
       store.commit(name, { fence, from, to, generation: 1, writes: [...writes] });
@@ -188,7 +209,7 @@ export function describeProjectionStoreContract(
         const lease = (await store.acquire(name, 'leader', 10_000))!;
         const { counted, counter } = counting();
         // a backstop of a minute: within the test only an announcement can wake a waiter
-        const readModels = new ReadModels(counted, [name], 10_000, 60_000);
+        const readModels = readModelsOn(counted, 10_000, 60_000);
         let woken = false;
         const waits = Promise.all([1, 2, 3].map(() => readModels.reach(name, f.pos(3))));
         void waits.then(() => {
@@ -209,12 +230,31 @@ export function describeProjectionStoreContract(
 
       it('reads state about once a second while a wait is never reached (not every 20 ms)', async () => {
         const { counted, counter } = counting();
-        const readModels = new ReadModels(counted, [name], 2500);
+        const readModels = readModelsOn(counted, 2500);
         const lag = await readModels.reach(name, f.pos(9)).catch((e: unknown) => e);
         expect(lag).to.be.instanceOf(ReadModelLagError);
         expect((lag as ReadModelLagError).position).to.equal('0');
         expect(counter.reads, 'the old code read ~125 times').to.be.within(2, 5);
       });
+    });
+
+    it('refuses a minPosition that names no partition of this topology, precisely (-32602)', async () => {
+      const readModels = readModelsOn(store, 1000);
+      const bad = [
+        `${f.partitions}:1700000000001-0`, // one past the last partition
+        f.partitions > 1 ? '1700000000001-0' : '0:1700000000001-0', // the other topology's form
+        'x-1',
+      ];
+      for (const position of bad) {
+        const error = await readModels.reach(name, position).catch((e: unknown) => e);
+        expect(error, position).to.be.instanceOf(ValidationError);
+        expect((error as Error).message, position).to.include(JSON.stringify(position));
+      }
+      const outOfRange = await readModels.reach(name, bad[0]).catch((e: unknown) => e);
+      if (f.partitions > 1)
+        expect((outOfRange as Error).message).to.match(
+          new RegExp(`there are ${f.partitions} \\(0 to ${f.partitions - 1}\\)`),
+        );
     });
 
     it('compares its own positions', () => {

@@ -2,20 +2,17 @@ import { z } from 'zod';
 import { deploymentDoc, deploymentResult } from '../../deployments/queries.js';
 import { DEPLOYMENT_ID } from '../../domain/deployment/deployment.js';
 import { defineMethod, type RpcMethod } from '../method.js';
+import { minPositionParam } from './min-position.js';
 import type { RpcServices } from './services.js';
 
 const deploymentId = z.string().regex(DEPLOYMENT_ID, 'a deploymentId from deploy.start');
-const position = z
-  .string()
-  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a globalPosition this server returned');
-
 /** `deploy.get` and `deploy.result` (SPEC.md §4, §6); `deploy.start` is a defined command. */
 export function deploymentMethods(services: RpcServices): RpcMethod[] {
   return [
     defineMethod({
       name: 'deploy.get',
       summary: "A deployment's status, stage and timestamps (its starter or admin).",
-      params: z.object({ deploymentId, minPosition: position.optional() }),
+      params: z.object({ deploymentId, minPosition: minPositionParam.optional() }),
       result: z.record(z.string(), z.unknown()),
       errors: [-32004, -32032],
       handler: async (p, ctx) =>

@@ -38,7 +38,23 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
             position: z
               .string()
               .describe('the checkpoint: global position of the last event folded in'),
-            lagEvents: z.number().int().describe('events after the checkpoint, counted up to 1000'),
+            lagEvents: z
+              .number()
+              .int()
+              .describe(
+                'events after the checkpoint, counted up to 1000 (per partition, added up)',
+              ),
+            partitions: z
+              .array(
+                z.object({
+                  partition: z.number().int(),
+                  position: z.string(),
+                  lagEvents: z.number().int(),
+                  leader: z.string().optional().describe('SERVER_ID holding the lease'),
+                }),
+              )
+              .optional()
+              .describe('with PARTITIONS > 1: each partition; position lists them all, in order'),
           }),
         ),
       }),
@@ -63,10 +79,11 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
             // who is connected is the admins' business only
             ...(ctx.user.isAdmin ? { users: [...p.users] } : {}),
           })),
-          projections: projections.map(({ name, position, lagEvents }) => ({
+          projections: projections.map(({ name, position, lagEvents, partitions }) => ({
             name,
             position,
             lagEvents,
+            ...(partitions ? { partitions: [...partitions] } : {}),
           })),
         };
       },

@@ -4,6 +4,7 @@ import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ResponseBudget } from '../../events/byte-budget.js';
 import { trainerPositions } from '../../projections/trainer-positions.js';
 import { defineMethod, type RpcMethod } from '../method.js';
+import { minPositionParam } from './min-position.js';
 import type { RpcServices } from './services.js';
 
 const vector = z.object({ x: z.number(), y: z.number() });
@@ -23,12 +24,6 @@ const trainerView = z
     globalPosition: z.string(),
   })
   .meta({ id: 'Trainer' });
-
-/** A position handed out by this server (`<ms>-<seq>` on Redis, a count on the memory store). */
-const position = z
-  .string()
-  .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be a globalPosition this server returned')
-  .describe('a globalPosition from a command result: wait until the read model has it');
 
 const projection = trainerPositions.name;
 
@@ -51,7 +46,7 @@ export function trainerQueryMethods(services: RpcServices): RpcMethod[] {
       summary: "A trainer's read model; users may read their own trainer.",
       params: z.object({
         trainerId: z.string().regex(IDENTIFIER, IDENTIFIER_RULE),
-        minPosition: position.optional(),
+        minPosition: minPositionParam.optional(),
       }),
       result: trainerView,
       errors: [-32003, -32004, -32032],
