@@ -21,6 +21,7 @@ import {
 } from '../deployments/job-queue.js';
 import type { EventStore } from '../events/event-store.js';
 import { MemoryEventStore } from '../events/memory-event-store.js';
+import { type ReplicaWait, replicaWaitFor } from '../events/outcome-confirmer.js';
 import { type Partitioning, partitioningFor } from '../events/partitions.js';
 import type { StoreSettings } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
@@ -57,6 +58,8 @@ export interface Backend {
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
   readonly redis?: RedisClient;
+  /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
+  readonly replicaWait?: ReplicaWait;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
   /** Serves the deployment job queue with at most DEPLOY_MAX_CONCURRENT jobs at once. */
@@ -137,10 +140,16 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   );
   const partitioning = partitioningFor(config.KEY_PREFIX, config.PARTITIONS);
   const keys = partitioning.keys[0]!;
+  const replicaWait = replicaWaitFor(
+    config.REDIS_WAIT_REPLICAS,
+    config.REDIS_WAIT_TIMEOUT_MS,
+    logger.child({ component: 'replicas' }),
+  );
+  const waiting = replicaWait ? { replicaWait } : {};
   const store = new RedisEventStore(
     redis,
     keys,
-    storeSettings(config, fault),
+    { ...storeSettings(config, fault), ...waiting },
     logger.child({ component: 'store' }),
   );
   logger.info('using the Redis event store', {
@@ -161,6 +170,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     dedupTtlS: config.COMMAND_DEDUP_TTL_S,
     fault,
     logger: logger.child({ component: 'commands' }),
+    ...waiting,
   });
   const projections = new RedisProjectionStore(redis, keys);
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
@@ -183,6 +193,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     }),
     secrets: new RedisSecretStore(redis, keys),
     redis,
+    ...waiting,
     fault,
     checks: [
       {

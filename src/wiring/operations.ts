@@ -14,6 +14,7 @@ import {
   InstanceRegistry,
   meterBacklog,
   meterInstance,
+  meterReplicaWait,
   passStartupChecks,
   StartupRefusedError,
 } from '../ops/index.js';
@@ -62,6 +63,7 @@ export function operationsFor(
       this.set(logWatch.losses);
     },
   });
+  if (backend.replicaWait) meterReplicaWait(backend.replicaWait.stats, metrics);
   meterBacklog(
     () => backend.backlog(),
     () => !backend.redis || backend.redis.status === 'ready',

@@ -8,8 +8,8 @@
 import { Cluster } from 'ioredis';
 import { type RedisCluster, startRedisCluster } from '../../scripts/lib/redis-cluster.js';
 import type { RedisClient } from '../../src/events/redis-connection.js';
-import { skipWithoutRedisCluster } from './redis-cluster.js';
 import { redisMissingReason, testClient, testRedisUrl } from './redis.js';
+import { skipWithoutRedisCluster } from './redis-cluster.js';
 
 /** Partitions of the cluster topology: two per master, so every master holds some. */
 export const CLUSTER_PARTITIONS = 6;
@@ -79,7 +79,10 @@ function onCluster(cluster: RedisCluster): Topology {
     partitions: CLUSTER_PARTITIONS,
     cluster,
     client: () => clusterTestClient(cluster),
-    env: () => ({ REDIS_CLUSTER_NODES: cluster.nodes.join(','), PARTITIONS: `${CLUSTER_PARTITIONS}` }),
+    env: () => ({
+      REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+      PARTITIONS: `${CLUSTER_PARTITIONS}`,
+    }),
   };
 }
 
@@ -109,7 +112,8 @@ export function describeOnTopologies(
       topology = onCluster(await sharedRedisCluster());
     });
     body.call(this, () => {
-      if (!topology) throw new Error(`the shared Redis Cluster of "${clusterTitle}" is not started`);
+      if (!topology)
+        throw new Error(`the shared Redis Cluster of "${clusterTitle}" is not started`);
       return topology;
     });
   });
