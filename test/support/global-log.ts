@@ -1,8 +1,11 @@
-import type { Redis } from 'ioredis';
 import { keysFor } from '../../src/events/keys.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
 
 /** Every event of a prefix's global log `{prefix}:all`, counted by the command id that caused it. */
-export async function eventsByCommand(redis: Redis, prefix: string): Promise<Map<string, number>> {
+export async function eventsByCommand(
+  redis: RedisClient,
+  prefix: string,
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let after = '-';
   for (;;) {
