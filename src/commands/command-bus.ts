@@ -12,6 +12,12 @@ export interface CommandEnvelope {
   readonly metadata: CommandMetadata & {
     /** The reply channel of the instance waiting for the answer. */
     readonly replyTo?: string;
+    /**
+     * The stream the command appends to (its definition's `streamId`), set by the sender: with
+     * PARTITIONS > 1 the command is enqueued, handled, committed and answered in that stream's
+     * partition (DESIGN.md §8), so a partitioned bus refuses a command without it.
+     */
+    readonly streamId?: string;
   };
 }
 

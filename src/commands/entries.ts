@@ -18,6 +18,7 @@ const metadata = z.object({
   groups: z.array(z.string()).readonly().optional(),
   roles: z.array(z.string()).readonly().optional(),
   replyTo: z.string().optional(),
+  streamId: z.string().optional(),
 });
 
 const entry = z.object({ id: z.string().min(1), type: z.string(), data: json, metadata });

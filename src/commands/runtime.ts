@@ -28,6 +28,12 @@ export interface CommitTarget {
   readonly replyChannel?: string;
   /** The bus entry acknowledged in the same atomic step as the outcome. */
   readonly acknowledge?: string;
+  /**
+   * The stream the command targets (`CommandEnvelope.metadata.streamId`): with partitions its
+   * outcome, reply and entry live in that stream's partition, so an answer is recorded there and
+   * an append to another stream is refused.
+   */
+  readonly streamId?: string;
 }
 
 /** What committing a decision did. */
@@ -118,6 +124,7 @@ function targetOf({ command, acknowledge }: BatchItem): CommitTarget {
       timestamp: metadata.timestamp,
     },
     ...(metadata.replyTo ? { replyChannel: metadata.replyTo } : {}),
+    ...(metadata.streamId ? { streamId: metadata.streamId } : {}),
   };
 }
 
@@ -132,9 +139,12 @@ export class CommandRuntime {
     this.maxConflictRetries = options.maxConflictRetries ?? 5;
   }
 
-  /** The outcome recorded for a command id or step key, while it is remembered. */
-  outcomeOf(key: string): Promise<Outcome | undefined> {
-    return this.store.getOutcome(key);
+  /**
+   * The outcome recorded for a command id or step key, while it is remembered; `streamId` (the
+   * stream it targets) saves looking in every partition.
+   */
+  outcomeOf(key: string, streamId?: string): Promise<Outcome | undefined> {
+    return this.store.getOutcome(key, streamId === undefined ? {} : { streamId });
   }
 
   /**
@@ -250,18 +260,22 @@ export class CommandRuntime {
   /** Commits one decision under `target`'s key: its events and all they carry, or its answer. */
   async commit(decision: Decision, target: CommitTarget): Promise<Committed> {
     if (decision.kind === 'reject') return this.answer(decision.error, target);
+    if (target.streamId !== undefined && target.streamId !== decision.streamId) {
+      // its entry, outcome and reply live in its stream's partition: never commit it elsewhere
+      throw new Error(
+        `${target.key} names stream ${target.streamId} but decided to append to ${decision.streamId}: a command appends to the stream its definition's streamId gives`,
+      );
+    }
+    const on = { ...target, streamId: decision.streamId };
     try {
-      return await this.append(decision, target);
+      return await this.append(decision, on);
     } catch (error) {
-      if (error instanceof OverloadedError) return this.answer(error, target); // a full job queue
+      if (error instanceof OverloadedError) return this.answer(error, on); // a full job queue
       if (!(error instanceof ConcurrencyError)) throw error;
       if (!decision.expectedByClient)
         return { status: 'conflict', actualVersion: error.actualVersion };
       const { streamId, expectedVersion } = decision;
-      return this.answer(
-        new ConcurrencyError(streamId, expectedVersion, error.actualVersion),
-        target,
-      );
+      return this.answer(new ConcurrencyError(streamId, expectedVersion, error.actualVersion), on);
     }
   }
 
@@ -297,6 +311,7 @@ export class CommandRuntime {
       {
         ...(target.replyChannel ? { replyChannel: target.replyChannel } : {}),
         ...(target.acknowledge ? { acknowledge: target.acknowledge } : {}),
+        ...(target.streamId !== undefined ? { streamId: target.streamId } : {}),
       },
     );
     return recorded.recorded

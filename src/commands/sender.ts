@@ -71,8 +71,10 @@ export class CommandSender {
       groups: actor.groups,
       roles: actor.roles,
     };
+    // the bus routes the command to its stream's partition (DESIGN.md §8)
+    const streamId = definition.streamId({ type: definition.type, data, metadata });
     const sent = await this.bus.send(
-      { id: commandId, type: definition.type, data, metadata },
+      { id: commandId, type: definition.type, data, metadata: { ...metadata, streamId } },
       { wait: true, timeoutMs: this.options.timeoutMs },
     );
     if (sent.status !== 'handled') {

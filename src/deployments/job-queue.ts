@@ -88,6 +88,30 @@ export async function serveRedisJobs(
   return worker;
 }
 
+/**
+ * Serves the deployment queue of every partition (`jobs:deploy` of the partition whose append
+ * queued the job, i.e. the deployment stream's): one worker, with a blocking reader of its own,
+ * per partition; with one partition exactly `serveRedisJobs`. Each partition's worker takes up to
+ * DEPLOY_MAX_CONCURRENT jobs, so with PARTITIONS > 1 an instance may run up to PARTITIONS times
+ * that many at once (the slots are not shared across partitions yet).
+ */
+export async function servePartitionedJobs(
+  redis: RedisClient,
+  partitions: readonly Keys[],
+  handlers: JobHandlers,
+  options: RedisJobQueueOptions,
+): Promise<JobConsumer> {
+  if (partitions.length === 1) return serveRedisJobs(redis, partitions[0]!, handlers, options);
+  const consumers = await Promise.all(
+    partitions.map((keys) => serveRedisJobs(redis, keys, handlers, options)),
+  );
+  return {
+    close: async (graceMs) => {
+      await Promise.all(consumers.map((c) => c.close(graceMs)));
+    },
+  };
+}
+
 /** Runs the memory store's queued jobs in this process, at most `concurrency` at once. */
 export function serveMemoryJobs(
   jobs: MemoryJobs,

@@ -8,6 +8,7 @@
 import { COMMAND_GROUP, type Keys } from './keys.js';
 import { LuaScript, type ReplyValue, type ScriptReply } from './lua-script.js';
 import { type Answerable, OutcomeConfirmer } from './outcome-confirmer.js';
+import type { PositionFormat } from './partition-positions.js';
 import type { PreparedAppend, StoreSettings } from './prepare-append.js';
 import type { RedisClient } from './redis-connection.js';
 import { TickBatch } from './tick-batch.js';
@@ -49,6 +50,8 @@ export class BatchCommitter {
     private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly settings: StoreSettings,
+    /** Writes the positions recorded in outcomes as clients see them (`<p>:<id>` with partitions). */
+    private readonly positions: PositionFormat,
   ) {
     const wait = settings.replicaWait;
     this.confirmer = wait && new OutcomeConfirmer(redis, keys, wait);
@@ -68,6 +71,7 @@ export class BatchCommitter {
       this.settings.unsafeSkipDedupCheck ? '0' : '1',
       COMMAND_GROUP,
       ops.length,
+      this.positions.out(''),
       this.confirmer ? '1' : '0',
     ];
     for (const op of ops) this.encode(op, keys, args);

@@ -66,8 +66,18 @@ export type AppendResult =
     })
   | { readonly duplicate: true; readonly outcome: Outcome };
 
+/**
+ * Where an idempotency key's outcome lives: with partitions, in the partition of the stream its
+ * command (or step) targets (DESIGN.md §8). Needed to record one there; single-partition stores
+ * ignore it.
+ */
+export interface GetOutcomeOptions {
+  /** The stream the key's command or step targets. */
+  readonly streamId?: string;
+}
+
 /** Options of `recordOutcome`. */
-export interface RecordOutcomeOptions {
+export interface RecordOutcomeOptions extends GetOutcomeOptions {
   readonly replyChannel?: string;
   /** The command entry acknowledged with the outcome (see `AppendOptions.acknowledge`). */
   readonly acknowledge?: string;
@@ -95,7 +105,10 @@ export interface StreamPage {
 
 /** Reads a page of the global log. */
 export interface ReadAllOptions {
-  /** Exclusive; `START` (`"0"`) reads from the beginning. */
+  /**
+   * Exclusive; `START` (`"0"`) reads from the beginning. A `nextPosition` or an event's
+   * `globalPosition` (with partitions also the whole-log cursor of log-cursor.ts).
+   */
   readonly after?: string;
   /** Default 100, at most 1000. */
   readonly limit?: number;
@@ -108,7 +121,7 @@ export interface ReadAllOptions {
 /** A page of the global log. */
 export interface LogPage {
   readonly events: readonly RecordedEvent[];
-  /** Pass as `after` to continue. */
+  /** Pass as `after` to continue (opaque: with partitions the whole-log cursor). */
   readonly nextPosition: string;
   readonly isEnd: boolean;
 }
@@ -156,8 +169,11 @@ export interface EventStore {
     outcome: Exclude<Outcome, { kind: 'appended' }>,
     options?: RecordOutcomeOptions,
   ): Promise<{ readonly recorded: boolean; readonly outcome: Outcome }>;
-  /** The outcome recorded for a key, if it is still remembered. */
-  getOutcome(idempotencyKey: string): Promise<Outcome | undefined>;
+  /**
+   * The outcome recorded for a key, if it is still remembered (with partitions and no
+   * `streamId`: looked for in every partition).
+   */
+  getOutcome(idempotencyKey: string, options?: GetOutcomeOptions): Promise<Outcome | undefined>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StreamPage>;
   readAll(options?: ReadAllOptions): Promise<LogPage>;
   /** The position of the newest event in the global log (`START` when it is empty). */

@@ -7,13 +7,27 @@
 import type { Logger } from '../log.js';
 import type { EventStore } from './event-store.js';
 import { START } from './event-store.js';
+import { parsePartitionPosition, partitionPosition } from './partition-positions.js';
+import { PartitionedEventStore } from './partitioned-event-store.js';
 import { compareStreamIds, positionBefore, type StreamNow, wentBack } from './stream-ids.js';
+
+/** One partition's log as the watch compares it: entry ids, and its high-water mark. */
+interface WatchedLog {
+  readonly store: EventStore;
+  /** The partition number of its positions (`<p>:<id>`); none with one partition. */
+  readonly partition?: number;
+  highWater: string;
+}
 
 /** How long readiness fails after a loss was detected. */
 const UNREADY_AFTER_LOSS_MS = 60_000;
 
+/**
+ * Watches the log of every partition (a partitioned store's partitions each on their own: entry
+ * ids of different masters cannot be compared).
+ */
 export class LogWatch {
-  private highWater = START;
+  private readonly logs: readonly WatchedLog[];
   private timer?: NodeJS.Timeout;
   /** Times the log was found behind its high-water mark since start. */
   losses = 0;
@@ -24,7 +38,12 @@ export class LogWatch {
     private readonly store: EventStore,
     private readonly logger: Logger,
     private readonly intervalMs = 500,
-  ) {}
+  ) {
+    this.logs =
+      store instanceof PartitionedEventStore
+        ? store.partitions.map((s, partition) => ({ store: s, partition, highWater: START }))
+        : [{ store, highWater: START }];
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.check(), this.intervalMs);
@@ -43,18 +62,19 @@ export class LogWatch {
     if (this.checking) return;
     this.checking = true;
     try {
-      await this.compare(this.highWater);
+      for (const log of this.logs) await this.compare(log);
     } finally {
       this.checking = false;
     }
   }
 
-  private async compare(highWater: string): Promise<void> {
+  private async compare(log: WatchedLog): Promise<void> {
+    const { highWater } = log;
     let head: string;
     let lost: boolean;
     try {
-      head = await this.store.head();
-      lost = await this.wentBack(highWater, head);
+      head = idOf(log, await log.store.head());
+      lost = await this.wentBack(log, highWater, head);
     } catch {
       return; // Redis unreachable: the redis readiness check reports it
     }
@@ -63,24 +83,26 @@ export class LogWatch {
       this.lastLossAt = Date.now();
       this.logger.error(
         'the event log went back: Redis lost acknowledged events (restart without AOF, or failover to a lagging replica); check Redis persistence, see README "Operations"',
-        { highWater, head },
+        { highWater, head, ...(log.partition !== undefined ? { partition: log.partition } : {}) },
       );
     }
-    this.highWater = head;
+    log.highWater = head;
   }
 
   /** Reads only when the head moved on: is the high-water entry still there? */
-  private async wentBack(highWater: string, head: string): Promise<boolean> {
+  private async wentBack(log: WatchedLog, highWater: string, head: string): Promise<boolean> {
     if (highWater === START || head === highWater) return false;
     if (compareStreamIds(head, highWater) < 0) return true;
-    const at = await this.store.readAll({ after: positionBefore(highWater), limit: 1 });
-    const holdsSeen = at.events[0]?.globalPosition === highWater;
+    const after = positionOf(log, positionBefore(highWater));
+    const at = await log.store.readAll({ after, limit: 1 });
+    const seen = at.events[0];
+    const holdsSeen = seen !== undefined && idOf(log, seen.globalPosition) === highWater;
     if (holdsSeen) return false;
-    const [oldest] = (await this.store.readAll({ limit: 1 })).events;
+    const [oldest] = (await log.store.readAll({ limit: 1 })).events;
     const now: StreamNow = {
       newest: head,
       holdsSeen,
-      ...(oldest ? { oldest: oldest.globalPosition } : {}),
+      ...(oldest ? { oldest: idOf(log, oldest.globalPosition) } : {}),
     };
     return wentBack(highWater, now);
   }
@@ -93,4 +115,15 @@ export class LogWatch {
         ? { ok: false, reason: 'the event log went back (Redis lost data) less than a minute ago' }
         : { ok: true },
   };
+}
+
+/** The entry id of a position of `log` (START stays START). */
+function idOf(log: WatchedLog, position: string): string {
+  if (log.partition === undefined || position === START) return position;
+  return parsePartitionPosition(position)?.id ?? position;
+}
+
+/** The position of an entry id of `log`. */
+function positionOf(log: WatchedLog, id: string): string {
+  return log.partition === undefined ? id : partitionPosition(log.partition, id);
 }

@@ -21,6 +21,7 @@ import { START } from './event-store.js';
 import type { Keys } from './keys.js';
 import { type ReplyValue, replyNumber, replyString, replyStrings } from './lua-script.js';
 import { decodeOutcome } from './outcome.js';
+import { PositionFormat } from './partition-positions.js';
 import {
   assertIdempotencyKey,
   assertStreamId,
@@ -92,14 +93,25 @@ function decodeAppend(
   }
 }
 
+/** Settings of one Redis store: the adapters' common ones and its partition. */
+export interface RedisStoreSettings extends StoreSettings {
+  /**
+   * The partition this store serves (PARTITIONS > 1): its positions are `<p>:<entry id>` in
+   * everything it returns and it accepts only those back. Unset with one partition: bare entry ids.
+   */
+  readonly partition?: number;
+}
+
 /**
  * Redis-backed `EventStore` (DESIGN.md §1–§3, G1/G3/G5): appends and recorded answers asked for
- * at the same time are committed together by one Lua script call.
+ * at the same time are committed together by one Lua script call. It serves one partition's keys;
+ * PartitionedEventStore composes one per partition.
  */
 export class RedisEventStore implements EventStore {
   private readonly followers = new Set<RedisLogFollower>();
   /** Appends and answers asked for in one turn share one script call (group commit). */
   private readonly committer: BatchCommitter;
+  private readonly positions: PositionFormat;
 
   /**
    * @param redis a connected client; the store does not close it.
@@ -110,10 +122,11 @@ export class RedisEventStore implements EventStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
-    private readonly settings: StoreSettings,
+    private readonly settings: RedisStoreSettings,
     private readonly logger: Logger = silentLogger,
   ) {
-    this.committer = new BatchCommitter(redis, keys, settings);
+    this.positions = new PositionFormat(settings.partition);
+    this.committer = new BatchCommitter(redis, keys, settings, this.positions);
   }
 
   async append(
@@ -136,7 +149,7 @@ export class RedisEventStore implements EventStore {
       schemaVersion: e.schemaVersion,
       streamId,
       version: first + i,
-      globalPosition: positions[i]!,
+      globalPosition: this.positions.out(positions[i]!),
       data: e.dataValue,
       metadata: e.metadata,
     }));
@@ -146,7 +159,7 @@ export class RedisEventStore implements EventStore {
       streamId,
       firstVersion: first,
       lastVersion: last,
-      globalPositions: positions,
+      globalPositions: positions.map((id) => this.positions.out(id)),
       ...(options.result !== undefined ? { result: options.result } : {}),
       events: recorded,
       notifications,
@@ -209,7 +222,7 @@ export class RedisEventStore implements EventStore {
       for (const entry of entries) {
         if (events.length === limit) return page(events, false);
         if (options.budget && !options.budget.take(entryBytes(entry))) return page(events, false);
-        events.push(decodeStreamEntry(streamId, entry));
+        events.push(this.withPosition(decodeStreamEntry(streamId, entry)));
       }
       if (entries.length < count) return page(events, true);
       const version = events.at(-1)!.version;
@@ -219,7 +232,12 @@ export class RedisEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<LogPage> {
     const limit = pageLimit(options.limit);
-    let after = RedisLogFollower.checkPosition(options.after);
+    let after = this.positions.in(options.after);
+    const page = (isEnd: boolean): LogPage => ({
+      events,
+      nextPosition: this.positions.out(after),
+      isEnd,
+    });
     const types = options.types ? new Set(options.types) : undefined;
     const events: RecordedEvent[] = [];
     let scanned = 0;
@@ -235,18 +253,18 @@ export class RedisEventStore implements EventStore {
         count,
       )) as StreamEntry[];
       for (const entry of entries) {
-        if (events.length === limit) return { events, nextPosition: after, isEnd: false };
-        const event = decodeLogEntry(entry);
+        if (events.length === limit) return page(false);
+        const event = this.withPosition(decodeLogEntry(entry));
         const wanted = !types || types.has(event.type);
         if (wanted && options.budget && !options.budget.take(entryBytes(entry))) {
-          return { events, nextPosition: after, isEnd: false };
+          return page(false);
         }
         after = entry[0];
         scanned += 1;
         if (wanted) events.push(event);
       }
-      if (entries.length < count) return { events, nextPosition: after, isEnd: true };
-      if (scanned >= MAX_SCAN_PER_READ) return { events, nextPosition: after, isEnd: false };
+      if (entries.length < count) return page(true);
+      if (scanned >= MAX_SCAN_PER_READ) return page(false);
     }
   }
 
@@ -262,14 +280,27 @@ export class RedisEventStore implements EventStore {
 
   async head(): Promise<string> {
     const [newest] = await this.redis.xrevrange(this.keys.all, '+', '-', 'COUNT', 1);
-    return newest?.[0] ?? START;
+    return newest ? this.positions.out(newest[0]) : START;
+  }
+
+  /** The event with its position as clients see it (`<p>:<id>` with partitions). */
+  private withPosition(event: RecordedEvent): RecordedEvent {
+    if (this.positions.partition === undefined) return event;
+    return { ...event, globalPosition: this.positions.out(event.globalPosition) };
   }
 
   subscribeAll(
     options: SubscribeAllOptions,
     handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
   ): Subscription {
-    const follower = new RedisLogFollower(this.redis, this.keys.all, options, handler, this.logger);
+    const follower = new RedisLogFollower(
+      this.redis,
+      this.keys.all,
+      options,
+      handler,
+      this.logger,
+      this.positions,
+    );
     this.followers.add(follower);
     follower.done.then(
       () => this.followers.delete(follower),

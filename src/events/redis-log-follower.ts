@@ -2,6 +2,7 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RecordedEvent } from './envelope.js';
 import { START, type SubscribeAllOptions, type Subscription } from './event-store.js';
+import { PositionFormat } from './partition-positions.js';
 import { readLoop } from './read-loop.js';
 import { dedicated, type RedisClient } from './redis-connection.js';
 import { decodeLogEntry, readAfter, type StreamEntry } from './redis-entries.js';
@@ -35,8 +36,9 @@ export class RedisLogFollower implements Subscription {
     options: SubscribeAllOptions,
     handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
     logger: Logger,
+    private readonly positions = new PositionFormat(),
   ) {
-    this.current = RedisLogFollower.checkPosition(options.after);
+    this.current = positions.in(options.after);
     const batch = options.batchSize ?? 500;
     const conn = dedicated(redis, { blocking: true });
     conn.on('error', () => {}); // reported by the loop
@@ -45,7 +47,7 @@ export class RedisLogFollower implements Subscription {
       logger,
       read: () => readAfter(conn, key, this.current, batch, BLOCK_MS),
       handle: async (entries) => {
-        await handler(entries.map(decodeLogEntry));
+        await handler(entries.map((entry) => this.decode(entry)));
         this.current = entries.at(-1)![0];
       },
       interrupt: () => conn.disconnect(),
@@ -54,20 +56,14 @@ export class RedisLogFollower implements Subscription {
     this.close = loop.close;
   }
 
-  /** Validates a Redis global position (`<ms>-<seq>`, or `0` for the start). */
-  static checkPosition(position: string | undefined): string {
-    const value = position ?? START;
-    if (value === START) return '0-0';
-    if (typeof value !== 'string' || !/^\d{1,20}-\d{1,20}$/.test(value)) {
-      throw new ValidationError(
-        `invalid position ${JSON.stringify(value)}: pass a globalPosition or nextPosition you were given, or "0"`,
-        [{ path: 'after', message: 'invalid position' }],
-      );
-    }
-    return value;
+  private decode(entry: StreamEntry): RecordedEvent {
+    const event = decodeLogEntry(entry);
+    return this.positions.partition === undefined
+      ? event
+      : { ...event, globalPosition: this.positions.out(entry[0]) };
   }
 
   get position(): string {
-    return this.current === '0-0' ? START : this.current;
+    return this.current === '0-0' ? START : this.positions.out(this.current);
   }
 }

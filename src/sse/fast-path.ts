@@ -36,7 +36,7 @@ export function withFastPath(store: EventStore, hub: Hub, serverId: string): Eve
   return {
     append,
     recordOutcome: (key, outcome, opts) => store.recordOutcome(key, outcome, opts),
-    getOutcome: (key) => store.getOutcome(key),
+    getOutcome: (key, opts) => store.getOutcome(key, opts),
     readStream: (id, opts) => store.readStream(id, opts),
     readAll: (opts) => store.readAll(opts),
     head: () => store.head(),

@@ -8,7 +8,8 @@
 import type { CommandBus } from '../commands/command-bus.js';
 import { FaultSwitch } from '../commands/fault.js';
 import { MemoryCommandBus } from '../commands/memory-command-bus.js';
-import { RedisCommandBus } from '../commands/redis-command-bus.js';
+import { PartitionedCommandBus } from '../commands/partitioned-command-bus.js';
+import { RedisCommandBus, type RedisCommandBusOptions } from '../commands/redis-command-bus.js';
 import type { Config } from '../config.js';
 import { MemorySecretStore } from '../connections/memory-secret-store.js';
 import { RedisSecretStore } from '../connections/redis-secret-store.js';
@@ -17,11 +18,12 @@ import {
   type JobConsumer,
   type JobHandlers,
   serveMemoryJobs,
-  serveRedisJobs,
+  servePartitionedJobs,
 } from '../deployments/job-queue.js';
 import type { EventStore } from '../events/event-store.js';
 import { MemoryEventStore } from '../events/memory-event-store.js';
 import { type ReplicaWait, replicaWaitFor } from '../events/outcome-confirmer.js';
+import { PartitionedEventStore } from '../events/partitioned-event-store.js';
 import { type Partitioning, partitioningFor } from '../events/partitions.js';
 import type { StoreSettings } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
@@ -130,6 +132,36 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
   };
 }
 
+/**
+ * The Redis event store: today's single-partition store with PARTITIONS=1; else one per partition
+ * (positions `<p>:<id>`) under the partitioned facade.
+ */
+function openRedisStore(
+  redis: RedisClient,
+  partitioning: Partitioning,
+  settings: StoreSettings,
+  logger: Logger,
+): EventStore {
+  const log = logger.child({ component: 'store' });
+  if (partitioning.count === 1)
+    return new RedisEventStore(redis, partitioning.keys[0]!, settings, log);
+  const stores = partitioning.keys.map(
+    (keys, partition) => new RedisEventStore(redis, keys, { ...settings, partition }, log),
+  );
+  return new PartitionedEventStore(stores, partitioning.of, settings);
+}
+
+/** The Redis command bus: today's with PARTITIONS=1; else one per partition under the facade. */
+function openRedisBus(
+  redis: RedisClient,
+  partitioning: Partitioning,
+  options: RedisCommandBusOptions,
+): RedisCommandBus | PartitionedCommandBus {
+  if (partitioning.count === 1) return new RedisCommandBus(redis, partitioning.keys[0]!, options);
+  const buses = partitioning.keys.map((keys) => new RedisCommandBus(redis, keys, options));
+  return new PartitionedCommandBus(buses, partitioning.of);
+}
+
 function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend {
   const redis = connectRedis(
     {
@@ -146,18 +178,18 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     logger.child({ component: 'replicas' }),
   );
   const waiting = replicaWait ? { replicaWait } : {};
-  const store = new RedisEventStore(
+  const store = openRedisStore(
     redis,
-    keys,
+    partitioning,
     { ...storeSettings(config, fault), ...waiting },
-    logger.child({ component: 'store' }),
+    logger,
   );
   logger.info('using the Redis event store', {
     component: 'store',
     store: 'redis',
     keyPrefix: config.KEY_PREFIX,
   });
-  const bus = new RedisCommandBus(redis, keys, {
+  const bus = openRedisBus(redis, partitioning, {
     serverId: config.SERVER_ID,
     timeoutMs: config.COMMAND_TIMEOUT_MS,
     backlogMax: config.COMMAND_BACKLOG_MAX,
@@ -212,7 +244,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
       },
     ],
     serveJobs: (handlers) =>
-      serveRedisJobs(redis, keys, handlers, {
+      servePartitionedJobs(redis, partitioning.keys, handlers, {
         serverId: config.SERVER_ID,
         concurrency: config.DEPLOY_MAX_CONCURRENT,
         claimIdleMs: config.COMMAND_CLAIM_IDLE_MS,

@@ -16,6 +16,17 @@ import type { Metrics } from '../metrics.js';
 import { meterCommands, meterWorker } from '../ops/index.js';
 import type { Backend } from './backend.js';
 
+/**
+ * DEPLOY_MAX_QUEUED as each partition's bound: a deployment's job waits in its stream's partition
+ * and a script can count only its own slot, so each partition takes ceil(max / PARTITIONS). The
+ * bound across partitions is then at most PARTITIONS · ceil(max / PARTITIONS) < max + PARTITIONS
+ * (exact when PARTITIONS divides it), and a deployment may be refused while fewer than max wait in
+ * all when its own partition's share is full. One partition: exactly DEPLOY_MAX_QUEUED.
+ */
+export function deployQueueShare(maxQueued: number, partitions: number): number {
+  return Math.ceil(maxQueued / partitions);
+}
+
 /** What runs once the start-up checks pass. */
 export interface CommandWork {
   /** The Redis worker takes a grace time; the memory one ignores it. */
@@ -41,7 +52,10 @@ export async function serveCommands(
   const handlers = catalogueHandlers(commands, {
     store,
     ports: commandPorts(store, backend.secrets, secretBox),
-    settings: { trainerSpeed: config.TRAINER_SPEED, deployMaxQueued: config.DEPLOY_MAX_QUEUED },
+    settings: {
+      trainerSpeed: config.TRAINER_SPEED,
+      deployMaxQueued: deployQueueShare(config.DEPLOY_MAX_QUEUED, backend.partitioning.count),
+    },
   });
   const worker = await backend.bus.serve(runtime.processor(handlers));
   meterWorker(worker, metrics);

@@ -38,6 +38,8 @@ export function command(type: string, data: CommandEnvelope['data'] = {}): Comma
       userId: 'ash',
       correlationId: `corr-${seq}`,
       timestamp: new Date().toISOString(),
+      // the stream its handlers append to: with partitions the bus routes the command by it
+      streamId: `trainer-${(data as { trainer?: string } | null)?.trainer ?? 'ash'}`,
     },
   };
 }

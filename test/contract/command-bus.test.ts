@@ -1,15 +1,16 @@
-import type { Redis } from 'ioredis';
+import { PartitionedCommandBus } from '../../src/commands/partitioned-command-bus.js';
 import {
   DEFAULT_STORE_SETTINGS,
   FaultSwitch,
-  keysFor,
   MemoryCommandBus,
   MemoryEventStore,
+  type RedisClient,
   RedisCommandBus,
-  RedisEventStore,
   silentLogger,
 } from '../../src/index.js';
-import { clearPrefix, describeWithRedis, testClient, uniquePrefix } from '../support/redis.js';
+import { clearPrefix, uniquePrefix } from '../support/redis.js';
+import { redisStoreFor } from '../support/redis-stores.js';
+import { describeOnTopologies } from '../support/topologies.js';
 import { BUS_TEST_SETTINGS, describeCommandBusContract } from './command-bus.contract.js';
 
 const storeSettings = { ...DEFAULT_STORE_SETTINGS, serverId: 'test-server' };
@@ -31,17 +32,21 @@ describeCommandBusContract('memory', async () => {
   };
 });
 
-describeWithRedis('Redis command bus', () => {
-  let redis: Redis;
+describeOnTopologies('Redis command bus contract', (topology) => {
+  let redis: RedisClient;
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
 
   describeCommandBusContract('redis', async () => {
     const prefix = uniquePrefix('bus');
-    const keys = keysFor(prefix);
-    const store = new RedisEventStore(redis, keys, storeSettings);
+    const { store, partitioning } = redisStoreFor(
+      redis,
+      prefix,
+      topology().partitions,
+      storeSettings,
+    );
     const options = {
       ...BUS_TEST_SETTINGS,
       serverId: 'bus-a',
@@ -54,23 +59,29 @@ describeWithRedis('Redis command bus', () => {
       fault: FaultSwitch.from(undefined, silentLogger),
       logger: silentLogger,
     };
-    const bus = new RedisCommandBus(redis, keys, options);
+    /** A bus as an instance builds it: today's on one partition, else one per partition. */
+    const busOf = (serverId: string, backlogMax: number) => {
+      const settings = { ...options, serverId, backlogMax };
+      if (partitioning.count === 1) {
+        return new RedisCommandBus(redis, partitioning.keys[0]!, settings);
+      }
+      const buses = partitioning.keys.map((keys) => new RedisCommandBus(redis, keys, settings));
+      return new PartitionedCommandBus(buses, partitioning.of);
+    };
+    const bus = busOf('bus-a', 10_000);
     await bus.start();
-    const extra: RedisCommandBus[] = [];
+    const extra: { close(): Promise<void> }[] = [];
     return {
       bus,
       store,
       overloadedBus: (backlogMax) => {
-        const other = new RedisCommandBus(redis, keys, {
-          ...options,
-          serverId: 'bus-b',
-          backlogMax,
-        });
+        const other = busOf('bus-b', backlogMax);
         extra.push(other);
         return other;
       },
       cleanup: async () => {
         await Promise.all([bus.close(), ...extra.map((b) => b.close())]);
+        await store.close();
         await clearPrefix(redis, prefix);
       },
     };

@@ -21,9 +21,45 @@ export interface EventStoreFixture {
   footprint(): Promise<number>;
   /** Starts listening on `channel`; `message` resolves with the next message published there. */
   nextReply(channel: string): Promise<{ readonly message: Promise<string> }>;
-  /** Jobs queued on `queue` (Redis: entries of `{sc}:jobs:<queue>`). */
-  queued(queue: string): Promise<number>;
+  /** Jobs queued on `queue` by appends to `streamId` (Redis: its partition's `jobs:<queue>`). */
+  queued(queue: string, streamId: string): Promise<number>;
+  /**
+   * With partitions (DESIGN.md §8): the log is ordered per partition and merged by time, positions
+   * name partitions, and `head`/`nextPosition` are whole-log cursors rather than a position.
+   */
+  readonly partitioned?: boolean;
+  /** A reply channel the append of `streamId` may publish on (Redis: in its partition's slot). */
+  replyChannel?(streamId: string, name: string): string;
   cleanup(): Promise<void>;
+}
+
+/** `n` streams `<kind>-…` of one partition (for checks bounded per partition, like job queues). */
+function streamsTogether(fx: EventStoreFixture, kind: string, n: number): string[] {
+  const first = `${kind}-0`;
+  const partitionOf = (id: string) => fx.replyChannel?.(id, 'x') ?? '';
+  const found: string[] = [];
+  for (let i = 0; found.length < n; i++) {
+    if (partitionOf(`${kind}-${i}`) === partitionOf(first)) found.push(`${kind}-${i}`);
+  }
+  return found;
+}
+
+/** The millisecond of a position (`<ms>-<seq>`, with partitions `<p>:<ms>-<seq>`). */
+function msOf(position: string): number {
+  return Number(position.slice(position.indexOf(':') + 1).split('-')[0]);
+}
+
+/** Each stream's events in version order, and the merged log never going back in time. */
+function expectPartitionedOrder(log: readonly RecordedEvent[]): void {
+  const versions = new Map<string, number>();
+  let lastMs = 0;
+  for (const e of log) {
+    expect(e.version, `${e.streamId} in order`).to.equal((versions.get(e.streamId) ?? 0) + 1);
+    versions.set(e.streamId, e.version);
+    expect(e.globalPosition).to.match(/^\d+:\d+-\d+$/);
+    expect(msOf(e.globalPosition)).to.be.at.least(lastMs);
+    lastMs = msOf(e.globalPosition);
+  }
 }
 
 const ev = (type: string, data: NewEvent['data'] = {}): NewEvent => ({ type, data });
@@ -180,7 +216,16 @@ export function describeEventStoreContract(
           budget: new ByteBudget(35_000),
         });
         expect(log.events.map((e) => e.version)).to.deep.equal([1, 2, 3]);
-        expect([log.nextPosition, log.isEnd]).to.deep.equal([log.events[2]!.globalPosition, false]);
+        if (fx.partitioned) {
+          expect(log.isEnd).to.equal(false);
+          const rest = await store.readAll({ after: log.nextPosition, types: ['Heavy'], limit: 1 });
+          expect(rest.events.map((e) => e.version)).to.deep.equal([4]);
+        } else {
+          expect([log.nextPosition, log.isEnd]).to.deep.equal([
+            log.events[2]!.globalPosition,
+            false,
+          ]);
+        }
         const tooLarge = await expectRejects(
           store.readStream('trainer-heavy', { budget: new ByteBudget(5_000) }),
           DomainRuleError,
@@ -305,17 +350,19 @@ export function describeEventStoreContract(
       });
 
       it('dedups even when the repeat targets another stream or expects another version', async () => {
+        // with partitions a key is remembered in its stream's partition: another stream of it
+        const [one, two] = streamsTogether(fx, 'deployment', 2) as [string, string];
         const key = `deploy-1/3/${uuidLike()}`;
-        await store.append('deployment-1', [ev('StageStarted')], {
+        await store.append(one, [ev('StageStarted')], {
           idempotencyKey: key,
           expectedVersion: NO_STREAM,
         });
-        const again = await store.append('deployment-2', [ev('StageStarted')], {
+        const again = await store.append(two, [ev('StageStarted')], {
           idempotencyKey: key,
           expectedVersion: 7,
         });
         expect(again.duplicate).to.equal(true);
-        expect((await store.readStream('deployment-2')).events).to.have.length(0);
+        expect((await store.readStream(two)).events).to.have.length(0);
       });
 
       it('records domain-error outcomes once, and an append with that key then writes nothing', async () => {
@@ -324,7 +371,7 @@ export function describeEventStoreContract(
           kind: 'rejected',
           error: { error: 'rule', message: 'not moving', rule: 'not-moving' },
         } as const;
-        expect(await store.recordOutcome(key, rejected)).to.deep.equal({
+        expect(await store.recordOutcome(key, rejected, { streamId: 'trainer-x' })).to.deep.equal({
           recorded: true,
           outcome: rejected,
         });
@@ -332,7 +379,7 @@ export function describeEventStoreContract(
           kind: 'rejected',
           error: { error: 'rule', message: 'other', rule: 'other' },
         } as const;
-        expect(await store.recordOutcome(key, other)).to.deep.equal({
+        expect(await store.recordOutcome(key, other, { streamId: 'trainer-x' })).to.deep.equal({
           recorded: false,
           outcome: rejected,
         });
@@ -361,21 +408,22 @@ export function describeEventStoreContract(
 
       it('publishes the key with its outcome on the reply channel once recorded', async () => {
         const key = uuidLike();
-        const heard = await fx.nextReply('replies-a');
+        const channel = fx.replyChannel?.('trainer-r', 'replies-a') ?? 'replies-a';
+        const heard = await fx.nextReply(channel);
         const appended = await store.append('trainer-r', [ev('A')], {
           idempotencyKey: key,
-          replyChannel: 'replies-a',
+          replyChannel: channel,
         });
         const [heardKey, heardOutcome] = (await heard.message).split('\t');
         expect(heardKey).to.equal(key);
         expect(JSON.parse(heardOutcome!)).to.deep.equal(await store.getOutcome(key));
         expect(appended.duplicate).to.equal(false);
         const key2 = uuidLike();
-        const heard2 = await fx.nextReply('replies-a');
+        const heard2 = await fx.nextReply(channel);
         await store.recordOutcome(
           key2,
           { kind: 'rejected', error: { error: 'rule', message: 'no', rule: 'no' } },
-          { replyChannel: 'replies-a' },
+          { replyChannel: channel, streamId: 'trainer-r' },
         );
         expect((await heard2.message).split('\t')[0]).to.equal(key2);
       });
@@ -399,9 +447,15 @@ export function describeEventStoreContract(
           after = page.nextPosition;
           if (page.isEnd) break;
         }
-        expect(seen).to.deep.equal(order);
-        expect(pages).to.equal(3);
         const log = await readWholeLog(store);
+        expect(pages).to.equal(3);
+        if (fx.partitioned) {
+          // per stream always, across partitions by time only (DESIGN.md §8)
+          expect([...seen].sort()).to.deep.equal([...order].sort());
+          expectPartitionedOrder(log);
+          return;
+        }
+        expect(seen).to.deep.equal(order);
         expect(log.map((e) => e.version)).to.deep.equal([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
         const fromMiddle = await store.readAll({ after: log[5]!.globalPosition, limit: 100 });
         expect(fromMiddle.events.map((e) => e.globalPosition)).to.deep.equal(
@@ -413,6 +467,11 @@ export function describeEventStoreContract(
         expect(await store.head()).to.equal(START);
         await store.append('trainer-a', [ev('A'), ev('B')]);
         const log = await readWholeLog(store);
+        if (fx.partitioned) {
+          const after = await store.readAll({ after: await store.head() });
+          expect([after.events.length, after.isEnd, log.length]).to.deep.equal([0, true, 2]);
+          return;
+        }
         expect(await store.head()).to.equal(log.at(-1)!.globalPosition);
       });
 
@@ -447,6 +506,19 @@ export function describeEventStoreContract(
           ),
         ]);
         await sub.close();
+        if (fx.partitioned) {
+          // every event once; each stream's in order
+          expect([...got].sort((a, b) => a - b)).to.deep.equal(
+            Array.from({ length: 60 }, (_, i) => i),
+          );
+          for (let s = 0; s < 4; s++) {
+            const ofStream = got.filter((i) => i % 4 === s);
+            expect(ofStream).to.deep.equal([...ofStream].sort((a, b) => a - b));
+          }
+          const after = await store.readAll({ after: sub.position });
+          expect([after.events.length, after.isEnd]).to.deep.equal([0, true]);
+          return;
+        }
         expect(got).to.deep.equal(Array.from({ length: 60 }, (_, i) => i));
         const log = await readWholeLog(store);
         expect(sub.position).to.equal(log.at(-1)!.globalPosition);
@@ -483,7 +555,9 @@ export function describeEventStoreContract(
 
     describe('notifications', () => {
       it('writes notifications with the events, each with the id before it', async () => {
-        const r1 = await store.append('trainer-a', [ev('Moved')], {
+        // notifications are ordered per partition: two streams of one partition
+        const [first, second] = streamsTogether(fx, 'trainer', 2) as [string, string];
+        const r1 = await store.append(first, [ev('Moved')], {
           notifications: [
             {
               method: 'position.update',
@@ -500,7 +574,7 @@ export function describeEventStoreContract(
             },
           ],
         });
-        const r2 = await store.append('trainer-b', [ev('Moved')], {
+        const r2 = await store.append(second, [ev('Moved')], {
           notifications: [
             { method: 'position.update', params: { x: 2 }, target: 'group', targetIds: ['gym'] },
           ],
@@ -523,20 +597,22 @@ export function describeEventStoreContract(
         maxWaiting,
       });
       it('queues the job with the events, and refuses past maxWaiting writing nothing', async () => {
-        await store.append('deployment-a', [ev('Started')], { enqueue: job('a') });
-        await store.append('deployment-b', [ev('Started')], { enqueue: job('b') });
-        expect(await fx.queued('deploy')).to.equal(2);
+        // one partition's streams: a queue's bound is its partition's (DESIGN.md §8)
+        const [a, b, c] = streamsTogether(fx, 'deployment', 3) as [string, string, string];
+        await store.append(a, [ev('Started')], { enqueue: job('a') });
+        await store.append(b, [ev('Started')], { enqueue: job('b') });
+        expect(await fx.queued('deploy', a)).to.equal(2);
         const refused = await expectRejects(
-          store.append('deployment-c', [ev('Started')], {
+          store.append(c, [ev('Started')], {
             enqueue: job('c'),
             idempotencyKey: 'start-c',
           }),
           OverloadedError,
         );
         expect(refused.message).to.match(/the deploy queue is full/);
-        expect((await store.readStream('deployment-c')).events).to.have.length(0);
+        expect((await store.readStream(c)).events).to.have.length(0);
         expect(await store.getOutcome('start-c')).to.equal(undefined);
-        expect(await fx.queued('deploy')).to.equal(2);
+        expect(await fx.queued('deploy', a)).to.equal(2);
         await expectRejects(
           store.append('deployment-d', [ev('Started')], {
             enqueue: { ...job('d'), queue: 'Bad Name' },

@@ -5,6 +5,7 @@ import {
   DEFAULT_STORE_SETTINGS,
   keysFor,
   MemoryEventStore,
+  type RedisClient,
   RedisEventStore,
   type StoreSettings,
 } from '../../src/index.js';
@@ -15,6 +16,8 @@ import {
   testClient,
   uniquePrefix,
 } from '../support/redis.js';
+import { redisStoreFor } from '../support/redis-stores.js';
+import { describeOnTopologies } from '../support/topologies.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 
 const settings: StoreSettings = { ...DEFAULT_STORE_SETTINGS, serverId: 'test-server' };
@@ -34,35 +37,36 @@ describeEventStoreContract('memory', async () => {
   };
 });
 
-describeWithRedis('Redis event store', () => {
-  let redis: Redis;
-  let subscriber: Redis;
+describeOnTopologies('Redis event store contract', (topology) => {
+  let redis: RedisClient;
+  let subscriber: RedisClient;
   const heard = new EventEmitter();
   before(async () => {
-    redis = testClient();
-    subscriber = testClient();
-    subscriber.on('smessage', (channel, message) => heard.emit(channel, message));
+    redis = topology().client();
+    subscriber = topology().client();
+    subscriber.on('smessage', (channel: string, message: string) => heard.emit(channel, message));
   });
   after(() => {
     redis.disconnect();
     subscriber.disconnect();
   });
 
-  const make = async (prefix = uniquePrefix('es')) => {
-    const keys = keysFor(prefix);
-    const store = new RedisEventStore(redis, keys, settings);
-    return { prefix, keys, store };
-  };
-
   describeEventStoreContract('redis', async () => {
-    const { prefix, store } = await make();
+    const prefix = uniquePrefix('es');
+    const { store, partitioning } = redisStoreFor(redis, prefix, topology().partitions);
     return {
       store,
+      partitioned: partitioning.count > 1,
+      // a script may SPUBLISH only in its own slot: the stream's partition's channel
+      replyChannel: (streamId, name) => partitioning.keys[partitioning.of(streamId)]!.reply(name),
       footprint: async () => (await keysUnder(redis, prefix)).length,
-      queued: async (queue) => redis.xlen(keysFor(prefix).jobs(queue)),
+      queued: async (queue, streamId) =>
+        redis.xlen(partitioning.keys[partitioning.of(streamId)]!.jobs(queue)),
       nextReply: async (channel) => {
         await subscriber.ssubscribe(channel);
-        return { message: once(heard, channel).finally(() => subscriber.unsubscribe(channel)) };
+        return {
+          message: once(heard, channel).finally(() => subscriber.sunsubscribe(channel)),
+        };
       },
       cleanup: async () => {
         await store.close();
@@ -70,6 +74,22 @@ describeWithRedis('Redis event store', () => {
       },
     };
   });
+});
+
+describeWithRedis('Redis event store', () => {
+  let redis: Redis;
+  before(async () => {
+    redis = testClient();
+  });
+  after(() => {
+    redis.disconnect();
+  });
+
+  const make = async (prefix = uniquePrefix('es')) => {
+    const keys = keysFor(prefix);
+    const store = new RedisEventStore(redis, keys, settings);
+    return { prefix, keys, store };
+  };
 
   describe('Redis layout (DESIGN.md §3)', () => {
     it('keeps every key under the prefix hash tag, with entity entry ids 0-<version>', async () => {

@@ -24,7 +24,9 @@
   ARGV[4] '1' to check idempotency keys first; '0' only under the test-only fault switch
   ARGV[5] the command stream's consumer group
   ARGV[6] the number of operations
-  ARGV[7] '1' under REDIS_WAIT_REPLICAS > 0: outcomes are written unconfirmed (`~` before the JSON)
+  ARGV[7] the prefix of the positions written into outcomes: '' with one partition, '<p>:' with
+          partitions (an outcome's globalPositions are positions as clients see them)
+  ARGV[8] '1' under REDIS_WAIT_REPLICAS > 0: outcomes are written unconfirmed (`~` before the JSON)
           and nothing is published (the writer's WAIT comes first: confirm-outcomes-n); a used key
           whose outcome is still unconfirmed is rewritten unchanged, so that WAIT covers it too
   then each operation:
@@ -46,7 +48,8 @@
 local allKey, notifyKey, cmdKey, backlogKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttl, retention, serverId = ARGV[1], ARGV[2], ARGV[3]
 local checkKeys, group, count = ARGV[4] == '1', ARGV[5], tonumber(ARGV[6])
-local unconfirmed = ARGV[7] == '1'
+local positionPrefix = ARGV[7]
+local unconfirmed = ARGV[8] == '1'
 local mark = unconfirmed and '~' or ''
 
 local replies = {}   -- channel -> lines "key\toutcome"
@@ -104,7 +107,7 @@ local function used(doneKey, done)
 end
 
 local results = {1}
-local a = 8
+local a = 9
 for op = 1, count do
   local streamKey, doneKey, jobKey = KEYS[2 + 3 * op], KEYS[3 + 3 * op], KEYS[4 + 3 * op]
   local kind, key, channel, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -157,7 +160,7 @@ for op = 1, count do
         redis.call('XADD', streamKey, '0-' .. version, 'id', ARGV[b], 'type', ARGV[b + 1],
           'schema', ARGV[b + 2], 'data', ARGV[b + 3], 'meta', ARGV[b + 4], 'pos', position)
         result[#result + 1] = position
-        quoted[#quoted + 1] = '"' .. position .. '"'
+        quoted[#quoted + 1] = '"' .. positionPrefix .. position .. '"'
       end
       for j = 0, m - 1 do
         local b = notes + 5 * j

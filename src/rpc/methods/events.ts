@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { ForbiddenError } from '../../errors.js';
 import { STREAM_ID_PATTERN } from '../../events/envelope.js';
+import { MAX_PARTITIONS } from '../../events/partitions.js';
 import { type Caller, defineMethod, type RpcMethod } from '../method.js';
 import type { RpcServices } from './services.js';
+
+/** The longest whole-log cursor: at most 23 characters per partition (log-cursor.ts). */
+const MAX_CURSOR_CHARS = 32 + 24 * MAX_PARTITIONS;
 
 const limit = z.number().int().min(1).max(1000).default(100).describe('page size, at most 1000');
 
@@ -80,15 +84,17 @@ export function eventMethods(services: RpcServices): RpcMethod[] {
     defineMethod({
       name: 'events.readAll',
       summary: 'Reads the global log in order from a position (admin only).',
-      description: BUDGET_NOTE,
+      description: `${BUDGET_NOTE} With PARTITIONS > 1 the log is every partition's, each in order and merged across partitions by time; nextPosition is then an opaque cursor over every partition (a malformed one, or one made for another PARTITIONS, is -32602).`,
       auth: 'admin',
       params: z.object({
         afterPosition: z
           .string()
           .min(1)
-          .max(64)
+          .max(MAX_CURSOR_CHARS)
           .default('0')
-          .describe('exclusive; "0" = from the start; pass nextPosition to continue'),
+          .describe(
+            'exclusive; "0" = from the start; pass nextPosition (or an event\'s globalPosition) to continue',
+          ),
         limit,
         types: z
           .array(z.string().min(1).max(128))
