@@ -4,9 +4,14 @@
  * connection from the last id it saw — on the next of `urls`, so a client of an instance that shuts
  * down moves to another — drops anything it has already seen, and reports `stream.reset`.
  *
+ * Ids are opaque to it but for one question: whether a frame's id is covered by the last one seen
+ * (the same epochs, every partition's position at or before it; `sse-id.ts`).
+ *
  * EventSource only dispatches named events to listeners for those names, so the methods to listen
  * for are listed (`methods`); the server's own are included by default.
  */
+
+import { sseIdCovered } from '../sse/sse-id.js';
 
 /** The EventSource surface used here (browser and the `eventsource` package agree on it). */
 export interface EventSourceLike {
@@ -95,17 +100,6 @@ function resetReasonOf(params: unknown): string {
   return String(params.reason);
 }
 
-/** True when SSE id `a` (`<epoch>:<entry>`) is the same as or before `b` in the same epoch. */
-function seen(id: string, last: string | undefined): boolean {
-  if (!last) return false;
-  const [epochA, entryA = ''] = id.split(':');
-  const [epochB, entryB = ''] = last.split(':');
-  if (epochA !== epochB) return false;
-  const [am = 0n, as = 0n] = entryA.split('-').map(BigInt);
-  const [bm = 0n, bs = 0n] = entryB.split('-').map(BigInt);
-  return am < bm || (am === bm && as <= bs);
-}
-
 /** Sets the `topics` and `filter.<field>` parameters `GET /events` reads a subscription from. */
 export function setSubscriptionQuery(
   q: URLSearchParams,
@@ -162,7 +156,8 @@ export function subscribe(options: SubscribeOptions): ClientSubscription {
         if (opened) options.onOpen?.(opened);
         return;
       }
-      if (method !== 'stream.reset' && id && seen(id, last)) return; // a duplicate after a resume
+      // a duplicate after a resume: an id the last one covers (ids are opaque but for this)
+      if (method !== 'stream.reset' && id && sseIdCovered(id, last)) return;
       if (id) last = id;
       if (method === 'ping') return;
       const params = paramsOf(event.data);

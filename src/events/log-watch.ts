@@ -2,47 +2,42 @@
  * DESIGN.md G5's check on the event log itself: the global log's newest position never goes back
  * unless Redis lost data (a restart without persistence, a failover to a replica that lagged).
  * When it does, this says so loudly — an error log line, a flag for `/metrics`, and a failing
- * readiness check for a while — since it cannot undo the loss.
+ * readiness check for a while — since it cannot undo the loss. With partitions each partition's
+ * log is watched on its own (DESIGN.md §8): a whole-log cursor is no position to compare.
  */
 import type { Logger } from '../log.js';
 import type { EventStore } from './event-store.js';
 import { START } from './event-store.js';
-import { parsePartitionPosition, partitionPosition } from './partition-positions.js';
-import { PartitionedEventStore } from './partitioned-event-store.js';
+import { parsePartitionPosition } from './partition-positions.js';
 import { compareStreamIds, positionBefore, type StreamNow, wentBack } from './stream-ids.js';
 
-/** One partition's log as the watch compares it: entry ids, and its high-water mark. */
-interface WatchedLog {
-  readonly store: EventStore;
-  /** The partition number of its positions (`<p>:<id>`); none with one partition. */
-  readonly partition?: number;
-  highWater: string;
+/** A position as `[<p>: or '', entry id]`: partition stores hand out `<p>:<id>` (§8). */
+function split(position: string): [string, string] {
+  const parsed = parsePartitionPosition(position);
+  return parsed ? [`${parsed.partition}:`, parsed.id] : ['', position];
 }
 
 /** How long readiness fails after a loss was detected. */
 const UNREADY_AFTER_LOSS_MS = 60_000;
 
-/**
- * Watches the log of every partition (a partitioned store's partitions each on their own: entry
- * ids of different masters cannot be compared).
- */
 export class LogWatch {
-  private readonly logs: readonly WatchedLog[];
+  private readonly stores: readonly EventStore[];
+  /** Each partition's newest position at the last check. */
+  private readonly highWater: string[];
   private timer?: NodeJS.Timeout;
   /** Times the log was found behind its high-water mark since start. */
   losses = 0;
   private lastLossAt = 0;
   private checking = false;
 
+  /** @param store the store, or each partition's store (in partition order) */
   constructor(
-    private readonly store: EventStore,
+    store: EventStore | readonly EventStore[],
     private readonly logger: Logger,
     private readonly intervalMs = 500,
   ) {
-    this.logs =
-      store instanceof PartitionedEventStore
-        ? store.partitions.map((s, partition) => ({ store: s, partition, highWater: START }))
-        : [{ store, highWater: START }];
+    this.stores = Array.isArray(store) ? store : [store as EventStore];
+    this.highWater = this.stores.map(() => START);
   }
 
   start(): void {
@@ -62,19 +57,20 @@ export class LogWatch {
     if (this.checking) return;
     this.checking = true;
     try {
-      for (const log of this.logs) await this.compare(log);
+      await Promise.all(this.stores.map((_, p) => this.compare(p)));
     } finally {
       this.checking = false;
     }
   }
 
-  private async compare(log: WatchedLog): Promise<void> {
-    const { highWater } = log;
+  private async compare(partition: number): Promise<void> {
+    const store = this.stores[partition]!;
+    const highWater = this.highWater[partition]!;
     let head: string;
     let lost: boolean;
     try {
-      head = idOf(log, await log.store.head());
-      lost = await this.wentBack(log, highWater, head);
+      head = await store.head();
+      lost = await this.wentBack(store, highWater, head);
     } catch {
       return; // Redis unreachable: the redis readiness check reports it
     }
@@ -83,28 +79,28 @@ export class LogWatch {
       this.lastLossAt = Date.now();
       this.logger.error(
         'the event log went back: Redis lost acknowledged events (restart without AOF, or failover to a lagging replica); check Redis persistence, see README "Operations"',
-        { highWater, head, ...(log.partition !== undefined ? { partition: log.partition } : {}) },
+        { ...(this.stores.length > 1 ? { partition } : {}), highWater, head },
       );
     }
-    log.highWater = head;
+    this.highWater[partition] = head;
   }
 
   /** Reads only when the head moved on: is the high-water entry still there? */
-  private async wentBack(log: WatchedLog, highWater: string, head: string): Promise<boolean> {
+  private async wentBack(store: EventStore, highWater: string, head: string): Promise<boolean> {
     if (highWater === START || head === highWater) return false;
-    if (compareStreamIds(head, highWater) < 0) return true;
-    const after = positionOf(log, positionBefore(highWater));
-    const at = await log.store.readAll({ after, limit: 1 });
-    const seen = at.events[0];
-    const holdsSeen = seen !== undefined && idOf(log, seen.globalPosition) === highWater;
+    const [partition, seen] = split(highWater);
+    const newest = split(head)[1];
+    if (compareStreamIds(newest, seen) < 0) return true;
+    const at = await store.readAll({ after: partition + positionBefore(seen), limit: 1 });
+    const holdsSeen = at.events[0]?.globalPosition === highWater;
     if (holdsSeen) return false;
-    const [oldest] = (await log.store.readAll({ limit: 1 })).events;
+    const [oldest] = (await store.readAll({ limit: 1 })).events;
     const now: StreamNow = {
-      newest: head,
+      newest,
       holdsSeen,
-      ...(oldest ? { oldest: idOf(log, oldest.globalPosition) } : {}),
+      ...(oldest ? { oldest: split(oldest.globalPosition)[1] } : {}),
     };
-    return wentBack(highWater, now);
+    return wentBack(seen, now);
   }
 
   /** A readiness check failing for a minute after a detected loss. */
@@ -115,15 +111,4 @@ export class LogWatch {
         ? { ok: false, reason: 'the event log went back (Redis lost data) less than a minute ago' }
         : { ok: true },
   };
-}
-
-/** The entry id of a position of `log` (START stays START). */
-function idOf(log: WatchedLog, position: string): string {
-  if (log.partition === undefined || position === START) return position;
-  return parsePartitionPosition(position)?.id ?? position;
-}
-
-/** The position of an entry id of `log`. */
-function positionOf(log: WatchedLog, id: string): string {
-  return log.partition === undefined ? id : partitionPosition(log.partition, id);
 }

@@ -3,30 +3,27 @@
  * session; `data` is one line of JSON (JSON.stringify never emits a raw newline).
  */
 import type { Json } from '../events/envelope.js';
-import type { NotificationEntry } from './notification-log.js';
+import { formatSseId, parseSseIdParts } from './sse-id.js';
 
-/** An SSE id: the notifications stream's epoch and the entry id. */
+/** One partition's SSE id: the notifications stream's epoch and the entry id (`sse-id.ts`). */
 export function sseId(epoch: string, entryId: string): string {
-  return `${epoch}:${entryId}`;
+  return formatSseId(epoch, [entryId]);
 }
 
-/** Splits `<epoch>:<entry id>`; undefined when it is not one. */
+/** Splits one partition's `<epoch>:<entry id>`; undefined when it is not one. */
 export function parseSseId(
   text: string | undefined,
 ): { epoch: string; entryId: string } | undefined {
-  const match = text ? /^([A-Za-z0-9]{1,32}):(\d{1,20}-\d{1,20})$/.exec(text.trim()) : null;
-  return match ? { epoch: match[1]!, entryId: match[2]! } : undefined;
+  const parts = parseSseIdParts(text);
+  return parts?.positions.length === 1
+    ? { epoch: parts.tag, entryId: parts.positions[0]! }
+    : undefined;
 }
 
 /** One frame: `id:` (optional), `event:`, and a JSON-RPC notification as `data:`. */
 export function frame(event: string, params: Json, id?: string): string {
   const data = JSON.stringify({ jsonrpc: '2.0', method: event, params });
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`;
-}
-
-/** The frame of a notification from the stream. */
-export function notificationFrame(epoch: string, n: NotificationEntry): string {
-  return frame(n.method, n.params, sseId(epoch, n.id));
 }
 
 /** `retry:` alone: how long a browser waits before reconnecting. */

@@ -1,21 +1,27 @@
 /**
- * Delivery of notifications to the SSE sessions of this instance (DESIGN.md G5, §7): one ordered
- * tail of the notifications stream, the writer's in-order fast path, replay-to-live hand-over for
- * resuming sessions, one shared heartbeat, and the epoch that makes lost data visible.
+ * Delivery of notifications to the SSE sessions of this instance (DESIGN.md G5, §7, §8): an
+ * ordered tail of every partition's notifications stream, the writer's in-order fast path per
+ * partition, replay-to-live hand-over for resuming sessions, one shared heartbeat, and the epochs
+ * that make lost data visible. Every frame's id is the delivered vector (`sse-id.ts`), built once.
  */
-
+import { createHash } from 'node:crypto';
 import { closeOnce } from '../events/close-once.js';
 import type { WrittenNotification } from '../events/envelope.js';
-import { compareStreamIds, positionBefore, wentBack } from '../events/stream-ids.js';
+import { compareStreamIds } from '../events/stream-ids.js';
 import type { Logger } from '../log.js';
-import { frame, notificationFrame, parseSseId, sseId } from './frames.js';
-import type { NotificationEntry, NotificationLog, Tail } from './notification-log.js';
+import { frame } from './frames.js';
+import { MissedNotifications } from './missed-notifications.js';
+import type { NotificationEntry, NotificationLog } from './notification-log.js';
+import { type LaneCheck, PartitionLane } from './partition-lane.js';
 import type { SseSession } from './session.js';
+import { formatSseId, PositionVector, parseSseIdParts, type SseIdParts } from './sse-id.js';
 
+/** Entries of a missed page per partition: 500 in all, at least 20 each. */
 const REPLAY_PAGE = 500;
 
 export interface HubOptions {
-  readonly log: NotificationLog;
+  /** The notifications stream of each partition, in partition order (one log: one partition). */
+  readonly log: NotificationLog | readonly NotificationLog[];
   readonly serverId: string;
   /** SSE_HEARTBEAT_MS */
   readonly heartbeatMs: number;
@@ -25,63 +31,83 @@ export interface HubOptions {
 /** Why a resume point cannot be honoured. */
 export type ResetReason = 'retention' | 'epoch';
 
+/**
+ * The epochs as an id carries them: one partition's epoch itself (today's ids); several, the first
+ * 48 bits of their SHA-256, as many random bits as one epoch has.
+ */
+export function epochTag(epochs: readonly string[]): string {
+  if (epochs.length === 1) return epochs[0]!;
+  return createHash('sha256').update(epochs.join(',')).digest('hex').slice(0, 12);
+}
+
 export class Hub {
   readonly sessions = new Set<SseSession>();
-  private epoch = '';
-  /** The newest entry handed to the sessions (by the tail or the fast path). */
-  private delivered = '0-0';
-  private tail?: Tail;
+  private readonly lanes: PartitionLane[];
+  private vector: PositionVector;
   private timers: NodeJS.Timeout[] = [];
   private checking = false;
-  /**
-   * What was delivered when the tail last lost Redis: checked before anything else, since entries
-   * the tail delivers once Redis is back move `delivered` past a loss (G5).
-   */
-  private mustHold?: string;
 
-  constructor(private readonly options: HubOptions) {}
+  constructor(private readonly options: HubOptions) {
+    const logs = Array.isArray(options.log) ? options.log : [options.log as NotificationLog];
+    this.lanes = logs.map(
+      (log, p) => new PartitionLane(p, log, (lane, entries) => this.fromTail(lane, entries)),
+    );
+    this.vector = new PositionVector(
+      '',
+      logs.map(() => '0-0'),
+    );
+  }
 
-  /** Joins the stream at its newest entry and starts the tail and the heartbeat. */
+  /** Joins every partition's stream at its newest entry and starts the tails and the heartbeat. */
   async start(): Promise<void> {
-    const { log, heartbeatMs } = this.options;
-    this.epoch = await log.epoch();
-    this.delivered = (await log.retention()).newest;
-    this.tail = this.follow(this.delivered);
+    const { heartbeatMs } = this.options;
+    await Promise.all(this.lanes.map((lane) => lane.join()));
+    this.vector = new PositionVector(
+      this.tag(),
+      this.lanes.map((lane) => lane.delivered),
+    );
+    for (const lane of this.lanes) lane.follow();
     this.timers.push(
       setInterval(() => this.heartbeat(), heartbeatMs),
-      setInterval(() => void this.checkEpoch(), Math.min(2000, heartbeatMs)),
+      setInterval(() => void this.checkEpochs(), Math.min(2000, heartbeatMs)),
     );
   }
 
   /** The position sessions here have been delivered up to, as an SSE id. */
   get position(): string {
-    return sseId(this.epoch, this.delivered);
+    return this.vector.id;
   }
 
   readonly close = closeOnce(async (): Promise<void> => {
     for (const t of this.timers) clearInterval(t);
-    await this.tail?.close();
+    await Promise.all(this.lanes.map((lane) => lane.close()));
   });
 
   /**
-   * The writer's fast path: notifications this instance just appended go to its sessions at once,
-   * but only in order — when the entry before each is the last one delivered; otherwise the tail
-   * delivers them (and skips what was delivered here).
+   * The writer's fast path: notifications this instance just appended to `partition` go to its
+   * sessions at once, but only in order — when the entry before each is the last one delivered
+   * from that partition; otherwise the tail delivers them (and skips what was delivered here).
    */
-  fastPath(entries: readonly (NotificationEntry & Pick<WrittenNotification, 'prevId'>)[]): void {
+  fastPath(
+    partition: number,
+    entries: readonly (NotificationEntry & Pick<WrittenNotification, 'prevId'>)[],
+  ): void {
+    const lane = this.lanes[partition];
+    if (!lane) return;
     for (const e of entries) {
-      if (e.prevId !== this.delivered) return;
-      this.deliver(e);
+      if (e.prevId !== lane.delivered) return;
+      this.deliver(lane, e);
     }
   }
 
   /**
    * Attaches a session: `session.opened`, then either the missed notifications since `resumeFrom`
    * (paced by the socket) handed over to live with no gap or duplicate, or `stream.reset` when the
-   * resume point is gone, or live from now.
+   * resume point is gone in any partition, or live from now.
    */
   async attach(session: SseSession, resumeFrom: string | undefined): Promise<void> {
-    const resume = parseSseId(resumeFrom);
+    const parsed = parseSseIdParts(resumeFrom);
+    const resume = parsed?.positions.length === this.lanes.length ? parsed : undefined;
     session.send('session.opened', {
       sessionId: session.sessionId,
       serverId: this.options.serverId,
@@ -89,16 +115,16 @@ export class Hub {
     });
     const reason = resume ? await this.unresumable(resume) : undefined;
     if (!resume || reason) {
-      session.lastSentId = this.delivered;
+      session.sent = [...this.vector.positions];
       this.sessions.add(session);
       if (reason) session.send('stream.reset', { reason }, this.position);
       return;
     }
-    session.lastSentId = resume.entryId;
+    session.sent = [...resume.positions];
     session.beginReplay();
     this.sessions.add(session);
     try {
-      await this.replayTo(session, this.delivered);
+      await this.replayTo(session, [...this.vector.positions]);
     } finally {
       session.endReplay();
     }
@@ -109,99 +135,111 @@ export class Hub {
     this.sessions.delete(session);
   }
 
-  private async unresumable(resume: {
-    epoch: string;
-    entryId: string;
-  }): Promise<ResetReason | undefined> {
-    if (resume.epoch !== this.epoch) return 'epoch';
-    const { newest, oldest, trimmed } = await this.options.log.retention();
-    if (compareStreamIds(resume.entryId, newest) > 0) return 'epoch'; // from a stream that went back
-    // conservative: a resume point before the oldest entry kept may have missed trimmed ones
-    if (trimmed && (!oldest || compareStreamIds(resume.entryId, oldest) < 0)) return 'retention';
-    return undefined;
+  private tag(): string {
+    return epochTag(this.lanes.map((lane) => lane.epoch));
   }
 
-  private async replayTo(session: SseSession, until: string): Promise<void> {
-    for (;;) {
-      const page = await this.options.log.range(session.lastSentId, until, REPLAY_PAGE);
-      for (const e of page) await session.replay(e, notificationFrame(this.epoch, e));
-      if (page.length < REPLAY_PAGE || session.closed) return;
-    }
-  }
-
-  private follow(after: string): Tail {
-    return this.options.log.follow(
-      after,
-      (entries) => this.fromTail(entries),
-      () => {
-        this.mustHold ??= this.delivered;
-      },
+  /** Per partition (G5): from another epoch, or ahead of its stream, or before what it keeps. */
+  private async unresumable(resume: SseIdParts): Promise<ResetReason | undefined> {
+    if (resume.tag !== this.vector.tag) return 'epoch';
+    const reasons = await Promise.all(
+      this.lanes.map(async (lane, p): Promise<ResetReason | undefined> => {
+        const at = resume.positions[p]!;
+        const { newest, oldest, trimmed } = await lane.log.retention();
+        if (compareStreamIds(at, newest) > 0) return 'epoch'; // from a stream that went back
+        // conservative: a resume point before the oldest entry kept may have missed trimmed ones
+        if (trimmed && (!oldest || compareStreamIds(at, oldest) < 0)) return 'retention';
+        return undefined;
+      }),
     );
+    return reasons.includes('epoch') ? 'epoch' : reasons.find((r) => r !== undefined);
   }
 
-  private fromTail(entries: readonly NotificationEntry[]): void {
-    for (const e of entries) {
-      if (compareStreamIds(e.id, this.delivered) > 0) this.deliver(e);
+  private async replayTo(session: SseSession, until: readonly string[]): Promise<void> {
+    const page = Math.max(20, Math.ceil(REPLAY_PAGE / this.lanes.length));
+    const missed = new MissedNotifications(
+      this.lanes.map((lane) => lane.log),
+      session.sent,
+      until,
+      page,
+    );
+    // a replayed frame's id is the session's own vector, with it
+    const frameOf = (e: NotificationEntry) => () =>
+      frame(e.method, e.params, formatSseId(this.vector.tag, session.sent));
+    for (let next = await missed.next(); next && !session.closed; next = await missed.next()) {
+      await session.replay(next.partition, next.entry, frameOf(next.entry));
     }
   }
 
-  private deliver(e: NotificationEntry): void {
-    this.delivered = e.id;
+  private fromTail(lane: PartitionLane, entries: readonly NotificationEntry[]): void {
+    for (const e of entries) {
+      if (compareStreamIds(e.id, lane.delivered) > 0) this.deliver(lane, e);
+    }
+  }
+
+  private deliver(lane: PartitionLane, e: NotificationEntry): void {
+    lane.delivered = e.id;
+    this.vector.advance(lane.partition, e.id);
     if (this.sessions.size === 0) return; // an instance without sessions serialises nothing
-    const text = notificationFrame(this.epoch, e);
-    for (const s of this.sessions) s.offer(e, text);
+    const text = frame(e.method, e.params, this.vector.id);
+    for (const s of this.sessions) s.offer(lane.partition, e, text);
   }
 
   private heartbeat(): void {
     const ping = frame('ping', { at: new Date().toISOString() }, this.position);
     for (const s of this.sessions) {
       if (!s.live) continue;
-      s.lastSentId = this.delivered;
+      s.sent = [...this.vector.positions];
       s.write(ping);
     }
   }
 
   /**
-   * G5 loss detection: the epoch key gone, or the stream behind what was delivered (Redis lost
-   * data), starts a new epoch; sessions here get `stream.reset` and the tail starts over.
+   * G5 loss detection in every partition (`PartitionLane.check`); when any partition starts a new
+   * epoch, sessions here get one `stream.reset` and go on from the newest entries.
    */
-  private async checkEpoch(): Promise<void> {
+  private async checkEpochs(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
     try {
-      const { log, logger } = this.options;
-      // before reading: the fast path may deliver meanwhile
-      const seen = this.mustHold ?? this.delivered;
-      const { newest, oldest } = await log.retention();
-      const holdsSeen =
-        seen === '0-0' || (await log.range(positionBefore(seen), seen, 1))[0]?.id === seen;
-      const lost = wentBack(seen, { newest, holdsSeen, ...(oldest ? { oldest } : {}) });
-      const current = lost ? await log.renewEpoch(this.epoch) : await log.epoch();
-      if (this.mustHold === seen) this.mustHold = undefined;
-      if (current === this.epoch) return;
-      logger.error(
-        'notifications stream lost data (Redis restarted without it, or failed over): new epoch; sessions get stream.reset',
-        {
-          oldEpoch: this.epoch,
-          epoch: current,
-          delivered: this.delivered,
-          newest,
-        },
-      );
-      await this.tail?.close();
-      this.epoch = current;
-      this.delivered = newest;
+      const found = await Promise.all(this.lanes.map((lane) => this.checkLane(lane)));
+      const lost = this.lanes.filter((_, p) => found[p]?.lost);
+      if (lost.length === 0) return;
+      this.vector.tag = this.tag();
+      for (const lane of lost) this.vector.advance(lane.partition, lane.delivered);
       for (const s of this.sessions) {
-        s.lastSentId = newest;
+        s.sent = [...this.vector.positions];
         s.send('stream.reset', { reason: 'epoch' }, this.position);
       }
-      this.tail = this.follow(newest);
-    } catch (error) {
-      this.options.logger.warn('notifications epoch check failed; retrying', {
-        error: String(error),
-      });
+      for (const lane of lost) lane.follow();
     } finally {
       this.checking = false;
+    }
+  }
+
+  private async checkLane(lane: PartitionLane): Promise<LaneCheck | undefined> {
+    const { logger } = this.options;
+    try {
+      const found = await lane.check();
+      if (found?.lost) {
+        logger.error(
+          'notifications stream lost data (Redis restarted without it, or failed over): new epoch; sessions get stream.reset',
+          {
+            partition: lane.partition,
+            oldEpoch: found.oldEpoch,
+            epoch: lane.epoch,
+            delivered: found.seen,
+            newest: found.newest,
+          },
+        );
+      }
+      return found;
+    } catch (error) {
+      logger.warn('notifications epoch check failed; retrying', {
+        partition: lane.partition,
+        error: String(error),
+      });
+      return undefined;
     }
   }
 }

@@ -16,10 +16,13 @@ export type CloseReason = 'client' | 'slow' | 'shutdown' | 'overload';
  * reader and resumes later.
  */
 export class SseSession {
-  /** The last notifications-stream entry written (or skipped as not addressed to it). */
-  lastSentId: string;
+  /**
+   * Per partition, the last notifications-stream entry written (or skipped as not addressed to
+   * it): the session's place in the delivered vector.
+   */
+  sent: string[];
   private replaying = false;
-  private held: { entry: NotificationEntry; frame: string }[] = [];
+  private held: { partition: number; entry: NotificationEntry; frame: string }[] = [];
   private heldBytes = 0;
   closed = false;
   /** Bytes waiting to be sent (in the socket or held back) when it was cut off as a slow reader. */
@@ -36,7 +39,7 @@ export class SseSession {
     private readonly bounds: SessionBounds,
     startId: string,
   ) {
-    this.lastSentId = startId;
+    this.sent = [startId];
     res.on('close', () => this.finish('client'));
   }
 
@@ -44,20 +47,23 @@ export class SseSession {
     return !this.replaying && !this.closed;
   }
 
-  /** A live notification: written when addressed to this session and newer than the last sent. */
-  offer(entry: NotificationEntry, text: string): void {
+  /**
+   * A live notification of `partition`: written when addressed to this session and newer than the
+   * last sent from that partition.
+   */
+  offer(partition: number, entry: NotificationEntry, text: string): void {
     if (this.closed) return;
     if (this.replaying) {
       // only what it will be sent is kept: not every notification of the instance
       if (!delivers(this.audience, this.spec, entry)) return;
-      this.held.push({ entry, frame: text });
+      this.held.push({ partition, entry, frame: text });
       this.heldBytes += text.length;
       const unsent = this.heldBytes + this.res.writableLength;
       if (unsent > this.bounds.maxBufferedBytes) this.cutOff(unsent, 'buffered');
       return;
     }
-    if (compareStreamIds(entry.id, this.lastSentId) <= 0) return;
-    this.lastSentId = entry.id;
+    if (compareStreamIds(entry.id, this.sent[partition] ?? '0-0') <= 0) return;
+    this.sent[partition] = entry.id;
     if (delivers(this.audience, this.spec, entry)) this.write(text);
   }
 
@@ -69,12 +75,15 @@ export class SseSession {
     return flowing;
   }
 
-  /** Writes a replayed entry and waits for `drain` when the socket is full (G7 pacing). */
-  async replay(entry: NotificationEntry, text: string): Promise<void> {
-    if (this.closed || compareStreamIds(entry.id, this.lastSentId) <= 0) return;
-    this.lastSentId = entry.id;
+  /**
+   * Writes a replayed entry of `partition` — its frame built by `frameOf` once `sent` includes it,
+   * only when it is sent — and waits for `drain` when the socket is full (G7 pacing).
+   */
+  async replay(partition: number, entry: NotificationEntry, frameOf: () => string): Promise<void> {
+    if (this.closed || compareStreamIds(entry.id, this.sent[partition] ?? '0-0') <= 0) return;
+    this.sent[partition] = entry.id;
     if (!delivers(this.audience, this.spec, entry)) return;
-    if (this.res.write(text)) return;
+    if (this.res.write(frameOf())) return;
     if ((await drainedOrClosed(this.res, this.bounds.stallTimeoutMs)) === 'stalled') {
       this.cutOff(this.heldBytes + this.res.writableLength, 'stalled');
     }
@@ -91,7 +100,7 @@ export class SseSession {
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
-    for (const h of held) this.offer(h.entry, h.frame);
+    for (const h of held) this.offer(h.partition, h.entry, h.frame);
   }
 
   /** A frame not from the stream (`session.opened`, `stream.reset`). */

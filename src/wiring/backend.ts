@@ -53,8 +53,8 @@ export interface Backend {
   readonly bus: CommandBus;
   /** Projections' leases, checkpoints and read models. */
   readonly projections: ProjectionStore;
-  /** The notifications stream as SSE delivery reads it. */
-  readonly notifications: NotificationLog;
+  /** Each partition's notifications stream as SSE delivery reads it, in partition order. */
+  readonly notifications: readonly NotificationLog[];
   /** SSE sessions' subscriptions and presence, shared by every instance. */
   readonly directory: SessionDirectory;
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
@@ -110,7 +110,7 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
     store,
     bus,
     projections: new MemoryProjectionStore(() => store.stats().events),
-    notifications: new MemoryNotificationLog(store.notifications),
+    notifications: [new MemoryNotificationLog(store.notifications)],
     directory: new MemorySessionDirectory({
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),
@@ -205,6 +205,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     ...waiting,
   });
   const projections = new RedisProjectionStore(redis, keys);
+  const sseLogger = logger.child({ component: 'sse' });
   // not awaited: with Redis down the instance still serves /healthz and a 503 /readyz
   let listening = false;
   bus.start().then(
@@ -219,7 +220,9 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     store,
     bus,
     projections,
-    notifications: new RedisNotificationLog(redis, keys, logger.child({ component: 'sse' })),
+    notifications: partitioning.keys.map(
+      (partitionKeys) => new RedisNotificationLog(redis, partitionKeys, sseLogger),
+    ),
     directory: new RedisSessionDirectory(redis, keys, {
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),

@@ -6,6 +6,7 @@
 import type { Config } from '../config.js';
 import { keysFor } from '../events/keys.js';
 import { LogWatch } from '../events/log-watch.js';
+import { PartitionedEventStore } from '../events/partitioned-event-store.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
@@ -55,7 +56,11 @@ export function operationsFor(
         onLost: () => void shutdown.begin('SERVER_ID taken over', 1),
       })
     : undefined;
-  const logWatch = new LogWatch(backend.store, logger.child({ component: 'store' }));
+  // each partition's log on its own: a whole-log cursor is no position to compare
+  const logWatch = new LogWatch(
+    backend.store instanceof PartitionedEventStore ? backend.store.partitions : backend.store,
+    logger.child({ component: 'store' }),
+  );
   metrics.gauge({
     name: 'streamcast_event_log_losses',
     help: 'Times the global log was found behind its high-water mark (Redis lost data) since start',

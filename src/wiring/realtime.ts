@@ -61,5 +61,6 @@ export function realtimeFor(config: Config, backend: Backend, logger: Logger): R
     bounds,
     logger: log,
   });
-  return { hub, realtime, feed, store: withFastPath(backend.store, hub, config.SERVER_ID) };
+  const store = withFastPath(backend.store, hub, config.SERVER_ID, backend.partitioning.of);
+  return { hub, realtime, feed, store };
 }

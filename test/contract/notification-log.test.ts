@@ -1,14 +1,15 @@
-import type { Redis } from 'ioredis';
+import { partitioningFor } from '../../src/events/partitions.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
 import {
   DEFAULT_STORE_SETTINGS,
-  keysFor,
   MemoryEventStore,
   MemoryNotificationLog,
   RedisEventStore,
   RedisNotificationLog,
   silentLogger,
 } from '../../src/index.js';
-import { clearPrefix, describeWithRedis, testClient, uniquePrefix } from '../support/redis.js';
+import { clearPrefix, uniquePrefix } from '../support/redis.js';
+import { describeOnTopologies } from '../support/topologies.js';
 import {
   describeNotificationLogContract,
   NOTIFY_TEST_RETENTION,
@@ -29,16 +30,17 @@ describeNotificationLogContract('memory', async () => {
   };
 });
 
-describeWithRedis('Redis notification log', () => {
-  let redis: Redis;
+/** On a cluster, the last partition's stream: a partition tag of its own, not `{prefix}`. */
+describeOnTopologies('Redis notification log', (topology) => {
+  let redis: RedisClient;
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
 
   describeNotificationLogContract('redis', async () => {
     const prefix = uniquePrefix('notify');
-    const keys = keysFor(prefix);
+    const keys = partitioningFor(prefix, topology().partitions).keys.at(-1)!;
     const store = new RedisEventStore(redis, keys, settings);
     return {
       store,

@@ -1,25 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
-import type { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { subscribe } from '../../src/client/index.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
+import { compareStreamIds } from '../../src/events/stream-ids.js';
+import { parseSseIdParts } from '../../src/sse/sse-id.js';
 import { startMoves } from '../support/moves.js';
 import { readyStatus } from '../support/readiness.js';
-import { notifyHead, notifyIds, strictlyIncreasing } from '../support/realtime.js';
-import {
-  clearPrefix,
-  describeWithRedis,
-  testClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/redis.js';
-import { entryOf, SseClient } from '../support/sse.js';
+import { notifyIdsByPartition, updatesByPartition } from '../support/realtime.js';
+import { clearPrefix, uniquePrefix } from '../support/redis.js';
+import { SseClient } from '../support/sse.js';
+import { describeOnTopologies } from '../support/topologies.js';
 
-/** DESIGN.md G5 across two instances: each notification once per matching session, in stream order. */
-describeWithRedis('realtime delivery across instances', function () {
+/** `ids` after `after` (stream ids, in order). */
+const idsAfter = (ids: readonly string[], after: string) =>
+  ids.filter((id) => compareStreamIds(id, after) > 0);
+
+/**
+ * DESIGN.md G5 across two instances: each notification once per matching session, in stream order
+ * (per partition with several: a partition's notifications keep their order, DESIGN.md §8).
+ */
+describeOnTopologies('realtime delivery across instances', function (topology) {
   this.timeout(120_000);
-  let redis: Redis;
+  let redis: RedisClient;
   let prefix: string;
   let a: AppProcess;
   let b: AppProcess;
@@ -27,7 +31,7 @@ describeWithRedis('realtime delivery across instances', function () {
 
   const start = (slot: string) =>
     startApp({
-      REDIS_URL: testRedisUrl(),
+      ...topology().env(),
       SECRET_KEY: secret,
       KEY_PREFIX: prefix,
       SERVER_ID: `${slot}-${prefix}`,
@@ -38,7 +42,7 @@ describeWithRedis('realtime delivery across instances', function () {
   const secret = randomBytes(32).toString('base64');
 
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
   beforeEach(async () => {
@@ -66,20 +70,17 @@ describeWithRedis('realtime delivery across instances', function () {
     await Promise.all([opened(onA), opened(onB)]);
     const load = startMoves({ urls: () => [a.url, b.url], trainers: 20, inFlight: 16, limit: 600 });
     await load.done;
-    const expected = await notifyIds(redis, prefix);
-    expect(expected).to.have.length(600);
+    const { partitions } = topology();
+    const expected = await notifyIdsByPartition(redis, prefix, partitions);
+    expect(expected.flat()).to.have.length(600);
     for (const c of [onA, onB]) {
-      await c.until(
-        (x) => x.of('position.update').length >= expected.length,
-        20_000,
-        'all updates',
-      );
+      await c.until((x) => x.of('position.update').length >= 600, 20_000, 'all updates');
       await new Promise((resolve) => setTimeout(resolve, 300)); // anything extra would arrive now
-      const got = c.of('position.update').map((f) => entryOf(f.id));
+      const got = updatesByPartition(prefix, partitions, c.of('position.update'));
       expect(got, 'ids in stream order, each once').to.deep.equal(expected);
     }
     process.stdout.write(
-      `      moves 600 sent to A and B alternately; each session received 600 of 600, in order\n`,
+      `      moves 600 sent to A and B alternately; each session received 600 of 600, in the order of each of ${partitions} partitions\n`,
     );
   });
 
@@ -90,35 +91,38 @@ describeWithRedis('realtime delivery across instances', function () {
     await first.until((x) => x.of('position.update').length >= 50, 20_000, '50 updates');
     first.close();
     const lastId = first.lastId()!;
+    const last = parseSseIdParts(lastId)!.positions;
+    const { partitions } = topology();
     await new Promise((resolve) => setTimeout(resolve, 700)); // notifications keep flowing meanwhile
-    const missedUpTo = await notifyHead(redis, prefix);
+    const missedUpTo = (await notifyIdsByPartition(redis, prefix, partitions)).map(
+      (ids) => ids.at(-1) ?? '0-0',
+    );
     const second = client(b, { userId: 'r1', lastEventId: lastId });
     await opened(second);
     await new Promise((resolve) => setTimeout(resolve, 700));
     await load.stop();
-    const all = await notifyIds(redis, prefix);
-    const afterLast = all.slice(all.indexOf(entryOf(lastId)) + 1);
-    await second.until(
-      (x) => x.of('position.update').length >= afterLast.length,
-      20_000,
-      'the rest',
-    );
+    const all = await notifyIdsByPartition(redis, prefix, partitions);
+    const afterLast = all.map((ids, p) => idsAfter(ids, last[p]!));
+    const rest = afterLast.flat().length;
+    await second.until((x) => x.of('position.update').length >= rest, 20_000, 'the rest');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const resumed = second.of('position.update').map((f) => entryOf(f.id));
-    const missed = afterLast.filter(
-      (id) => strictlyIncreasing([id, missedUpTo]) || id === missedUpTo,
-    ).length;
+    const resumed = updatesByPartition(prefix, partitions, second.of('position.update'));
+    const missed = afterLast.reduce(
+      (n, ids, p) => n + ids.filter((id) => compareStreamIds(id, missedUpTo[p]!) <= 0).length,
+      0,
+    );
     process.stdout.write(
-      `      received ${first.of('position.update').length} on A, missed ${missed} while away, then ${resumed.length} on B (resumedFrom ${lastId})\n`,
+      `      received ${first.of('position.update').length} on A, missed ${missed} while away, then ${rest} on B (resumedFrom ${lastId.length} bytes, ${partitions} partitions)\n`,
     );
     expect(second.of('session.opened')[0]!.params.resumedFrom).to.equal(lastId);
     expect(second.of('stream.reset')).to.deep.equal([]);
     expect(missed, 'notifications written while the client was away').to.be.greaterThan(0);
     expect(resumed).to.deep.equal(afterLast);
-    const seenIds = [...first.of('position.update'), ...second.of('position.update')].map((f) =>
-      entryOf(f.id),
-    );
-    expect(seenIds).to.deep.equal(all);
+    const seen = updatesByPartition(prefix, partitions, [
+      ...first.of('position.update'),
+      ...second.of('position.update'),
+    ]);
+    expect(seen).to.deep.equal(all);
   });
 
   it('closes sessions with a retry hint on SIGTERM; the typed client continues on the other instance without loss', async () => {
@@ -132,13 +136,13 @@ describeWithRedis('realtime delivery across instances', function () {
         rawText += new TextDecoder().decode(value);
       }
     })();
-    const received: string[] = [];
+    const received: { id: string; params: unknown }[] = [];
     const sub = subscribe({
       urls: [a.url, b.url],
       query: { userId: 'typed' },
       retryMs: 100,
       EventSource: EventSource as never,
-      onNotification: (_method, _params, id) => received.push(entryOf(id)),
+      onNotification: (_method, params, id) => received.push({ id, params }),
     });
     clients.push(sub);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -149,17 +153,18 @@ describeWithRedis('realtime delivery across instances', function () {
     await rawDone;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await load.stop();
-    const all = await notifyIds(redis, prefix);
+    const { partitions } = topology();
+    const all = await notifyIdsByPartition(redis, prefix, partitions);
     const deadline = Date.now() + 15_000;
-    while (received.length < all.length && Date.now() < deadline)
+    while (received.length < all.flat().length && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
     const retry = /retry: (\d+)\n\n$/.exec(rawText);
     process.stdout.write(
-      `      ${beforeStop} notifications before SIGTERM, ${received.length} of ${all.length} in all over ${sub.connections} connections; closing retry ${retry?.[1]} ms\n`,
+      `      ${beforeStop} notifications before SIGTERM, ${received.length} of ${all.flat().length} in all over ${sub.connections} connections; closing retry ${retry?.[1]} ms\n`,
     );
     expect(retry, 'the last frame of a closed stream is a retry hint').to.not.equal(null);
     expect(Number(retry![1])).to.be.within(200, 600);
     expect(sub.connections).to.be.greaterThan(1);
-    expect(received).to.deep.equal(all);
+    expect(updatesByPartition(prefix, partitions, received)).to.deep.equal(all);
   });
 });

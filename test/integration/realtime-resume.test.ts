@@ -1,30 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
-import { type RedisServer, startRedisServer } from '../../scripts/lib/redis-server.js';
+import { messageStreamId } from '../../src/domain/message/message.js';
+import { partitioningFor } from '../../src/events/partitions.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
+import { formatSseId, parseSseIdParts } from '../../src/sse/sse-id.js';
 import { startMoves } from '../support/moves.js';
 import { readyStatus } from '../support/readiness.js';
-import { adminMessage, notifyIds } from '../support/realtime.js';
-import { describeWithRedis } from '../support/redis.js';
-import { entryOf, SseClient } from '../support/sse.js';
+import { adminMessage, notifyIdsByPartition } from '../support/realtime.js';
+import { clearPrefix, uniquePrefix } from '../support/redis.js';
+import { SseClient } from '../support/sse.js';
+import { describeOnTopologies } from '../support/topologies.js';
 
 /**
- * DESIGN.md G5 resume rules and G7 bounded memory, on a redis-server of this suite's own (it is
- * flushed to simulate Redis losing its data).
+ * DESIGN.md G5 resume rules and G7 bounded memory, on each topology under a prefix of the test's
+ * own (its keys are deleted to simulate Redis losing its data).
  */
-describeWithRedis('realtime resume, loss detection and slow readers', function () {
+describeOnTopologies('realtime resume, loss detection and slow readers', function (topology) {
   this.timeout(180_000);
-  let server: RedisServer;
-  let redis: Redis;
+  let redis: RedisClient;
+  let prefix: string;
   let app: AppProcess;
   const clients: SseClient[] = [];
   const secret = randomBytes(32).toString('base64');
 
   const startInstance = async (env: Record<string, string>) => {
     app = await startApp({
-      REDIS_URL: server.url,
+      ...topology().env(),
+      KEY_PREFIX: prefix,
       SECRET_KEY: secret,
       SSE_HEARTBEAT_MS: '200',
       LOG_LEVEL: 'info',
@@ -40,19 +44,23 @@ describeWithRedis('realtime resume, loss detection and slow readers', function (
   const opened = (c: SseClient) =>
     c.until((x) => x.of('session.opened').length > 0, 10_000, 'session.opened');
 
-  before(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url);
+  before(() => {
+    redis = topology().client();
   });
-  after(async () => {
-    redis.disconnect();
-    await server.stop();
+  after(() => redis.disconnect());
+  beforeEach(() => {
+    prefix = uniquePrefix('resume');
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await app?.stop();
-    await redis.flushall();
+    await clearPrefix(redis, prefix);
   });
+  /** Entries kept in every partition's notifications stream. */
+  const kept = async () => {
+    const { keys } = partitioningFor(prefix, topology().partitions);
+    return (await Promise.all(keys.map((k) => redis.xlen(k.notify)))).reduce((a, b) => a + b, 0);
+  };
 
   it('resets a resume older than the retention, or from before Redis lost its data; a quiet session resumes without a reset', async () => {
     await startInstance({ NOTIFY_RETENTION: '50' });
@@ -75,12 +83,13 @@ describeWithRedis('realtime resume, loss detection and slow readers', function (
       'stream.reset',
     ]);
     expect(stale.of('stream.reset')[0]!.params).to.deep.equal({ reason: 'retention' });
-    expect(stale.of('stream.reset')[0]!.id, 'the reset carries the current position').to.match(
-      /^\w+:\d+-\d+$/,
+    const resetAt = parseSseIdParts(stale.of('stream.reset')[0]!.id);
+    expect(resetAt?.positions, 'the reset carries the current position').to.have.length(
+      topology().partitions,
     );
 
     const quietId = quiet.lastId()!;
-    expect(Number(await redis.xlen('{sc}:notify')), 'the stream was trimmed').to.be.lessThan(600);
+    expect(await kept(), 'the streams were trimmed').to.be.lessThan(620);
     const resumed = client({ userId: 'quiet', topics: 'nothing.here', lastEventId: quietId });
     await resumed.until((x) => x.of('ping').length > 0, 10_000, 'a ping after resuming');
     expect(resumed.of('stream.reset'), 'a quiet session kept its place by its pings').to.deep.equal(
@@ -88,7 +97,7 @@ describeWithRedis('realtime resume, loss detection and slow readers', function (
     );
     expect(resumed.of('session.opened')[0]!.params.resumedFrom).to.equal(quietId);
 
-    await redis.flushall(); // Redis lost everything, the epoch key included
+    await clearPrefix(redis, prefix); // Redis lost everything, the epoch keys included
     await resumed.until((x) => x.of('stream.reset').length > 0, 15_000, 'a live stream.reset');
     expect(resumed.of('stream.reset')[0]!.params).to.deep.equal({ reason: 'epoch' });
     const lost = client({ userId: 'quiet', lastEventId: quietId });
@@ -101,6 +110,9 @@ describeWithRedis('realtime resume, loss detection and slow readers', function (
     await startInstance({ NOTIFY_RETENTION: '100000' });
     const big = { blob: 'x'.repeat(15_000) };
     const paused = await pausedReader(app.url, 'slow');
+    // every message is appended to the admin's stream: one partition, whose entry each id names
+    const partition = partitioningFor(prefix, topology().partitions).of(messageStreamId('oak'));
+    const entryOf = (id: string) => parseSseIdParts(id)!.positions[partition]!;
     const watcher = client({ userId: 'slow' });
     await opened(watcher);
     const total = 800; // 12 MB addressed to the slow reader
@@ -130,14 +142,15 @@ describeWithRedis('realtime resume, loss detection and slow readers', function (
       60_000,
       'the rest',
     );
-    const ids = [...paused.ids(), ...resumed.of('message.big').map((f) => entryOf(f.id))];
-    expect(ids).to.deep.equal(await notifyIds(redis, 'sc'));
+    const ids = [...paused.ids(), ...resumed.of('message.big').map((f) => f.id)].map(entryOf);
+    const written = await notifyIdsByPartition(redis, prefix, topology().partitions);
+    expect(ids).to.deep.equal(written[partition]);
     expect(resumed.of('stream.reset')).to.deep.equal([]);
     process.stdout.write(
       `      ${total} × 15 KB: the paused reader was cut off after ${paused.count()}, resumed and got the other ${total - paused.count()}; a reader catching up on the same backlog at full speed was never cut off\n`,
     );
     // catching up on the whole backlog at full speed is not slowness
-    const catchUp = client({ userId: 'slow', lastEventId: `${paused.epoch()}:0-0` });
+    const catchUp = client({ userId: 'slow', lastEventId: fromTheStart(paused.lastId()) });
     await catchUp.until((x) => x.of('message.big').length >= total, 60_000, 'the whole backlog');
     expect(catchUp.errors, 'the fast reader was never cut off').to.equal(0);
     expect(app.output().match(/closed a slow SSE reader/g)).to.have.length(1);
@@ -152,12 +165,12 @@ function pausedReader(base: string, userId: string) {
   return new Promise<{
     stop(): void;
     count(): number;
+    /** The ids of the `message.big` frames read. */
     ids(): string[];
     lastId(): string;
-    epoch(): string;
   }>((resolve, reject) => {
     const ids: string[] = [];
-    let epoch = '';
+    let lastId = '';
     let text = '';
     const req = request(`${base}/events?userId=${userId}`, (res) => {
       let paused = false;
@@ -166,9 +179,9 @@ function pausedReader(base: string, userId: string) {
         const frames = text.split('\n\n');
         text = frames.pop() ?? '';
         for (const f of frames) {
-          const id = /^id: (\w+):(\S+)$/m.exec(f);
-          if (id && /event: message\.big/.test(f)) ids.push(id[2]!);
-          if (id) epoch = id[1]!;
+          const id = /^id: (\S+)$/m.exec(f)?.[1];
+          if (id && /event: message\.big/.test(f)) ids.push(id);
+          if (id) lastId = id;
         }
         if (!paused && ids.length >= 5) {
           paused = true;
@@ -179,11 +192,19 @@ function pausedReader(base: string, userId: string) {
         stop: () => req.destroy(),
         count: () => ids.length,
         ids: () => [...ids],
-        lastId: () => `${epoch}:${ids.at(-1)}`,
-        epoch: () => epoch,
+        lastId: () => ids.at(-1) ?? lastId,
       });
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+/** An id of the same epochs as `id`, at the start of every partition. */
+function fromTheStart(id: string): string {
+  const { tag, positions } = parseSseIdParts(id)!;
+  return formatSseId(
+    tag,
+    positions.map(() => '0-0'),
+  );
 }

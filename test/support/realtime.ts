@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { RpcClient } from '../../src/client/index.js';
+import { partitioningFor } from '../../src/events/partitions.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
 import { keysFor } from '../../src/index.js';
+import { parseSseIdParts } from '../../src/sse/sse-id.js';
 
 /** Every entry id of the test prefix's notifications stream, oldest first. */
 export async function notifyIds(redis: Redis, prefix: string, after = '-'): Promise<string[]> {
@@ -36,4 +39,47 @@ export function strictlyIncreasing(ids: readonly string[]): boolean {
     if (!(am! < bm! || (am === bm && as! < bs!))) return false;
   }
   return true;
+}
+
+/** Every partition's notification entry ids, oldest first, in partition order. */
+export async function notifyIdsByPartition(
+  redis: RedisClient,
+  prefix: string,
+  partitions: number,
+): Promise<string[][]> {
+  return Promise.all(
+    partitioningFor(prefix, partitions).keys.map(async (keys) =>
+      (await redis.xrange(keys.notify, '-', '+')).map(([id]) => id),
+    ),
+  );
+}
+
+/**
+ * Where a `position.update` frame's notification is: the partition of its trainer's stream, and
+ * its entry there — the frame id's position of that partition (DESIGN.md §8).
+ */
+export function updateEntry(
+  prefix: string,
+  partitions: number,
+  update: { readonly id: string; readonly params: unknown },
+): { partition: number; entry: string } {
+  const { trainerId } = update.params as { trainerId: string };
+  const partition = partitioningFor(prefix, partitions).of(`trainer-${trainerId}`);
+  const entry = parseSseIdParts(update.id)?.positions[partition];
+  if (!entry) throw new Error(`the SSE id ${update.id} is not a vector of ${partitions}`);
+  return { partition, entry };
+}
+
+/** `position.update` frames' entries, per partition, in the order received. */
+export function updatesByPartition(
+  prefix: string,
+  partitions: number,
+  updates: readonly { readonly id: string; readonly params: unknown }[],
+): string[][] {
+  const by: string[][] = Array.from({ length: partitions }, () => []);
+  for (const u of updates) {
+    const { partition, entry } = updateEntry(prefix, partitions, u);
+    by[partition]!.push(entry);
+  }
+  return by;
 }
