@@ -100,9 +100,15 @@ async function streamGaps(redis: RedisClient, partitioning: Partitioning): Promi
   return gaps;
 }
 
+/** The instance's `streamcast_event_log_losses`; NaN (reported, and failing where asserted) if /metrics fails. */
 async function lossesOn(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return sampleValue(parseExposition(text), 'streamcast_event_log_losses') ?? Number.NaN;
+  const res = await fetch(`${url}/metrics`);
+  const text = await res.text();
+  if (res.status === 200) {
+    return sampleValue(parseExposition(text), 'streamcast_event_log_losses') ?? Number.NaN;
+  }
+  process.stdout.write(`      ${url}/metrics answered ${res.status}: ${text.slice(0, 200)}\n`);
+  return Number.NaN;
 }
 
 /** What one failover run saw. */
