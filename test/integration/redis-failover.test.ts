@@ -175,6 +175,9 @@ async function failover(
     expect(promoted).to.equal(replica);
     expect(rejoined.role).to.equal('replica');
 
+    // the loss checks (log every 500 ms, notifications epoch every 2 s) have run before readiness
+    // is judged: a 200 before them would not show the instances recovered from what they find
+    await sleep(3000);
     const readyAgain = await Promise.all(urls.map((u) => readyStatus(u, READY_AGAIN_MS)));
     await sleep(1500);
     await load.stop();
@@ -260,6 +263,10 @@ describeWithRedisCluster(
         0, 0, 0, 0, 0, 0,
       ]);
       expect(run.readyAgain, 'ready again').to.deep.equal([200, 200, 200]);
+      expect(
+        run.readiness.map((seen) => seen.at(-1)),
+        'ready at the end',
+      ).to.deep.equal([200, 200, 200]);
       expect(run.restarted, 'no instance restarted').to.deep.equal([false, false, false]);
     });
 
@@ -288,6 +295,10 @@ describeWithRedisCluster(
         '/events clients receive again',
       ).to.equal(true);
       expect(run.readyAgain, 'ready again').to.deep.equal([200, 200, 200]);
+      expect(
+        run.readiness.map((seen) => seen.at(-1)),
+        'ready at the end',
+      ).to.deep.equal([200, 200, 200]);
       expect(run.restarted, 'no instance restarted').to.deep.equal([false, false, false]);
     });
   },
