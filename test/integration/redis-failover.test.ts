@@ -239,6 +239,23 @@ function report(waitReplicas: number, run: FailoverRun): void {
   );
 }
 
+/** What both runs must show: nothing doubled, no gap, clients following, instances ready again. */
+function expectRecovered(run: FailoverRun): void {
+  expect(run.doubled, 'answered twice in the log').to.deep.equal([]);
+  expect(run.gaps, 'trainer streams with a gap').to.deep.equal([]);
+  expect([...run.sse.gaveUp, ...run.notes.gaveUp]).to.deep.equal(Array(12).fill('following'));
+  expect(
+    run.notes.after.every((n) => n > 0),
+    '/events clients receive again',
+  ).to.equal(true);
+  expect(run.readyAgain, 'ready again').to.deep.equal([200, 200, 200]);
+  expect(
+    run.readiness.map((seen) => seen.at(-1)),
+    'ready at the end',
+  ).to.deep.equal([200, 200, 200]);
+  expect(run.restarted, 'no instance restarted').to.deep.equal([false, false, false]);
+}
+
 describeWithRedisCluster(
   `Redis Cluster failover under load (PARTITIONS=${PARTITIONS})`,
   function (cluster) {
@@ -249,25 +266,13 @@ describeWithRedisCluster(
       report(1, run);
       expect(run.unknownOutcomes, 'the fault must bite: WAIT fell short').to.be.greaterThan(0);
       expect(run.lost, 'answered and lost').to.deep.equal([]);
-      expect(run.doubled, 'answered twice in the log').to.deep.equal([]);
-      expect(run.gaps, 'trainer streams with a gap').to.deep.equal([]);
-      expect([...run.sse.gaveUp, ...run.notes.gaveUp]).to.deep.equal(Array(12).fill('following'));
-      expect(
-        run.notes.after.every((n) => n > 0),
-        '/events clients receive again',
-      ).to.equal(true);
+      expectRecovered(run);
       expect(run.sse.missing, 'events missed per client (unless reset)').to.deep.equal([
         0, 0, 0, 0, 0, 0,
       ]);
       expect(run.sse.repeated, 'events repeated per client (unless reset)').to.deep.equal([
         0, 0, 0, 0, 0, 0,
       ]);
-      expect(run.readyAgain, 'ready again').to.deep.equal([200, 200, 200]);
-      expect(
-        run.readiness.map((seen) => seen.at(-1)),
-        'ready at the end',
-      ).to.deep.equal([200, 200, 200]);
-      expect(run.restarted, 'no instance restarted').to.deep.equal([false, false, false]);
     });
 
     it('REDIS_WAIT_REPLICAS=0: reports what was lost, and every instance detected the loss', async () => {
@@ -283,23 +288,11 @@ describeWithRedisCluster(
         run.lossLines.every((n) => n >= 1),
         'every instance logged it',
       ).to.equal(true);
-      expect(run.doubled, 'answered twice in the log').to.deep.equal([]);
-      expect(run.gaps, 'trainer streams with a gap').to.deep.equal([]);
-      expect([...run.sse.gaveUp, ...run.notes.gaveUp]).to.deep.equal(Array(12).fill('following'));
+      expectRecovered(run);
       expect(
         run.notes.resets.every((n) => n > 0),
         '/events clients told stream.reset',
       ).to.equal(true);
-      expect(
-        run.notes.after.every((n) => n > 0),
-        '/events clients receive again',
-      ).to.equal(true);
-      expect(run.readyAgain, 'ready again').to.deep.equal([200, 200, 200]);
-      expect(
-        run.readiness.map((seen) => seen.at(-1)),
-        'ready at the end',
-      ).to.deep.equal([200, 200, 200]);
-      expect(run.restarted, 'no instance restarted').to.deep.equal([false, false, false]);
     });
   },
 );
