@@ -4,9 +4,9 @@
  * Ctrl-C (or SIGTERM) stops them all gracefully, a second Ctrl-C kills them. Every other setting
  * comes from the environment, as for `npm start` (REDIS_URL is required).
  *
- * `npm run cluster -- --redis-cluster 3` starts only a local Redis Cluster (3 masters, a replica
- * each) and prints its nodes, until Ctrl-C stops it and deletes its data; no instances, as they
- * cannot use a cluster yet.
+ * `npm run cluster -- --redis-cluster 3` first starts a local Redis Cluster (3 masters, a replica
+ * each; REDIS_URL is ignored), then the instances on it (REDIS_CLUSTER_NODES, PARTITIONS from the
+ * environment or 6); Ctrl-C stops the instances, then the cluster, and deletes its data.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ import {
   type ClusterOptions,
   clusterMembers,
   parseClusterArgs,
+  redisClusterEnv,
 } from './lib/cluster-options.js';
 import { prefixLines } from './lib/line-prefixer.js';
 import { startRedisCluster } from './lib/redis-cluster.js';
@@ -41,16 +42,22 @@ function paint(text: string, index: number): string {
   return color ? `\x1b[${31 + (index % 6)}m${text}\x1b[0m` : text;
 }
 
-/** The environment every instance gets: the caller's, with a shared SECRET_KEY. */
-function clusterEnv(): NodeJS.ProcessEnv {
-  if (!process.env.REDIS_URL) {
+/** The environment every instance gets: `env`, with a shared SECRET_KEY. */
+function clusterEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
     throw new Error(
-      'REDIS_URL is not set: instances share work only through Redis (e.g. REDIS_URL=redis://127.0.0.1:6379 npm run cluster)',
+      'REDIS_URL is not set: instances share work only through Redis (e.g. REDIS_URL=redis://127.0.0.1:6379 npm run cluster, or npm run cluster -- --redis-cluster 3)',
     );
   }
-  if (process.env.SECRET_KEY) return process.env;
+  if (env.SECRET_KEY) return env;
   say('SECRET_KEY is not set: this run uses a random one, shared by its instances');
-  return { ...process.env, SECRET_KEY: randomBytes(32).toString('base64') };
+  return { ...env, SECRET_KEY: randomBytes(32).toString('base64') };
+}
+
+/** Where the instances' Redis is, for the log (credentials redacted). */
+function redisTarget(env: NodeJS.ProcessEnv): string {
+  if (!env.REDIS_CLUSTER_NODES) return redactText(env.REDIS_URL ?? '');
+  return `the Redis Cluster ${env.REDIS_CLUSTER_NODES}, PARTITIONS ${env.PARTITIONS ?? 1}`;
 }
 
 function launch(
@@ -118,11 +125,11 @@ function stopAll(members: readonly Member[], signal: NodeJS.Signals): void {
   setTimeout(() => stopAll(members, 'SIGKILL'), graceMs).unref();
 }
 
-async function run(options: ClusterOptions): Promise<number> {
-  const env = clusterEnv();
+async function run(options: ClusterOptions, callerEnv: NodeJS.ProcessEnv): Promise<number> {
+  const env = clusterEnv(callerEnv);
   const planned = clusterMembers(options);
   say(
-    `starting ${planned.length} instances on ports ${options.basePort}-${options.basePort + planned.length - 1} against ${redactText(env.REDIS_URL ?? '')} (KEY_PREFIX ${env.KEY_PREFIX ?? 'sc'})`,
+    `starting ${planned.length} instances on ports ${options.basePort}-${options.basePort + planned.length - 1} against ${redisTarget(env)} (KEY_PREFIX ${env.KEY_PREFIX ?? 'sc'})`,
   );
   const members = planned.map((m, i) => launch(m, i, env));
   let signals = 0;
@@ -160,25 +167,30 @@ async function run(options: ClusterOptions): Promise<number> {
   return results.every(Boolean) && codes.every((c) => c === 0) ? 0 : 1;
 }
 
-/** Starts only a local Redis Cluster, prints its nodes and keeps it until SIGINT or SIGTERM. */
-async function runRedisCluster(masters: number): Promise<number> {
-  const stopped = new Promise((resolve) => {
-    process.once('SIGINT', resolve); // even while it starts: it is stopped once started
-    process.once('SIGTERM', resolve);
-  });
+/**
+ * Starts a local Redis Cluster, then the instances on it; once they all stopped (Ctrl-C), stops the
+ * cluster and deletes its data. A Ctrl-C while the cluster starts stops it as soon as it is up.
+ */
+async function runOnRedisCluster(options: ClusterOptions, masters: number): Promise<number> {
+  let interrupted = false;
+  const early = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
   say(`starting a local Redis Cluster: ${masters} masters with a replica each`);
   const cluster = await startRedisCluster({ masters });
-  say(
-    `masters ${(await cluster.masters()).join(' ')}; replicas ${(await cluster.replicas()).join(' ')}`,
-  );
-  say(`Redis Cluster ready: REDIS_CLUSTER_NODES=${cluster.nodes.join(',')}`);
-  say(
-    'no instances started: streamcast cannot use a Redis Cluster until cluster support (issue 14) lands; Ctrl-C stops the cluster and deletes its data',
-  );
-  await stopped;
-  await cluster.stop();
-  say('Redis Cluster stopped, its data deleted');
-  return 0;
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
+  try {
+    say(
+      `Redis Cluster ready: masters ${(await cluster.masters()).join(' ')}; replicas ${(await cluster.replicas()).join(' ')}`,
+    );
+    return interrupted ? 0 : await run(options, redisClusterEnv(process.env, cluster.nodes));
+  } finally {
+    await cluster.stop();
+    say('Redis Cluster stopped, its data deleted');
+  }
 }
 
 let options: ClusterOptions;
@@ -188,7 +200,10 @@ try {
   process.stderr.write(`${(error as Error).message}\n${CLUSTER_USAGE}\n`);
   process.exit(2);
 }
-(options.redisCluster ? runRedisCluster(options.redisCluster) : run(options)).then(
+(options.redisCluster
+  ? runOnRedisCluster(options, options.redisCluster)
+  : run(options, process.env)
+).then(
   (code) => process.exit(code),
   (error: Error) => {
     process.stderr.write(`npm run cluster: ${error.message}\n`);

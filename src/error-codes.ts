@@ -16,6 +16,7 @@ import {
   NotFoundError,
   OverloadedError,
   ReadModelLagError,
+  ReplicaShortfallError,
   UnauthenticatedError,
   ValidationError,
 } from './errors.js';
@@ -57,7 +58,8 @@ export const RPC_CODE_MEANINGS: Readonly<Record<RpcErrorCode, string>> = {
   [-32010]: 'Domain rule broken',
   [-32011]: 'Deployment still running',
   [-32029]: 'Overloaded: retry after retryAfterMs',
-  [-32030]: 'Command not finished in time; its outcome is unknown (ask command.status)',
+  [-32030]:
+    'Command not finished in time, or its outcome not yet on REDIS_WAIT_REPLICAS replicas (ask command.status or retry with the same id)',
   [-32031]: 'Command dead-lettered after its attempts',
   [-32032]: 'Read model did not reach minPosition in time',
 };
@@ -157,6 +159,11 @@ function mapCommandError(error: unknown, asker: Asker): RpcError | undefined {
   }
   if (error instanceof CommandTimeoutError) {
     return rpcError(RPC_CODES.commandTimeout, error, { commandId: error.commandId });
+  }
+  if (error instanceof ReplicaShortfallError) {
+    // the same code as a timeout: the outcome is not known to be durable, so the client asks again
+    const { commandId, replicas, acked } = error;
+    return rpcError(RPC_CODES.commandTimeout, error, { commandId, replicas, acked });
   }
   if (error instanceof DeadLetteredError) {
     const { commandId, attempts, lastError } = error;

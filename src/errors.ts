@@ -111,6 +111,23 @@ export class CommandTimeoutError extends StreamcastError {
   }
 }
 
+/**
+ * A command's outcome was written, but fewer Redis replicas than REDIS_WAIT_REPLICAS took it within
+ * REDIS_WAIT_TIMEOUT_MS: a failover now could lose it, so it is not answered as done (-32030).
+ */
+export class ReplicaShortfallError extends StreamcastError {
+  readonly code = 'REPLICA_SHORTFALL';
+  constructor(
+    readonly commandId: string,
+    readonly replicas: number,
+    readonly acked: number,
+  ) {
+    super(
+      `command ${commandId} was handled, but only ${acked} of ${replicas} Redis replicas confirmed its outcome in time, so it could still be lost in a failover: ask command.status, or retry with the same id (it is not applied twice)`,
+    );
+  }
+}
+
 /** A command was dead-lettered after its attempts. */
 export class DeadLetteredError extends StreamcastError {
   readonly code = 'DEAD_LETTERED';

@@ -9,8 +9,8 @@ export interface ClusterOptions {
   /** `SERVER_ID`s are `<idPrefix>-<port>` (`--id-prefix`, default `sc`). */
   readonly idPrefix: string;
   /**
-   * `--redis-cluster N`: start only a local Redis Cluster of N masters with a replica each, and no
-   * instances (they cannot use a cluster yet).
+   * `--redis-cluster N`: first start a local Redis Cluster of N masters with a replica each, and run
+   * the instances on it (REDIS_CLUSTER_NODES; PARTITIONS from the environment, default 6).
    */
   readonly redisCluster?: number;
 }
@@ -18,7 +18,7 @@ export interface ClusterOptions {
 /** The usage line printed on a bad argument. */
 export const CLUSTER_USAGE =
   'usage: npm run cluster -- [--instances 3] [--base-port 8081] [--id-prefix sc]   (REDIS_URL must be set)\n' +
-  '       npm run cluster -- --redis-cluster 3   (only a local Redis Cluster: 3 masters, a replica each)';
+  '       npm run cluster -- --redis-cluster 3 [--instances 3 …]   (a local Redis Cluster, 3 masters with a replica each, and the instances on it)';
 
 /** Parses the command line; throws an Error naming the bad argument and the usage. */
 export function parseClusterArgs(argv: readonly string[]): ClusterOptions {
@@ -62,4 +62,24 @@ export function clusterMembers(options: ClusterOptions): { serverId: string; por
     const port = options.basePort + i;
     return { serverId: `${options.idPrefix}-${port}`, port };
   });
+}
+
+/** PARTITIONS of instances on a local Redis Cluster unless the environment says: two per master. */
+export const LOCAL_CLUSTER_PARTITIONS = 6;
+
+/**
+ * The environment of instances on a local Redis Cluster: the caller's, with the cluster's nodes as
+ * REDIS_CLUSTER_NODES and without REDIS_URL (a local cluster has no credentials, and a REDIS_URL
+ * beside the nodes would lend them its own), PARTITIONS kept or LOCAL_CLUSTER_PARTITIONS.
+ */
+export function redisClusterEnv(
+  env: NodeJS.ProcessEnv,
+  nodes: readonly string[],
+): NodeJS.ProcessEnv {
+  const { REDIS_URL: _, ...rest } = env;
+  return {
+    ...rest,
+    REDIS_CLUSTER_NODES: nodes.join(','),
+    PARTITIONS: env.PARTITIONS ?? String(LOCAL_CLUSTER_PARTITIONS),
+  };
 }

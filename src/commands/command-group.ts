@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyNumber, replyStrings } from '../events/lua-script.js';
 import type { Outcome } from '../events/outcome.js';
+import type { OutcomeConfirmer } from '../events/outcome-confirmer.js';
 import type { RedisClient } from '../events/redis-connection.js';
 import { type CommandEnvelope, keyOf } from './command-bus.js';
 
@@ -27,6 +28,8 @@ export class CommandGroup {
     private readonly keys: Keys,
     readonly group: string,
     readonly consumer: string,
+    /** Under REDIS_WAIT_REPLICAS > 0: confirms a dead letter's outcome before it is answered. */
+    private readonly confirmer?: OutcomeConfirmer,
   ) {}
 
   /** Creates the group at 0 (commands sent before any worker ran are handled); idempotent. */
@@ -116,30 +119,40 @@ export class CommandGroup {
     outcome: Extract<Outcome, { kind: 'dead' }>,
     ttlS: number,
   ): Promise<boolean> {
-    const reply = await deadLetterScript.run(
+    const keys = [
+      this.keys.commands,
+      this.keys.deadCommands,
+      this.keys.done(keyOf(command)),
+      this.keys.commandBacklog,
+    ];
+    const args = [
+      this.group,
+      entryId,
+      command.id,
+      command.type,
+      JSON.stringify(command.data),
+      JSON.stringify(command.metadata),
+      outcome.lastError,
+      outcome.attempts,
+      JSON.stringify(outcome),
+      ttlS,
+      command.metadata.replyTo ?? '',
+      keyOf(command),
+      this.confirmer ? '1' : '0',
+    ];
+    if (!this.confirmer)
+      return (await deadLetterScript.run(this.redis, keys, args)).status === 'ok';
+    // REDIS_WAIT_REPLICAS: WAIT on the script's node, then confirm and reply (or reply the shortfall)
+    const { reply, acked } = await deadLetterScript.runAndWait(
       this.redis,
-      [
-        this.keys.commands,
-        this.keys.deadCommands,
-        this.keys.done(keyOf(command)),
-        this.keys.commandBacklog,
-      ],
-      [
-        this.group,
-        entryId,
-        command.id,
-        command.type,
-        JSON.stringify(command.data),
-        JSON.stringify(command.metadata),
-        outcome.lastError,
-        outcome.attempts,
-        JSON.stringify(outcome),
-        ttlS,
-        command.metadata.replyTo ?? '',
-        keyOf(command),
-      ],
+      keys,
+      args,
+      this.confirmer.wait,
     );
-    return reply.status === 'ok';
+    if (reply.status !== 'ok') return false;
+    const channel = command.metadata.replyTo ?? '';
+    await this.confirmer.settle([{ key: keyOf(command), channel }], acked);
+    return true;
   }
 
   /** Trims handled commands (MINID below the oldest pending and the first undelivered entry). */

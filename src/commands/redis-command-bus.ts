@@ -1,12 +1,14 @@
-import { NotFoundError, OverloadedError } from '../errors.js';
+import { NotFoundError, OverloadedError, ReplicaShortfallError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import { COMMAND_GROUP, type Keys } from '../events/keys.js';
 import { LuaScript, type ReplyValue, replyNumber, replyString } from '../events/lua-script.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
+import { OutcomeConfirmer } from '../events/outcome-confirmer.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
 import { fieldMap } from '../events/redis-entries.js';
 import { TickBatch } from '../events/tick-batch.js';
+import { isUnconfirmed } from '../events/unconfirmed.js';
 import {
   type CommandBus,
   type CommandEnvelope,
@@ -48,6 +50,8 @@ export interface RedisCommandBusOptions
 /** The Redis `CommandBus`: stream `{sc}:cmd`, consumer group `handlers`, one consumer per instance. */
 export class RedisCommandBus implements CommandBus {
   private readonly replies: ReplyWaiter;
+  /** Under REDIS_WAIT_REPLICAS > 0: confirms an outcome found unconfirmed before answering it. */
+  private readonly confirmer: OutcomeConfirmer | undefined;
   private readonly workers = new Set<RedisCommandWorker>();
   /** The commands `send` is given in one turn, enqueued by one script call. */
   private readonly enqueues = new TickBatch(
@@ -60,7 +64,9 @@ export class RedisCommandBus implements CommandBus {
     private readonly keys: Keys,
     private readonly options: RedisCommandBusOptions,
   ) {
-    this.replies = new ReplyWaiter(redis, keys, options.serverId, options.logger);
+    const wait = options.replicaWait;
+    this.confirmer = wait && new OutcomeConfirmer(redis, keys, wait);
+    this.replies = new ReplyWaiter(redis, keys, options.serverId, options.logger, this.confirmer);
   }
 
   /** Subscribes to this instance's reply channel; call before the first `send`. */
@@ -79,19 +85,45 @@ export class RedisCommandBus implements CommandBus {
     const waiting = wait
       ? this.replies.wait(key, command.id, options.timeoutMs ?? this.options.timeoutMs)
       : undefined;
-    let recorded: Outcome | undefined;
+    let recorded: string | undefined;
     try {
       recorded = this.enqueued(await this.enqueues.add(envelope));
     } catch (error) {
       waiting?.cancel();
       throw error;
     }
-    if (recorded) {
+    if (recorded !== undefined) {
       waiting?.cancel();
-      return { status: 'handled', outcome: recorded };
+      const outcome = await this.confirmed(key, recorded);
+      if (!outcome.confirmed) {
+        this.confirmer?.answeredShortfall(command.id, outcome.acked);
+        throw new ReplicaShortfallError(
+          command.id,
+          this.confirmer?.wait.replicas ?? 0,
+          outcome.acked,
+        );
+      }
+      return { status: 'handled', outcome: outcome.outcome };
     }
     if (!waiting) return { status: 'queued' };
     return { status: 'handled', outcome: await waiting.outcome };
+  }
+
+  /**
+   * A stored outcome as it may be answered: under REDIS_WAIT_REPLICAS one not yet confirmed is
+   * confirmed first (a write on its node, then WAIT), or falls short.
+   */
+  private async confirmed(
+    key: string,
+    stored: string,
+  ): Promise<{ confirmed: true; outcome: Outcome } | { confirmed: false; acked: number }> {
+    if (!this.confirmer || !isUnconfirmed(stored)) {
+      return { confirmed: true, outcome: decodeOutcome(stored) };
+    }
+    const confirmation = await this.confirmer.confirm([key]);
+    if (!confirmation.confirmed) return confirmation;
+    const json = confirmation.outcomes.get(key);
+    return { confirmed: true, outcome: decodeOutcome(json ?? stored) };
   }
 
   /** One enqueue-commands-n call for the commands given to `send` in one turn; a result each. */
@@ -117,14 +149,14 @@ export class RedisCommandBus implements CommandBus {
    * when it is now (or was already) waiting in the stream; `OverloadedError` past
    * COMMAND_BACKLOG_MAX.
    */
-  private enqueued(result: ReplyValue): Outcome | undefined {
+  private enqueued(result: ReplyValue): string | undefined {
     if (!Array.isArray(result)) throw new Error(`enqueue-commands-n gave no result for a command`);
     const [code, ...values] = result;
     switch (code) {
       case 1:
         return undefined;
       case 0:
-        return values.length > 0 ? decodeOutcome(replyString(values, 0)) : undefined;
+        return values.length > 0 ? replyString(values, 0) : undefined;
       case -2: {
         const backlog = replyNumber(values, 1);
         throw new OverloadedError(
@@ -157,7 +189,9 @@ export class RedisCommandBus implements CommandBus {
       this.keys.sent(userId, commandId),
     );
     if (done) {
-      const outcome = decodeOutcome(done);
+      const confirmation = await this.confirmed(key, done);
+      if (!confirmation.confirmed) return { status: 'pending' }; // not yet durable: ask again
+      const { outcome } = confirmation;
       return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
     }
     return sent === null ? { status: 'unknown' } : { status: 'pending' };

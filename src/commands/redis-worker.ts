@@ -1,4 +1,5 @@
 import type { Keys } from '../events/keys.js';
+import { OutcomeConfirmer, type ReplicaWait } from '../events/outcome-confirmer.js';
 import { type ReadLoop, readLoop } from '../events/read-loop.js';
 import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import type { Logger } from '../log.js';
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   readonly logger: Logger;
   /** Slots shared with other workers of the instance (deployment jobs of every partition). */
   readonly slots?: SharedSlots;
+  /** REDIS_WAIT_REPLICAS > 0: dead letters are answered only once WAIT saw the replicas. */
+  readonly replicaWait?: ReplicaWait;
 }
 
 /** Counters a worker keeps (logged, and shown by system.status and /metrics). */
@@ -102,7 +105,9 @@ export class RedisCommandWorker implements Worker {
     private readonly processor: EntryProcessor,
     private readonly options: WorkerOptions,
   ) {
-    this.group = new CommandGroup(redis, keys, options.group, options.consumer);
+    const { replicaWait } = options;
+    const confirmer = replicaWait && new OutcomeConfirmer(redis, keys, replicaWait);
+    this.group = new CommandGroup(redis, keys, options.group, options.consumer, confirmer);
     this.reader = dedicated(redis, { blocking: true });
     this.reader.on('error', () => {}); // the loop reports what fails
     if (options.slots) {

@@ -1,8 +1,10 @@
-import { CommandTimeoutError } from '../errors.js';
+import { CommandTimeoutError, ReplicaShortfallError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { decodeOutcome, type Outcome } from '../events/outcome.js';
+import type { OutcomeConfirmer } from '../events/outcome-confirmer.js';
 import { dedicated, type RedisClient } from '../events/redis-connection.js';
+import { isUnconfirmed, shortfallOf } from '../events/unconfirmed.js';
 import type { Logger } from '../log.js';
 
 const BACKSTOP_POLL_MS = 1000;
@@ -20,6 +22,8 @@ interface Waiter {
  * `{sc}:done:<key>`. A publish can be lost (the subscriber was reconnecting), so outstanding ids
  * are re-checked when the subscriber
  * reconnects and polled every second as a backstop: a lost publish costs a second, not the timeout.
+ * Under REDIS_WAIT_REPLICAS a reply is published only once confirmed, or as a shortfall (answered
+ * -32030); a poll that finds an outcome not yet confirmed confirms it itself before answering.
  */
 export class ReplyWaiter {
   readonly channel: string;
@@ -33,6 +37,7 @@ export class ReplyWaiter {
     private readonly keys: Keys,
     serverId: string,
     private readonly logger: Logger,
+    private readonly confirmer?: OutcomeConfirmer,
   ) {
     this.channel = keys.reply(serverId);
     this.subscriber = dedicated(redis);
@@ -110,6 +115,11 @@ export class ReplyWaiter {
         void this.check([key]); // a key without its outcome: read it
         continue;
       }
+      const shortfall = shortfallOf(line.slice(tab + 1));
+      if (shortfall) {
+        this.fallShort(key, shortfall.acked);
+        continue;
+      }
       try {
         this.settle(key, decodeOutcome(line.slice(tab + 1)));
       } catch (error) {
@@ -118,6 +128,16 @@ export class ReplyWaiter {
         });
         void this.check([key]);
       }
+    }
+  }
+
+  /** Answers the waiters of `key` -32030: its outcome is not on enough replicas. */
+  private fallShort(key: string, acked: number): void {
+    for (const waiter of this.waiters.get(key) ?? []) {
+      this.drop(key, waiter);
+      this.confirmer?.answeredShortfall(waiter.commandId, acked);
+      const replicas = this.confirmer?.wait.replicas ?? 0;
+      waiter.reject(new ReplicaShortfallError(waiter.commandId, replicas, acked));
     }
   }
 
@@ -140,8 +160,28 @@ export class ReplyWaiter {
       });
       return;
     }
+    const unconfirmed: string[] = [];
     values.forEach((json, i) => {
-      if (json !== null) this.settle(wanted[i]!, decodeOutcome(json));
+      if (json === null) return;
+      if (this.confirmer && isUnconfirmed(json)) unconfirmed.push(wanted[i]!);
+      else this.settle(wanted[i]!, decodeOutcome(json));
     });
+    if (unconfirmed.length > 0) await this.confirm(unconfirmed);
+  }
+
+  /** Outcomes found unconfirmed (their writer died or its reply was lost): confirms them first. */
+  private async confirm(keys: readonly string[]): Promise<void> {
+    try {
+      const confirmation = await this.confirmer!.confirm(keys);
+      if (!confirmation.confirmed) {
+        for (const key of keys) this.fallShort(key, confirmation.acked);
+        return;
+      }
+      for (const [key, json] of confirmation.outcomes) this.settle(key, decodeOutcome(json));
+    } catch (error) {
+      this.logger.warn('confirming command outcomes failed; the next poll retries', {
+        error: String(error),
+      });
+    }
   }
 }

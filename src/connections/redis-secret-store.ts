@@ -1,6 +1,6 @@
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
-import type { RedisClient } from '../events/redis-connection.js';
+import { nodeOf, type RedisClient } from '../events/redis-connection.js';
 import { assertSealed, type SealedSecret } from './secret-box.js';
 import { SecretConflictError, type SecretScanPage, type SecretStore } from './secret-store.js';
 
@@ -48,7 +48,8 @@ export class RedisSecretStore implements SecretStore {
 
   async scan(cursor: string, count: number): Promise<SecretScanPage> {
     const prefix = this.keys.secret('');
-    const [next, keys] = await this.redis.scan(
+    // secrets share the prefix's tag: one slot, one node, where the cursor stays valid
+    const [next, keys] = await nodeOf(this.redis, prefix).scan(
       cursor,
       'MATCH',
       `${prefix}*` /* KEY_PREFIX holds no glob characters (config.ts) */,

@@ -6,7 +6,8 @@
  */
 
 import { COMMAND_GROUP, type Keys } from './keys.js';
-import { LuaScript, type ReplyValue } from './lua-script.js';
+import { LuaScript, type ReplyValue, type ScriptReply } from './lua-script.js';
+import { type Answerable, OutcomeConfirmer } from './outcome-confirmer.js';
 import type { PositionFormat } from './partition-positions.js';
 import type { PreparedAppend, StoreSettings } from './prepare-append.js';
 import type { RedisClient } from './redis-connection.js';
@@ -42,13 +43,19 @@ export class BatchCommitter {
     MAX_OPS_PER_CALL,
   );
 
+  /** Under REDIS_WAIT_REPLICAS > 0: confirms outcomes after the commit's WAIT. */
+  private readonly confirmer: OutcomeConfirmer | undefined;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly settings: StoreSettings,
     /** Writes the positions recorded in outcomes as clients see them (`<p>:<id>` with partitions). */
     private readonly positions: PositionFormat,
-  ) {}
+  ) {
+    const wait = settings.replicaWait;
+    this.confirmer = wait && new OutcomeConfirmer(redis, keys, wait);
+  }
 
   /** Commits `op` with whatever else is asked for in this turn; resolves with its own result. */
   commit(op: CommitOp): Promise<readonly ReplyValue[]> {
@@ -65,15 +72,36 @@ export class BatchCommitter {
       COMMAND_GROUP,
       ops.length,
       this.positions.out(''),
+      this.confirmer ? '1' : '0',
     ];
     for (const op of ops) this.encode(op, keys, args);
-    const reply = await commitScript.run(this.redis, keys, args);
+    const reply = await this.commitAndWait(ops, keys, args);
     return ops.map((_, i) => {
       const result = reply.values[i];
       if (!Array.isArray(result))
         throw new Error(`commit-batch gave no result for operation ${i + 1}`);
       return result;
     });
+  }
+
+  /**
+   * The commit; under REDIS_WAIT_REPLICAS, pipelined with WAIT on its node, and its outcomes then
+   * confirmed and replied (or their shortfall replied) before any operation resolves.
+   */
+  private async commitAndWait(
+    ops: readonly CommitOp[],
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<ScriptReply> {
+    if (!this.confirmer) return commitScript.run(this.redis, keys, args);
+    const { reply, acked } = await commitScript.runAndWait(
+      this.redis,
+      keys,
+      args,
+      this.confirmer.wait,
+    );
+    await this.confirmer.settle(answerables(ops, reply), acked);
+    return reply;
   }
 
   /** Adds an operation's 3 keys and its arguments (the script's header has the layout). */
@@ -98,4 +126,18 @@ export class BatchCommitter {
     if (job) args.push('1', job.group, job.maxWaiting, job.id, job.type, job.data, job.meta);
     else args.push('0');
   }
+}
+
+/** The operations of a batch that have an outcome now (written or used before), with their channel. */
+function answerables(ops: readonly CommitOp[], reply: ScriptReply): Answerable[] {
+  return ops.flatMap((op, i) => {
+    const result = reply.values[i];
+    const code = Array.isArray(result) ? result[0] : undefined;
+    if (code !== 1 && code !== 0) return []; // a conflict or a refusal wrote nothing
+    const [key, channel] =
+      op.kind === 'answer'
+        ? [op.key, op.replyChannel]
+        : [op.prepared.idempotencyKey, op.prepared.replyChannel];
+    return key === '' ? [] : [{ key, channel }];
+  });
 }

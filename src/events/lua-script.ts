@@ -72,6 +72,34 @@ export class LuaScript {
     return this.decode(raw);
   }
 
+  /**
+   * Runs the script and `WAIT replicas timeoutMs` in one pipeline, so the keyless WAIT goes to the
+   * script's node, on the connection that wrote (REDIS_WAIT_REPLICAS, DESIGN.md §8). Resolves with
+   * the reply and the number of replicas that acknowledged the script's writes.
+   */
+  async runAndWait(
+    redis: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    wait: { readonly replicas: number; readonly timeoutMs: number },
+  ): Promise<{ readonly reply: ScriptReply; readonly acked: number }> {
+    if (this.numKeys >= 0 && keys.length !== this.numKeys)
+      throw new Error(`${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
+    const send = (loaded: boolean) => {
+      const pipeline = redis.pipeline();
+      if (loaded) pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+      else pipeline.eval(this.source, keys.length, ...keys, ...args);
+      pipeline.call('WAIT', wait.replicas, wait.timeoutMs);
+      return pipeline.exec();
+    };
+    let results = await send(true);
+    if (results?.[0]?.[0]?.message.startsWith('NOSCRIPT')) results = await send(false);
+    const [[scriptError, raw] = [], [waitError, acked] = []] = results ?? [];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    return { reply: this.decode(raw), acked: Number(acked) };
+  }
+
   /** The reply by the convention, or an error naming the script that broke it. */
   private decode(raw: unknown): ScriptReply {
     if (!Array.isArray(raw) || typeof raw[0] !== 'number' || !raw.every(isReplyValue)) {

@@ -17,6 +17,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { Json } from './envelope.js';
+import { withoutMark } from './unconfirmed.js';
 
 const issue = z.object({ path: z.string(), message: z.string() });
 
@@ -132,9 +133,12 @@ export function errorOfOutcome(
   }
 }
 
-/** Decodes a stored outcome; a corrupt one throws (it is never taken for an answer). */
+/**
+ * Decodes a stored outcome (confirmed or not: `unconfirmed.ts`); a corrupt one throws (it is never
+ * taken for an answer).
+ */
 export function decodeOutcome(text: string): Outcome {
-  const parsed = outcomeSchema.safeParse(JSON.parse(text));
+  const parsed = outcomeSchema.safeParse(JSON.parse(withoutMark(text)));
   if (!parsed.success) {
     throw new Error(`a stored command outcome is corrupt: ${parsed.error.issues[0]?.message}`);
   }

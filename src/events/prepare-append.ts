@@ -13,6 +13,7 @@ import {
 } from './envelope.js';
 import type { AppendOptions } from './event-store.js';
 import { byteLength, isJsonObject, jsonIssues } from './json.js';
+import type { ReplicaWait } from './outcome-confirmer.js';
 
 /** Limits and identity every event store adapter applies the same way. */
 export interface StoreSettings {
@@ -31,6 +32,8 @@ export interface StoreSettings {
    * idempotency key first, to show that the exactly-once test catches its absence.
    */
   readonly unsafeSkipDedupCheck?: boolean;
+  /** REDIS_WAIT_REPLICAS > 0: outcomes are answered only once WAIT saw the replicas (§8). */
+  readonly replicaWait?: ReplicaWait;
 }
 
 /** Defaults of SPEC.md §2, for tests and embedding. */

@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { type Logger, redactText } from '../log.js';
+import { keySlot } from './partitions.js';
 
 /** A connection to one redis-server or to a Redis Cluster (DESIGN.md §8). */
 export type RedisClient = Redis | Cluster;
@@ -99,6 +100,20 @@ export function isCluster(redis: RedisClient): redis is Cluster {
 /** The master nodes of `redis` (itself for one server): for per-node work such as INFO or SCAN. */
 export function masters(redis: RedisClient): Redis[] {
   return isCluster(redis) ? redis.nodes('master') : [redis];
+}
+
+/**
+ * The node serving `key`'s slot (`redis` itself for one server): for keyless commands about one
+ * slot's keys, such as a SCAN whose cursor must stay on one node. On a cluster whose slot map is
+ * not known yet, the first master.
+ */
+export function nodeOf(redis: RedisClient, key: string): Redis {
+  if (!isCluster(redis)) return redis;
+  const [owner] = redis.slots[keySlot(key)] ?? [];
+  const nodes = redis.nodes('master');
+  const node = nodes.find((n) => `${n.options.host}:${n.options.port}` === owner) ?? nodes[0];
+  if (!node) throw new Error('the Redis Cluster client knows no master yet; retry');
+  return node;
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import type { Worker, WorkerStats } from '../commands/index.js';
 import type { HandledCommand } from '../commands/runtime.js';
+import type { ReplicaWaitStats } from '../events/outcome-confirmer.js';
 import type { Metrics } from '../metrics.js';
 
 /** Handling latency buckets in seconds: a command is usually handled in a few milliseconds. */
@@ -64,6 +65,31 @@ export function meterWorker(worker: Worker, metrics: Metrics): void {
     'streamcast_commands_retried_total',
     'In-process retries of commands after a transient handler failure',
     () => stats.retried,
+  );
+}
+
+/**
+ * REDIS_WAIT_REPLICAS counters: WAITs that saw enough replicas, WAITs that fell short, and commands
+ * answered -32030 because of a shortfall (each shortfall is also logged where it happened).
+ */
+export function meterReplicaWait(stats: ReplicaWaitStats, metrics: Metrics): void {
+  mirror(
+    metrics,
+    'streamcast_replica_wait_confirmed_total',
+    'WAITs (REDIS_WAIT_REPLICAS) that saw enough replicas take a commit before it was answered',
+    () => stats.confirmed,
+  );
+  mirror(
+    metrics,
+    'streamcast_replica_wait_shortfalls_total',
+    'WAITs that saw fewer replicas than REDIS_WAIT_REPLICAS within REDIS_WAIT_TIMEOUT_MS',
+    () => stats.shortfalls,
+  );
+  mirror(
+    metrics,
+    'streamcast_replica_wait_shortfall_answers_total',
+    'Commands answered -32030 because their outcome was not yet on enough replicas',
+    () => stats.shortfallAnswers,
   );
 }
 

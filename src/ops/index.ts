@@ -7,6 +7,7 @@ export {
   type BacklogReader,
   meterBacklog,
   meterCommands,
+  meterReplicaWait,
   meterWorker,
 } from './command-metrics.js';
 export { type InstanceFacts, meterInstance } from './instance-metrics.js';

@@ -3,7 +3,7 @@
 import { closeOnce } from '../events/close-once.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript } from '../events/lua-script.js';
-import { dedicated, type RedisClient } from '../events/redis-connection.js';
+import { dedicated, masters, type RedisClient } from '../events/redis-connection.js';
 import {
   type DirectoryLimits,
   type InstancePresence,
@@ -87,20 +87,23 @@ export class RedisSessionDirectory implements SessionDirectory {
   async presence(): Promise<InstancePresence[]> {
     const prefix = this.keys.presence('');
     const found: InstancePresence[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      for (const key of keys) {
-        const users = await this.redis.hgetall(key);
-        const sessions = Object.values(users).reduce((n, v) => n + Number(v), 0);
-        found.push({
-          serverId: key.slice(prefix.length),
-          sessions,
-          users: Object.keys(users).sort(),
-        });
-      }
-    } while (cursor !== '0');
+    // SCAN runs per node: every master (on one server, the server)
+    for (const node of masters(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) {
+          const users = await this.redis.hgetall(key);
+          const sessions = Object.values(users).reduce((n, v) => n + Number(v), 0);
+          found.push({
+            serverId: key.slice(prefix.length),
+            sessions,
+            users: Object.keys(users).sort(),
+          });
+        }
+      } while (cursor !== '0');
+    }
     return found.sort((a, b) => (a.serverId < b.serverId ? -1 : 1));
   }
 

@@ -22,6 +22,7 @@ import {
 } from '../deployments/job-queue.js';
 import type { EventStore } from '../events/event-store.js';
 import { MemoryEventStore } from '../events/memory-event-store.js';
+import { type ReplicaWait, replicaWaitFor } from '../events/outcome-confirmer.js';
 import { PartitionedEventStore } from '../events/partitioned-event-store.js';
 import { type Partitioning, partitioningFor } from '../events/partitions.js';
 import type { StoreSettings } from '../events/prepare-append.js';
@@ -61,6 +62,8 @@ export interface Backend {
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
   readonly redis?: RedisClient;
+  /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
+  readonly replicaWait?: ReplicaWait;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
   /** Serves the deployment job queue with at most DEPLOY_MAX_CONCURRENT jobs at once. */
@@ -177,7 +180,18 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   );
   const partitioning = partitioningFor(config.KEY_PREFIX, config.PARTITIONS);
   const keys = partitioning.keys[0]!;
-  const store = openRedisStore(redis, partitioning, storeSettings(config, fault), logger);
+  const replicaWait = replicaWaitFor(
+    config.REDIS_WAIT_REPLICAS,
+    config.REDIS_WAIT_TIMEOUT_MS,
+    logger.child({ component: 'replicas' }),
+  );
+  const waiting = replicaWait ? { replicaWait } : {};
+  const store = openRedisStore(
+    redis,
+    partitioning,
+    { ...storeSettings(config, fault), ...waiting },
+    logger,
+  );
   logger.info('using the Redis event store', {
     component: 'store',
     store: 'redis',
@@ -196,6 +210,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     dedupTtlS: config.COMMAND_DEDUP_TTL_S,
     fault,
     logger: logger.child({ component: 'commands' }),
+    ...waiting,
   });
   // each partition's log (the facade's own per-partition stores) and projection store (§8)
   const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
@@ -228,6 +243,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     }),
     secrets: new RedisSecretStore(redis, keys),
     redis,
+    ...waiting,
     fault,
     checks: [
       {

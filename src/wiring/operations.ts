@@ -15,6 +15,7 @@ import {
   InstanceRegistry,
   meterBacklog,
   meterInstance,
+  meterReplicaWait,
   passStartupChecks,
   StartupRefusedError,
 } from '../ops/index.js';
@@ -67,6 +68,7 @@ export function operationsFor(
       this.set(logWatch.losses);
     },
   });
+  if (backend.replicaWait) meterReplicaWait(backend.replicaWait.stats, metrics);
   meterBacklog(
     () => backend.backlog(),
     () => !backend.redis || backend.redis.status === 'ready',

@@ -1,14 +1,9 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { MemorySecretStore, RedisSecretStore, SecretBox } from '../../src/connections/index.js';
-import { keysFor } from '../../src/events/keys.js';
-import {
-  clearPrefix,
-  describeWithRedis,
-  keysUnder,
-  testClient,
-  uniquePrefix,
-} from '../support/redis.js';
+import { partitioningFor } from '../../src/events/partitions.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
+import { clearPrefix, keysUnder, uniquePrefix } from '../support/redis.js';
+import { describeOnTopologies } from '../support/topologies.js';
 import { describeSecretStoreContract } from './secret-store.contract.js';
 
 describeSecretStoreContract('memory', async () => {
@@ -22,12 +17,14 @@ describeSecretStoreContract('memory', async () => {
   };
 });
 
-describeWithRedis('Redis secret store', () => {
-  let redis: Redis;
+describeOnTopologies('Redis secret store', (topology) => {
+  let redis: RedisClient;
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
+  /** Secrets are shared keys: the prefix's own tag, whatever PARTITIONS is. */
+  const sharedKeys = () => partitioningFor(prefix, topology().partitions).shared;
 
   let prefix = '';
   const dump = async () => {
@@ -41,7 +38,7 @@ describeWithRedis('Redis secret store', () => {
 
   describeSecretStoreContract('redis', async () => {
     prefix = uniquePrefix('secret');
-    return { store: new RedisSecretStore(redis, keysFor(prefix)), dump, cleanup };
+    return { store: new RedisSecretStore(redis, sharedKeys()), dump, cleanup };
   });
 
   describe('layout (DESIGN.md §3)', () => {
@@ -53,7 +50,7 @@ describeWithRedis('Redis secret store', () => {
     it('keeps each connection in {prefix}:secret:<connectionId>, a string without TTL', async () => {
       const box = new SecretBox(Buffer.alloc(32, 7));
       const sealed = box.seal('x', 'gh_aaaaaaaaaa');
-      await new RedisSecretStore(redis, keysFor(prefix)).put('gh_aaaaaaaaaa', sealed);
+      await new RedisSecretStore(redis, sharedKeys()).put('gh_aaaaaaaaaa', sealed);
       const key = `{${prefix}}:secret:gh_aaaaaaaaaa`;
       expect(await keysUnder(redis, prefix)).to.deep.equal([key]);
       expect(await redis.type(key)).to.equal('string');

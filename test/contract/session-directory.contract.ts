@@ -31,6 +31,20 @@ export function describeSessionDirectoryContract(
     });
     const spec = (topic: string): SubscriptionSpec => specOf({ topics: [topic] });
 
+    it("lists every instance's presence (on a cluster: whichever master holds it), and forgets a cleared one", async () => {
+      const directory = await open({ maxSessionsPerUser: 8 });
+      const servers = ['a', 'b', 'c', 'd', 'e'];
+      for (const [i, server] of servers.entries()) {
+        await directory.setPresence(server, new Map([[`user-${i}`, i + 1]]), 60_000);
+      }
+      await directory.clearPresence('c');
+      const listed = await directory.presence();
+      expect(listed.map((p) => p.serverId)).to.deep.equal(['a', 'b', 'd', 'e']);
+      expect(listed[2]).to.deep.equal({ serverId: 'd', sessions: 4, users: ['user-3'] });
+      // several times: a scan of one random node would miss them now and then
+      for (let i = 0; i < 5; i++) expect(await directory.presence()).to.deep.equal(listed);
+    });
+
     it('keeps a record; a reconnect keeps its spec, a change replaces it', async () => {
       const directory = await open({ maxSessionsPerUser: 4 });
       expect(await directory.keep('s1', { userId: 'ash', spec: spec('a') }, false)).to.equal(

@@ -1,19 +1,14 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import { partitioningFor } from '../../src/events/partitions.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
 import {
-  keysFor,
   MemorySessionDirectory,
   RedisSessionDirectory,
   SESSION_TTL_S,
   specOf,
 } from '../../src/index.js';
-import {
-  clearPrefix,
-  describeWithRedis,
-  keysUnder,
-  testClient,
-  uniquePrefix,
-} from '../support/redis.js';
+import { clearPrefix, keysUnder, uniquePrefix } from '../support/redis.js';
+import { describeOnTopologies } from '../support/topologies.js';
 import { describeSessionDirectoryContract } from './session-directory.contract.js';
 
 describeSessionDirectoryContract('memory', async (limits) => ({
@@ -33,23 +28,25 @@ describe('memory session directory expiry (like the Redis one)', () => {
   });
 });
 
-describeWithRedis('Redis session directory', () => {
-  let redis: Redis;
+describeOnTopologies('Redis session directory', (topology) => {
+  let redis: RedisClient;
   before(() => {
-    redis = testClient();
+    redis = topology().client();
   });
   after(() => redis.disconnect());
   let prefix = '';
   const cleanup = () => clearPrefix(redis, prefix);
+  /** Sessions and presence are shared keys: the prefix's own tag, whatever PARTITIONS is. */
+  const sharedKeys = () => partitioningFor(prefix, topology().partitions).shared;
 
   describeSessionDirectoryContract('redis', async (limits) => {
     prefix = uniquePrefix('dir');
-    return { directory: new RedisSessionDirectory(redis, keysFor(prefix), limits), cleanup };
+    return { directory: new RedisSessionDirectory(redis, sharedKeys(), limits), cleanup };
   });
 
   it('keeps a session hash and its owner zset, both with the TTL (DESIGN.md §3)', async () => {
     prefix = uniquePrefix('dir');
-    const directory = new RedisSessionDirectory(redis, keysFor(prefix), { maxSessionsPerUser: 2 });
+    const directory = new RedisSessionDirectory(redis, sharedKeys(), { maxSessionsPerUser: 2 });
     await directory.keep('s1', { userId: 'ash', spec: specOf({ topics: ['a'] }) }, false);
     expect(await keysUnder(redis, prefix)).to.deep.equal([
       `{${prefix}}:sse:session:s1`,

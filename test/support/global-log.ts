@@ -1,21 +1,33 @@
-import type { Redis } from 'ioredis';
-import { keysFor } from '../../src/events/keys.js';
+import { partitioningFor } from '../../src/events/partitions.js';
+import type { RedisClient } from '../../src/events/redis-connection.js';
 
-/** Every event of a prefix's global log `{prefix}:all`, counted by the command id that caused it. */
-export async function eventsByCommand(redis: Redis, prefix: string): Promise<Map<string, number>> {
+/**
+ * Every event of a prefix's global log (`{prefix}:all`, or every partition's log with
+ * `partitions` > 1), counted by the command id that caused it.
+ */
+export async function eventsByCommand(
+  redis: RedisClient,
+  prefix: string,
+  partitions = 1,
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  let after = '-';
-  for (;;) {
-    const batch = (await redis.xrange(keysFor(prefix).all, after, '+', 'COUNT', 1000)) as [
-      string,
-      string[],
-    ][];
-    for (const [, fields] of batch) {
-      const meta = JSON.parse(fields[fields.indexOf('meta') + 1] ?? '{}') as { commandId?: string };
-      const id = meta.commandId ?? '(none)';
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const keys of partitioningFor(prefix, partitions).keys) {
+    let after = '-';
+    for (;;) {
+      const batch = (await redis.xrange(keys.all, after, '+', 'COUNT', 1000)) as [
+        string,
+        string[],
+      ][];
+      for (const [, fields] of batch) {
+        const meta = JSON.parse(fields[fields.indexOf('meta') + 1] ?? '{}') as {
+          commandId?: string;
+        };
+        const id = meta.commandId ?? '(none)';
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      if (batch.length < 1000) break;
+      after = `(${batch.at(-1)![0]}`;
     }
-    if (batch.length < 1000) return counts;
-    after = `(${batch.at(-1)![0]}`;
   }
+  return counts;
 }

@@ -13,6 +13,8 @@ export interface MoveAnswer {
 export interface MoveLoad {
   readonly answers: MoveAnswer[];
   retries: number;
+  /** Tries answered -32030 (a timeout, or a replica shortfall): counted in `retries` too. */
+  unknownOutcomes: number;
   /** Moves answered "dead-lettered" (counted, not thrown, with `deadLetters: 'count'`). */
   deadLettered: string[];
   /** Stops sending and resolves once every call in flight has its answer. */
@@ -36,6 +38,7 @@ export function startMoves(options: {
   const load = {
     answers: [] as MoveAnswer[],
     retries: 0,
+    unknownOutcomes: 0,
     deadLettered: [] as string[],
     done: Promise.resolve(),
     async stop() {
@@ -74,6 +77,7 @@ export function startMoves(options: {
           return;
         }
         if (error instanceof RpcCallError && ![-32030, -32603].includes(error.code)) throw error;
+        if (error instanceof RpcCallError && error.code === -32030) load.unknownOutcomes += 1;
         if (attempt > 60)
           throw new Error(`move ${params.commandId} failed ${attempt} times: ${String(error)}`);
         load.retries += 1;

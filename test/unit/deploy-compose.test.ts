@@ -13,12 +13,20 @@ interface Service {
   depends_on?: Record<string, unknown> | string[];
   stop_grace_period?: string;
   healthcheck?: { test: string[] };
+  profiles?: string[];
+  entrypoint?: string[];
 }
 
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), {
   merge: true,
 }) as { services: Record<string, Service> };
-const { services } = compose;
+const { services: all } = compose;
+/** What `docker compose up` starts: the services of no profile. */
+const services = Object.fromEntries(Object.entries(all).filter(([, s]) => !s.profiles));
+/** The `cluster` profile's. */
+const cluster = Object.fromEntries(
+  Object.entries(all).filter(([, s]) => s.profiles?.includes('cluster')),
+);
 const apps = ['app1', 'app2', 'app3'];
 
 /** `--flag value` pairs of a command line. */
@@ -87,5 +95,61 @@ describe('docker-compose.yml (SPEC.md §1)', () => {
     });
     expect(nginx.environment).to.deep.equal({ NGINX_ENVSUBST_FILTER: '^STREAMCAST_', ...expected });
     expect(nginx.depends_on).to.have.members(apps);
+  });
+
+  describe('profile cluster (issue 14)', () => {
+    const nodes = ['redis-c1', 'redis-c2', 'redis-c3', 'redis-c4', 'redis-c5', 'redis-c6'];
+    const clusterApps = ['cluster-app1', 'cluster-app2', 'cluster-app3'];
+
+    it('adds six cluster nodes, a one-shot cluster create, three instances and their nginx', () => {
+      expect(Object.keys(cluster).sort()).to.deep.equal(
+        [...clusterApps, 'nginx-cluster', ...nodes, 'redis-cluster-init'].sort(),
+      );
+    });
+
+    it('runs every node in cluster mode with AOF and noeviction, each on a volume of its own', () => {
+      const volumes = new Set<string>();
+      for (const name of nodes) {
+        const node = cluster[name]!;
+        expect(node.image, name).to.match(/^redis:7/);
+        expect(flags(node.command ?? []), name).to.include({
+          'cluster-enabled': 'yes',
+          appendonly: 'yes',
+          'maxmemory-policy': 'noeviction',
+        });
+        volumes.add(node.volumes?.[0] ?? '');
+      }
+      expect(volumes.size).to.equal(6);
+    });
+
+    it('creates the cluster once, 3 masters with a replica each, after every node is healthy', () => {
+      const init = cluster['redis-cluster-init']!;
+      const script = (init.command ?? []).join('\n');
+      expect(script).to.include('--cluster create').and.include('--cluster-replicas 1');
+      expect(script).to.match(/cluster_state:ok.*exit 0/); // a formed cluster is left alone
+      for (const name of nodes) {
+        expect(init.depends_on, name).to.deep.include({ [name]: { condition: 'service_healthy' } });
+      }
+    });
+
+    it('starts the instances on the created cluster with REDIS_CLUSTER_NODES and no REDIS_URL', () => {
+      const ids = new Set<string>();
+      for (const name of clusterApps) {
+        const app = cluster[name]!;
+        const env = app.environment ?? {};
+        expect(app.build, name).to.equal('.');
+        expect(env.REDIS_URL, name).to.equal('');
+        expect(env.REDIS_CLUSTER_NODES?.split(','), name).to.have.length(3);
+        expect(env.PARTITIONS, name).to.match(/^\$\{PARTITIONS:-\d+\}$/);
+        expect(env.REDIS_WAIT_REPLICAS, name).to.match(/^\$\{REDIS_WAIT_REPLICAS:-1\}$/);
+        expect(app.depends_on, name).to.deep.equal({
+          'redis-cluster-init': { condition: 'service_completed_successfully' },
+        });
+        ids.add(env.SERVER_ID ?? '');
+      }
+      expect(ids.size).to.equal(3);
+      const upstreams = cluster['nginx-cluster']!.environment?.STREAMCAST_UPSTREAMS;
+      expect(upstreams).to.equal(clusterApps.map((a) => `server ${a}:8080;`).join(' '));
+    });
   });
 });

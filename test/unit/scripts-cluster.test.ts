@@ -1,6 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { clusterMembers, parseClusterArgs } from '../../scripts/lib/cluster-options.js';
+import {
+  clusterMembers,
+  parseClusterArgs,
+  redisClusterEnv,
+} from '../../scripts/lib/cluster-options.js';
 import { prefixLines } from '../../scripts/lib/line-prefixer.js';
 
 describe('npm run cluster: arguments and log prefixes (scripts/lib)', () => {
@@ -31,6 +35,24 @@ describe('npm run cluster: arguments and log prefixes (scripts/lib)', () => {
   it('--redis-cluster N asks for a local Redis Cluster of N masters', () => {
     expect(parseClusterArgs(['--redis-cluster', '3']).redisCluster).to.equal(3);
     expect(parseClusterArgs([])).not.to.have.property('redisCluster');
+  });
+
+  it('--redis-cluster runs the instances on the cluster: its nodes, PARTITIONS 6 unless set, no REDIS_URL', () => {
+    const nodes = ['127.0.0.1:7001', '127.0.0.1:7002'];
+    const env = redisClusterEnv(
+      { REDIS_URL: 'redis://u:p@elsewhere:6379', KEY_PREFIX: 'x' },
+      nodes,
+    );
+    expect(env).to.deep.equal({
+      KEY_PREFIX: 'x',
+      REDIS_CLUSTER_NODES: '127.0.0.1:7001,127.0.0.1:7002',
+      PARTITIONS: '6',
+    });
+    expect(redisClusterEnv({ PARTITIONS: '16' }, nodes).PARTITIONS).to.equal('16');
+    expect(parseClusterArgs(['--redis-cluster', '3', '--instances', '2'])).to.include({
+      instances: 2,
+      redisCluster: 3,
+    });
   });
 
   it('prefixes whole lines, across chunk boundaries, and flushes a last partial line', async () => {

@@ -9,6 +9,8 @@
   ARGV[3..6] command fields: id, type, data, meta
   ARGV[7] last error  ARGV[8] attempts  ARGV[9] outcome JSON  ARGV[10] TTL s  ARGV[11] reply channel or ''
   ARGV[12] the command's key <userId>:<commandId> (the reply message)
+  ARGV[13] '1' under REDIS_WAIT_REPLICAS > 0: the outcome is written unconfirmed (`~` before it) and
+           nothing is published; the caller's pipelined WAIT comes first (confirm-outcomes-n)
 
   Returns
     {1}   dead-lettered
@@ -25,6 +27,7 @@ end
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[3], 'type', ARGV[4], 'data', ARGV[5], 'meta', ARGV[6],
   'error', ARGV[7], 'attempts', ARGV[8], 'entry', ARGV[2])
 acknowledge()
-redis.call('SET', KEYS[3], ARGV[9], 'EX', ARGV[10])
-if ARGV[11] ~= '' then redis.call('SPUBLISH', ARGV[11], ARGV[12]) end
+local unconfirmed = ARGV[13] == '1'
+redis.call('SET', KEYS[3], (unconfirmed and '~' or '') .. ARGV[9], 'EX', ARGV[10])
+if ARGV[11] ~= '' and not unconfirmed then redis.call('SPUBLISH', ARGV[11], ARGV[12]) end
 return {1}

@@ -26,6 +26,9 @@
   ARGV[6] the number of operations
   ARGV[7] the prefix of the positions written into outcomes: '' with one partition, '<p>:' with
           partitions (an outcome's globalPositions are positions as clients see them)
+  ARGV[8] '1' under REDIS_WAIT_REPLICAS > 0: outcomes are written unconfirmed (`~` before the JSON)
+          and nothing is published (the writer's WAIT comes first: confirm-outcomes-n); a used key
+          whose outcome is still unconfirmed is rewritten unchanged, so that WAIT covers it too
   then each operation:
     'A' (append): key ('' for none), reply channel (''), command entry to acknowledge (''),
         stream id, expected kind (any | no_stream | exists | exact), expected version,
@@ -46,11 +49,13 @@ local allKey, notifyKey, cmdKey, backlogKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ttl, retention, serverId = ARGV[1], ARGV[2], ARGV[3]
 local checkKeys, group, count = ARGV[4] == '1', ARGV[5], tonumber(ARGV[6])
 local positionPrefix = ARGV[7]
+local unconfirmed = ARGV[8] == '1'
+local mark = unconfirmed and '~' or ''
 
 local replies = {}   -- channel -> lines "key\toutcome"
 local channels = {}
 local function reply(channel, key, outcome)
-  if channel == '' then return end
+  if channel == '' or unconfirmed then return end
   if not replies[channel] then
     replies[channel] = {}
     channels[#channels + 1] = channel
@@ -93,12 +98,21 @@ local function waitingJobs(jobKey, jobGroup)
   return waiting
 end
 
+-- a used key's outcome: under REDIS_WAIT_REPLICAS one still unconfirmed is rewritten unchanged
+local function used(doneKey, done)
+  if unconfirmed and string.sub(done, 1, 1) == '~' then
+    redis.call('SET', doneKey, done, 'KEEPTTL')
+  end
+  return done
+end
+
 local results = {1}
-local a = 8
+local a = 9
 for op = 1, count do
   local streamKey, doneKey, jobKey = KEYS[2 + 3 * op], KEYS[3 + 3 * op], KEYS[4 + 3 * op]
   local kind, key, channel, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local done = (key ~= '' and checkKeys) and redis.call('GET', doneKey) or nil
+  if done then done = used(doneKey, done) end
   if kind == 'R' then
     local outcome = ARGV[a + 4]
     a = a + 5
@@ -106,7 +120,7 @@ for op = 1, count do
       results[#results + 1] = {0, done}
       reply(channel, key, done)
     else
-      redis.call('SET', doneKey, outcome, 'EX', ttl)
+      redis.call('SET', doneKey, mark .. outcome, 'EX', ttl)
       results[#results + 1] = {1}
       reply(channel, key, outcome)
     end
@@ -168,7 +182,7 @@ for op = 1, count do
           .. ',"globalPositions":[' .. table.concat(quoted, ',') .. ']'
         if resultJson ~= '' then outcome = outcome .. ',"result":' .. resultJson end
         outcome = outcome .. '}'
-        redis.call('SET', doneKey, outcome, 'EX', ttl)
+        redis.call('SET', doneKey, mark .. outcome, 'EX', ttl)
         reply(channel, key, outcome)
       end
       acknowledge(entry)
