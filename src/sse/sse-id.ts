@@ -94,7 +94,10 @@ export class PositionVector {
     this.current[p] = position;
     this.text = undefined;
     if (this.current.length === 1) return;
-    if (split(position)[0] >= this.base) return this.rebase();
+    if (split(position)[0] >= this.base) {
+      this.rebase();
+      return;
+    }
     this.slots[p] = slotOf(position, this.base);
     this.groups[Math.floor(p / GROUP)] = undefined;
   }
