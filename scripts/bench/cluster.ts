@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, silentLogger } from '../../src/index.js';
+import { trainerStreamId } from '../../src/domain/trainer/trainer.js';
 import { openBackend } from '../../src/wiring/backend.js';
 import { type AppProcess, startApp } from '../lib/app-process.js';
 import { type RedisCluster, startRedisCluster } from '../lib/redis-cluster.js';
@@ -87,15 +88,18 @@ async function round(target: Target, label: string, total: number): Promise<Clus
         while (next < total) {
           const i = next++;
           const id = randomUUID();
+          const data = payloadOf(i);
           const sent = await backend.bus.send({
             id,
             type: 'MoveTrainer',
-            data: payloadOf(i),
+            data,
             metadata: {
               commandId: id,
               userId: 'bench',
               correlationId: id,
               timestamp: new Date().toISOString(),
+              // routes the command to its stream's partition, as CommandSender does
+              streamId: trainerStreamId(data.trainerId),
             },
           });
           if (sent.status !== 'handled' || sent.outcome.kind !== 'appended') failed += 1;

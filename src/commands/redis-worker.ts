@@ -17,6 +17,8 @@ import { describeError } from './runtime.js';
 import type { SharedSlots } from './shared-slots.js';
 
 const BLOCK_MS = 1000;
+/** The block of a read while another worker waits for a shared slot (they take turns). */
+const SHORT_BLOCK_MS = 100;
 const TRIM_EVERY_MS = 5000;
 
 /** Settings of a command worker (SPEC.md §2 names in comments). */
@@ -95,6 +97,8 @@ export class RedisCommandWorker implements Worker {
   private stalling = 0;
   private slotFreed: () => void = () => {};
   private leaveSlots: () => void = () => {};
+  /** Shared slots reserved by the current read, given back once its entries are in flight. */
+  private held = 0;
   private timers: NodeJS.Timeout[] = [];
   private claimCursor = '0-0'; // XPENDING scan position, so skipped entries do not hide later ones
   private nextReclaimAt = 0;
@@ -133,7 +137,10 @@ export class RedisCommandWorker implements Worker {
       what: 'reading commands',
       logger: this.options.logger,
       read: () => this.readBatch(),
-      handle: (entries) => this.startBatch(entries.map((entry) => [entry, 1] as const)),
+      handle: (entries) => {
+        this.startBatch(entries.map((entry) => [entry, 1] as const));
+        this.releaseHeld();
+      },
       interrupt: () => {
         this.reader.disconnect();
         this.slotFreed();
@@ -182,9 +189,10 @@ export class RedisCommandWorker implements Worker {
    */
   private async readBatch(): Promise<readonly Entry[]> {
     if (this.grouped && this.free() <= 0) {
+      const done = this.options.slots?.wait(); // counted: the readers then take short turns
       await new Promise<void>((resolve) => {
         this.slotFreed = resolve;
-      });
+      }).finally(done);
       return [];
     }
     if (!this.grouped) {
@@ -196,7 +204,40 @@ export class RedisCommandWorker implements Worker {
     }
     const room = Math.min(this.free(), this.options.batchMax);
     if (room <= 0) return []; // COUNT 0 would mean no limit
-    return this.group.read(this.reader, room, BLOCK_MS);
+    const { slots } = this.options;
+    if (!slots) return this.group.read(this.reader, room, BLOCK_MS);
+    return this.readReserved(slots, room);
+  }
+
+  /** Reads into shared slots reserved first (see SharedSlots); waits when none is free. */
+  private async readReserved(slots: SharedSlots, room: number): Promise<readonly Entry[]> {
+    this.held = slots.reserve(room);
+    if (this.held === 0) {
+      const done = slots.wait();
+      await new Promise<void>((resolve) => {
+        this.slotFreed = resolve;
+      }).finally(done);
+      return [];
+    }
+    try {
+      const block = slots.contended ? SHORT_BLOCK_MS : BLOCK_MS;
+      const entries = await this.group.read(this.reader, this.held, block);
+      // what the read did not fill goes back now; the rest once its entries are in flight
+      slots.unreserve(this.held - entries.length);
+      this.held = entries.length;
+      // an empty turn while another worker waits: let it reserve first
+      if (entries.length === 0 && slots.contended) await sleep(0);
+      return entries;
+    } catch (error) {
+      this.releaseHeld();
+      throw error;
+    }
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = 0;
+    this.options.slots?.unreserve(held);
   }
 
   /**

@@ -58,6 +58,22 @@ describeOnTopologies('deployments (seed 003) over JSON-RPC and REST', function (
       branch: 'main',
     });
   };
+  /** Waits (generously) until a deployment reports `status`. */
+  const untilStatus = async (
+    app: AppProcess,
+    started: { deploymentId: string },
+    status: string,
+  ) => {
+    for (let waited = 0; waited < 15_000; waited += 20) {
+      // not found until the projection has folded its start
+      const got = await rpc(app)
+        .call<{ status: string }>('deploy.get', started)
+        .catch(() => ({ status: 'unknown' }));
+      if (got.status === status) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`deployment ${started.deploymentId} never reached ${status}`);
+  };
 
   before(() => {
     redis = topology().client();
@@ -240,15 +256,21 @@ describeOnTopologies('deployments (seed 003) over JSON-RPC and REST', function (
   });
 
   it('runs ten at once on one instance while the eleventh waits QUEUED; past DEPLOY_MAX_QUEUED the queue is full', async () => {
-    const app = await start({ DEPLOY_SIM_STEP_MS: '60', DEPLOY_MAX_QUEUED: '1' });
+    const app = await start({ DEPLOY_SIM_STEP_MS: '700', DEPLOY_MAX_QUEUED: '1' });
     const started = [];
-    for (let i = 0; i < 11; i++) started.push(await deploy(app, `r${i}`));
+    // each of the first ten is taken by a runner before the next start (with PARTITIONS > 1 a
+    // job can wait a moment for its partition's reader, and would count against the queue bound)
+    for (let i = 0; i < 10; i++) {
+      started.push(await deploy(app, `r${i}`));
+      await untilStatus(app, started[i]!, 'RUNNING');
+    }
+    started.push(await deploy(app, 'r10'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     const statuses = await Promise.all(
       started.map((s) => rpc(app).call<{ status: string }>('deploy.get', s)),
     );
     const count = (s: string) => statuses.filter((x) => x.status === s).length;
-    expect([count('RUNNING'), count('QUEUED')]).to.deep.equal([10, 1]);
+    expect([count('RUNNING'), count('QUEUED')], JSON.stringify(statuses)).to.deep.equal([10, 1]);
     const full = await deploy(app, 'r11').catch((e: unknown) => e);
     expect((full as RpcCallError).code).to.equal(-32029);
     expect((full as RpcCallError).message).to.match(/^Deployment queue is full/);

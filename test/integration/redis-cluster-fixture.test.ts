@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { type Cluster, Redis } from 'ioredis';
+import { freePort } from '../../scripts/lib/redis-server.js';
 import {
   clusterClient,
   describeWithRedisCluster,
@@ -160,16 +161,27 @@ async function readOnReplica(address: string, key: string): Promise<string | nul
   }
 }
 
-describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis Cluster)', () => {
+describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis Cluster and instances)', () => {
   before(function () {
     skipWithoutRedisCluster(this, 'npm run cluster -- --redis-cluster 3');
   });
 
-  it('starts only a Redis Cluster, prints its nodes and that instances cannot use it; Ctrl-C stops it', async function () {
-    this.timeout(60_000);
+  it('starts a Redis Cluster and instances on it that answer a move; Ctrl-C stops them all', async function () {
+    this.timeout(90_000);
+    const basePort = await freePort();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/cluster.ts', '--redis-cluster', '3'],
+      [
+        '--import',
+        'tsx',
+        'scripts/cluster.ts',
+        '--redis-cluster',
+        '3',
+        '--instances',
+        '2',
+        '--base-port',
+        String(basePort),
+      ],
       {
         env: { PATH: process.env.PATH, HOME: process.env.HOME },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -186,30 +198,45 @@ describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis C
     try {
       for (
         let waited = 0;
-        !/REDIS_CLUSTER_NODES=/.test(output) && child.exitCode === null;
+        !/instances ready: /.test(output) && child.exitCode === null;
         waited += 100
       ) {
-        if (waited > 50_000) throw new Error(`no REDIS_CLUSTER_NODES line; output:\n${output}`);
+        if (waited > 80_000) throw new Error(`no instances ready; output:\n${output}`);
         await sleep(100);
       }
-      const nodes = (/REDIS_CLUSTER_NODES=(\S+)/.exec(output)?.[1] ?? '').split(',');
+      const ready = /Redis Cluster ready: masters (.+); replicas (.+)/.exec(output);
+      expect(ready, output).to.not.equal(null);
+      const nodes = [...ready![1]!.split(' '), ...ready![2]!.split(' ')];
       expect(nodes, output).to.have.length(6);
-      expect(output).to.match(/no instances started: streamcast cannot use a Redis Cluster/);
-      expect(output).not.to.match(/\d+\/\d+ ready: /); // no instance
       const states = await Promise.all(nodes.map((node) => clusterState(node)));
       expect(states).to.deep.equal(nodes.map(() => 'ok'));
+      const urls = (/instances ready: ((?:http\S+ ?)+);/.exec(output)?.[1] ?? '').split(' ');
+      expect(urls, output).to.have.length(2);
+      const answer = await fetch(`${urls[0]}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'trainer.move',
+          params: { action: 'start', directionX: 1, directionY: 0 },
+        }),
+      });
+      const body = (await answer.json()) as { result?: { globalPosition?: string } };
+      // PARTITIONS defaults to 6 here: the position names its partition
+      expect(body.result?.globalPosition, JSON.stringify(body)).to.match(/^[0-5]:\d+-\d+$/);
       child.kill('SIGINT');
       expect(await exited).to.equal(0);
       expect(output).to.match(/Redis Cluster stopped, its data deleted/);
       const after = await Promise.all(nodes.map((node) => clusterState(node).catch(() => 'gone')));
       expect(after).to.deep.equal(nodes.map(() => 'gone'));
       process.stdout.write(
-        `      ${nodes.length} nodes answered cluster_state:ok, all gone after Ctrl-C\n`,
+        `      ${nodes.length} nodes answered cluster_state:ok, a move answered at ${body.result?.globalPosition}, all gone after Ctrl-C\n`,
       );
     } finally {
       // SIGINT first: a SIGKILLed script would leave its redis-servers running
       if (child.exitCode === null) child.kill('SIGINT');
-      await Promise.race([exited, sleep(10_000)]);
+      await Promise.race([exited, sleep(15_000)]);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });

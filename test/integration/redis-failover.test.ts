@@ -22,11 +22,11 @@ import { parseExposition, sampleValue } from '../support/prometheus.js';
 import { readyStatus } from '../support/readiness.js';
 import { describeWithRedisCluster } from '../support/redis-cluster.js';
 import { readinessOf, StreamFollower } from '../support/restart.js';
-import { clusterTestClient } from '../support/topologies.js';
+import { CLUSTER_PARTITIONS, clusterTestClient } from '../support/topologies.js';
 
 const TRAINERS = 6;
-/** PARTITIONS of the instances (FAILOVER_PARTITIONS=6 once the partitioned store is merged). */
-const PARTITIONS = process.env.FAILOVER_PARTITIONS ?? '1';
+/** PARTITIONS of the instances: the cluster topology's (FAILOVER_PARTITIONS=1 runs today's layout). */
+const PARTITIONS = process.env.FAILOVER_PARTITIONS ?? String(CLUSTER_PARTITIONS);
 /** How long the partition's master takes writes that reach no replica before it is killed. */
 const CUT_MS = 1500;
 /** A detected loss keeps /readyz failing for a minute (LogWatch); then it must be 200 again. */
