@@ -7,8 +7,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig, silentLogger } from '../../src/index.js';
 import { trainerStreamId } from '../../src/domain/trainer/trainer.js';
+import { loadConfig, silentLogger } from '../../src/index.js';
 import { openBackend } from '../../src/wiring/backend.js';
 import { type AppProcess, startApp } from '../lib/app-process.js';
 import { type RedisCluster, startRedisCluster } from '../lib/redis-cluster.js';
