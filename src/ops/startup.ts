@@ -67,7 +67,9 @@ export async function passStartupChecks(options: StartupOptions): Promise<void> 
  * The findings on the Redis, or on every master of a cluster (each named), and on a cluster a
  * warning for each master that holds no partition (it would do no streamcast work).
  */
-async function checkEveryMaster(options: StartupOptions): Promise<Finding[]> {
+export async function checkEveryMaster(
+  options: Pick<StartupOptions, 'redis' | 'partitioning' | 'logger'>,
+): Promise<Finding[]> {
   const { redis, logger } = options;
   if (!isCluster(redis)) return checkRedis(redis, logger);
   const findings: Finding[] = [];
