@@ -58,7 +58,8 @@ describeWithRedis('start-up checks and SERVER_ID on Redis (npm start)', function
     const env = {
       REDIS_URL: testRedisUrl(),
       SERVER_ID: 'phoenix',
-      SERVER_TTL_MS: '1500',
+      // longer than a start-up on a busy machine, so the early start still finds the entry
+      SERVER_TTL_MS: '5000',
       SHUTDOWN_GRACE_MS: '2000',
     };
     const first = await start(env);
@@ -72,7 +73,7 @@ describeWithRedis('start-up checks and SERVER_ID on Redis (npm start)', function
     expect(early.output()).to.include(
       'if that instance has just crashed, its entry expires within',
     );
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await new Promise((resolve) => setTimeout(resolve, 5200));
     const later = await start(env);
     await later.waitForLine(/start-up checks passed/);
   });
