@@ -64,7 +64,7 @@ describeOnTopologies('deployments (seed 003) over JSON-RPC and REST', function (
     started: { deploymentId: string },
     status: string,
   ) => {
-    for (let waited = 0; waited < 15_000; waited += 20) {
+    for (let waited = 0; waited < 30_000; waited += 20) {
       // not found until the projection has folded its start
       const got = await rpc(app)
         .call<{ status: string }>('deploy.get', started)
@@ -255,8 +255,10 @@ describeOnTopologies('deployments (seed 003) over JSON-RPC and REST', function (
     expect(frames.map((f) => f.data.message)).to.include('[Stage 1] building site');
   });
 
-  it('runs ten at once on one instance while the eleventh waits QUEUED; past DEPLOY_MAX_QUEUED the queue is full', async () => {
-    const app = await start({ DEPLOY_SIM_STEP_MS: '700', DEPLOY_MAX_QUEUED: '1' });
+  it('runs ten at once on one instance while the eleventh waits QUEUED; past DEPLOY_MAX_QUEUED the queue is full', async function () {
+    this.timeout(300_000);
+    // steps long enough that none of the ten finishes before the eleventh is started (~40 s each)
+    const app = await start({ DEPLOY_SIM_STEP_MS: '1500', DEPLOY_MAX_QUEUED: '1' });
     const started = [];
     // each of the first ten is taken by a runner before the next start (with PARTITIONS > 1 a
     // job can wait a moment for its partition's reader, and would count against the queue bound)
@@ -275,7 +277,7 @@ describeOnTopologies('deployments (seed 003) over JSON-RPC and REST', function (
     expect((full as RpcCallError).code).to.equal(-32029);
     expect((full as RpcCallError).message).to.match(/^Deployment queue is full/);
     for (const s of started)
-      expect((await untilFinished(app.url, 'ash', s.deploymentId, 60_000)).status).to.equal(
+      expect((await untilFinished(app.url, 'ash', s.deploymentId, 120_000)).status).to.equal(
         'COMPLETED',
       );
   });
