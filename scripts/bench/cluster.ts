@@ -5,15 +5,14 @@
  * masters' Redis CPU (target: none above 40 %) and the masters' Redis CPU per command against the
  * single node's (target ≤ 1.25×); the replicas' CPU is reported apart.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { trainerStreamId } from '../../src/domain/trainer/trainer.js';
 import { loadConfig, silentLogger } from '../../src/index.js';
 import { openBackend } from '../../src/wiring/backend.js';
 import { type AppProcess, startApp } from '../lib/app-process.js';
 import { type RedisCluster, startRedisCluster } from '../lib/redis-cluster.js';
 import { startRedisServer } from '../lib/redis-server.js';
-import { environment, median, progress, redisVersion, writeResult } from './lib.js';
+import { environment, median, progress, redisVersion, sendMoves, writeResult } from './lib.js';
 
 const PARTITIONS = 16;
 const IN_FLIGHT = 256;
@@ -50,12 +49,6 @@ async function nodeCpuUs(node: string): Promise<number> {
 
 const cpuOf = (nodes: readonly string[]) => Promise.all(nodes.map(nodeCpuUs));
 
-const payloadOf = (i: number) => ({
-  trainerId: `t${i % TRAINERS}`,
-  action: 'start' as const,
-  direction: { x: Math.cos(i), y: Math.sin(i) || 1 },
-});
-
 async function round(target: Target, label: string, total: number): Promise<ClusterRound> {
   const prefix = `cl${label}${randomBytes(2).toString('hex')}`;
   const env = {
@@ -80,31 +73,12 @@ async function round(target: Target, label: string, total: number): Promise<Clus
     await new Promise((r) => setTimeout(r, 500)); // the sender's reply subscriptions
     const masters0 = await cpuOf(target.masters);
     const replicas0 = await cpuOf(target.replicas);
-    let next = 0;
-    let failed = 0;
     const started = performance.now();
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < total) {
-          const i = next++;
-          const id = randomUUID();
-          const data = payloadOf(i);
-          const sent = await backend.bus.send({
-            id,
-            type: 'MoveTrainer',
-            data,
-            metadata: {
-              commandId: id,
-              userId: 'bench',
-              correlationId: id,
-              timestamp: new Date().toISOString(),
-              // routes the command to its stream's partition, as CommandSender does
-              streamId: trainerStreamId(data.trainerId),
-            },
-          });
-          if (sent.status !== 'handled' || sent.outcome.kind !== 'appended') failed += 1;
-        }
-      }),
+    const failed = await sendMoves(
+      (command) => backend.bus.send(command),
+      total,
+      IN_FLIGHT,
+      TRAINERS,
     );
     const seconds = (performance.now() - started) / 1000;
     const masters1 = await cpuOf(target.masters);

@@ -15,10 +15,12 @@ import {
   alternate,
   cpuMeter,
   environment,
+  movePayload,
   processesCpuMeter,
   progress,
   type Round,
   redisVersion,
+  sendMoves,
   summarise,
   writeResult,
 } from './lib.js';
@@ -26,12 +28,6 @@ import {
 const IN_FLIGHT = 256;
 const TRAINERS = 1000;
 const WORKERS = 2;
-
-const payloadOf = (i: number) => ({
-  trainerId: `t${i % TRAINERS}`,
-  action: 'start' as const,
-  direction: { x: Math.cos(i), y: Math.sin(i) || 1 },
-});
 
 async function oursRound(url: string, round: number, total: number): Promise<Round> {
   const prefix = `cmd${round}`;
@@ -69,29 +65,8 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
   try {
     const cpu = await cpuMeter(redis);
     const workersCpu = processesCpuMeter(instances.map((p) => p.pid));
-    let next = 0;
-    let failed = 0;
     const started = performance.now();
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < total) {
-          const i = next++;
-          const id = randomUUID();
-          const sent = await bus.send({
-            id,
-            type: 'MoveTrainer',
-            data: payloadOf(i),
-            metadata: {
-              commandId: id,
-              userId: 'bench',
-              correlationId: id,
-              timestamp: new Date().toISOString(),
-            },
-          });
-          if (sent.status !== 'handled' || sent.outcome.kind !== 'appended') failed += 1;
-        }
-      }),
-    );
+    const failed = await sendMoves((command) => bus.send(command), total, IN_FLIGHT, TRAINERS);
     const seconds = (performance.now() - started) / 1000;
     const events = await redis.xlen(keys.all);
     const notifications = await redis.xlen(keys.notify);
@@ -150,7 +125,7 @@ async function bullRound(url: string, round: number, total: number): Promise<Rou
       await queue.addBulk(
         Array.from({ length: Math.min(1000, total - i) }, (_, k) => ({
           name: 'MoveTrainer',
-          data: { id: randomUUID(), ...payloadOf(i + k) },
+          data: { id: randomUUID(), ...movePayload(i + k, TRAINERS) },
         })),
       );
     }

@@ -4,10 +4,13 @@
  * percentiles, the result file and the summary table.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { SendResult } from '../../src/commands/command-bus.js';
+import { trainerStreamId } from '../../src/domain/trainer/trainer.js';
 
 /** Where results go (committed: the README quotes them). */
 export const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
@@ -386,4 +389,55 @@ function round1(n: number): number {
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** The i-th MoveTrainer payload of a bench run, over `trainers` trainers. */
+export function movePayload(i: number, trainers: number) {
+  return {
+    trainerId: `t${i % trainers}`,
+    action: 'start' as const,
+    direction: { x: Math.cos(i), y: Math.sin(i) || 1 },
+  };
+}
+
+/** The i-th MoveTrainer command of a bench run, over `trainers` trainers, as a worker takes it. */
+export function moveCommand(i: number, trainers: number) {
+  const id = randomUUID();
+  const data = movePayload(i, trainers);
+  return {
+    id,
+    type: 'MoveTrainer',
+    data,
+    metadata: {
+      commandId: id,
+      userId: 'bench',
+      correlationId: id,
+      timestamp: new Date().toISOString(),
+      // routes the command to its stream's partition, as CommandSender does
+      streamId: trainerStreamId(data.trainerId),
+    },
+  };
+}
+
+/**
+ * Sends `total` MoveTrainer commands through `send` with `inFlight` at a time and counts those not
+ * answered with an append.
+ */
+export async function sendMoves(
+  send: (command: ReturnType<typeof moveCommand>) => Promise<SendResult>,
+  total: number,
+  inFlight: number,
+  trainers: number,
+): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) {
+        const sent = await send(moveCommand(next++, trainers));
+        if (sent.status !== 'handled' || sent.outcome.kind !== 'appended') failed += 1;
+      }
+    }),
+  );
+  return failed;
 }
