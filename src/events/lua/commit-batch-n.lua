@@ -98,6 +98,14 @@ local function waitingJobs(jobKey, jobGroup)
   return waiting
 end
 
+-- a stream's version: the id 0-<version> of its newest entry. Not XLEN: retention trims entity
+-- streams below their newest snapshot (src/events/trimmer.ts) and never removes the newest entry;
+-- this copies that one entry into Lua (README "What an event costs")
+local function versionOf(streamKey)
+  local newest = redis.call('XREVRANGE', streamKey, '+', '-', 'COUNT', 1)[1]
+  return newest and tonumber(string.sub(newest[1], 3)) or 0
+end
+
 -- a used key's outcome: under REDIS_WAIT_REPLICAS one still unconfirmed is rewritten unchanged
 local function used(doneKey, done)
   if unconfirmed and string.sub(done, 1, 1) == '~' then
@@ -134,9 +142,7 @@ for op = 1, count do
     local job = notes + 5 * m
     local hasJob = ARGV[job] == '1'
     a = job + (hasJob and 7 or 1)
-    -- entity streams are append-only (never trimmed, never XDEL'd), so their length is their
-    -- version; XLEN is O(1) and, unlike XREVRANGE, does not copy the last entry into Lua
-    local current = (not done) and redis.call('XLEN', streamKey) or 0
+    local current = (not done) and versionOf(streamKey) or 0
     local waiting = (hasJob and not done) and waitingJobs(jobKey, ARGV[job + 1]) or 0
     if done then
       results[#results + 1] = {0, done}
