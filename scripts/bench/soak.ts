@@ -8,7 +8,7 @@
  * noisy). Writes bench/results/soak.json and both curves to bench/results/soak.png. Then the
  * archive's throughput against a bare multi-row INSERT of the same rows (archive helper's function).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -24,6 +24,7 @@ import { type RedisServer, startRedisServer } from '../lib/redis-server.js';
 import {
   environment,
   loadAverages,
+  moveCommand,
   progress,
   RESULTS_DIR,
   redisVersion,
@@ -124,23 +125,8 @@ async function stopSide(side: Side): Promise<void> {
 /** Sends one move and counts its answer. */
 async function sendMove(side: Side, i: number): Promise<void> {
   side.inFlight += 1;
-  const id = randomUUID();
   try {
-    const sent = await side.bus.send({
-      id,
-      type: 'MoveTrainer',
-      data: {
-        trainerId: `t${i % TRAINERS}`,
-        action: 'start',
-        direction: { x: Math.cos(i), y: Math.sin(i) || 1 },
-      },
-      metadata: {
-        commandId: id,
-        userId: 'soak',
-        correlationId: id,
-        timestamp: new Date().toISOString(),
-      },
-    });
+    const sent = await side.bus.send(moveCommand(i, TRAINERS));
     if (sent.status === 'handled' && sent.outcome.kind === 'appended') side.handled += 1;
     else failure(side, JSON.stringify(sent).slice(0, 200));
   } catch (error) {
