@@ -19,6 +19,7 @@ import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
 import { realtimeFor } from './wiring/realtime.js';
 import { secretBoxFor } from './wiring/secrets.js';
+import { type Retention, startRetention } from './wiring/tiers.js';
 
 /** The configuration, or exit 1 with one line per problem. */
 function configOrExit(): Config {
@@ -42,6 +43,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   const projections = projectionPartsFor(config, backend, ops.metrics, logger);
   let work: CommandWork | undefined;
   let projectors: Projector[] = [];
+  let retention: Retention | undefined;
   const http = serveHttp({
     commands,
     config,
@@ -85,6 +87,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
         await Promise.all(projectors.map((p) => p.close()));
       },
     })
+    .add({ name: 'stop retention', run: async () => retention?.close() })
     .add({ name: 'leave the instance registry', run: async () => ops.registry?.leave() })
     .add({ name: 'close the store and Redis', run: () => backend.close() });
   const starting = new AbortController();
@@ -108,6 +111,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     logger,
   );
   projectors = projections.start();
+  retention = startRetention(config, backend, logger);
 }
 
 // run when started as a program (`npm start`), not when imported
