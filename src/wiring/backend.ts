@@ -10,6 +10,11 @@ import { FaultSwitch } from '../commands/fault.js';
 import { MemoryCommandBus } from '../commands/memory-command-bus.js';
 import { PartitionedCommandBus } from '../commands/partitioned-command-bus.js';
 import { RedisCommandBus, type RedisCommandBusOptions } from '../commands/redis-command-bus.js';
+import {
+  MemorySnapshotStore,
+  RedisSnapshotStore,
+  type SnapshotStore,
+} from '../commands/snapshots.js';
 import type { Config } from '../config.js';
 import { MemorySecretStore } from '../connections/memory-secret-store.js';
 import { RedisSecretStore } from '../connections/redis-secret-store.js';
@@ -61,6 +66,8 @@ export interface Backend {
   readonly directory: SessionDirectory;
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
+  /** Entities' snapshots (`{sc}:snap:<streamId>`, in the stream's partition). */
+  readonly snapshots: SnapshotStore;
   readonly redis?: RedisClient;
   /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
   readonly replicaWait?: ReplicaWait;
@@ -119,6 +126,7 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),
     secrets: new MemorySecretStore(),
+    snapshots: new MemorySnapshotStore(),
     fault,
     checks: [],
     serveJobs: async (handlers) =>
@@ -242,6 +250,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),
     secrets: new RedisSecretStore(redis, keys),
+    snapshots: new RedisSnapshotStore(redis, (id) => partitioning.keys[partitioning.of(id)]!),
     redis,
     ...waiting,
     fault,
