@@ -118,6 +118,12 @@ export interface CommandDefinition<
    * state and appended at any version, so concurrent commands never conflict.
    */
   readonly unversioned?: boolean;
+  /**
+   * Opts the entity into snapshots (SNAPSHOT_EVERY): `schema` names the state's shape (e.g.
+   * `trainer/1`; change it when the state's shape changes: older snapshots are then rebuilt). The
+   * state must survive JSON.
+   */
+  readonly snapshot?: { readonly schema: string };
   /** Reads or stores what deciding needs (other entities, sealed secrets); idempotent. */
   prepare?(command: Command<T, D>, ports: CommandPorts): Promise<X>;
   /** The decider of the command's entity, for `settings`. */

@@ -17,6 +17,11 @@ export interface Keys {
   readonly meta: string;
   /** An entity stream; entry ids are `0-<version>`. */
   stream(streamId: string): string;
+  /**
+   * An entity's newest snapshot (hash: `v` version, `s` schema, `c` checksum, `d` state JSON), in
+   * its stream's slot: a cache, rebuilt from the events when wrong (src/commands/snapshots.ts).
+   */
+  snapshot(streamId: string): string;
   /** The global log of every event; entry id = global position. */
   readonly all: string;
   /**
@@ -84,6 +89,7 @@ export function keysFor(prefix: string, partitionTag = prefix): Keys {
     sharedTag,
     meta: `${sharedTag}:meta`,
     stream: (streamId) => `${tag}:s:${streamId}`,
+    snapshot: (streamId) => `${tag}:snap:${streamId}`,
     all: `${tag}:all`,
     logTrimmed: `${tag}:all:trimmed`,
     notify: `${tag}:notify`,

@@ -33,3 +33,4 @@ export {
   type RedisFacts,
   readRedisFacts,
 } from './startup-checks.js';
+export { meterSnapshots } from './storage-metrics.js';

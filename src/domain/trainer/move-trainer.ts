@@ -135,6 +135,7 @@ export const moveTrainer = defineCommand({
     if (expectedVersion === undefined || expectedVersion === ANY) return undefined;
     return expectedVersion === 'exists' ? STREAM_EXISTS : expectedVersion;
   },
+  snapshot: { schema: 'trainer/1' },
   decider: (settings) => trainerDecider({ speed: settings.trainerSpeed }),
   decode: decodeTrainerEvent,
   command: ({ data: { trainerId, action, direction }, metadata }) => ({
