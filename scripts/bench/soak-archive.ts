@@ -1,15 +1,17 @@
 /**
  * What the `soak` benchmark asks of the PostgreSQL archive: how far a partition is archived, how
- * many events it holds, and the archive's throughput against a bare multi-row INSERT of the same
- * rows. STAND-IN until p-archive (the PostgreSQL adapter and its throughput function) is merged:
- * `openSoakArchive` and `archiveThroughput` then call the adapter; here they say they cannot.
+ * many events it holds (read back in order through the adapter), and the archive's throughput
+ * against a bare multi-row INSERT of the same rows. `archiveThroughput` is a STAND-IN until the
+ * archive branch's throughput function is merged: here it says it cannot.
  */
+import { compareEntryIds } from '../../src/archive/event-archive.js';
+import { PostgresEventArchive } from '../../src/archive/postgres-event-archive.js';
 
 /** The archive as the soak reads it. */
 export interface SoakArchive {
   /** The newest entry id archived for partition 0 (`0-0` before the first). */
   archivedUpTo(): Promise<string>;
-  /** Events archived for partition 0, counted by reading the archive. */
+  /** Events archived for partition 0, counted by reading the archive (throws if out of order). */
   count(): Promise<number>;
   close(): Promise<void>;
 }
@@ -22,10 +24,29 @@ export interface ArchiveThroughput {
   readonly ratio: number;
 }
 
-const MISSING = 'the PostgreSQL archive adapter (branch p-archive) is not merged into this branch';
+const MISSING = "the archive branch's throughput function is not merged into this branch";
 
-export async function openSoakArchive(_archiveUrl: string): Promise<SoakArchive> {
-  throw new Error(`soak: ${MISSING}`);
+export async function openSoakArchive(archiveUrl: string): Promise<SoakArchive> {
+  const archive = new PostgresEventArchive({ url: archiveUrl });
+  return {
+    archivedUpTo: () => archive.archivedUpTo(0),
+    async count() {
+      let n = 0;
+      let after = '0-0';
+      for (;;) {
+        const page = await archive.readLog(0, after, 5000);
+        for (const e of page) {
+          if (compareEntryIds(e.entryId, after) <= 0) {
+            throw new Error(`soak: archive entry ${e.entryId} after ${after}: out of order`);
+          }
+          after = e.entryId;
+        }
+        n += page.length;
+        if (page.length === 0) return n;
+      }
+    },
+    close: () => archive.close(),
+  };
 }
 
 export async function archiveThroughput(
