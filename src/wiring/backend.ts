@@ -5,6 +5,7 @@
  * chosen in one place.
  */
 
+import type { EventArchive } from '../archive/event-archive.js';
 import type { CommandBus } from '../commands/command-bus.js';
 import { FaultSwitch } from '../commands/fault.js';
 import { MemoryCommandBus } from '../commands/memory-command-bus.js';
@@ -42,6 +43,7 @@ import { MemorySessionDirectory } from '../sse/memory-session-directory.js';
 import type { NotificationLog } from '../sse/notification-log.js';
 import { RedisNotificationLog } from '../sse/redis-notification-log.js';
 import { RedisSessionDirectory } from '../sse/redis-session-directory.js';
+import { openArchive } from './archive.js';
 
 /** Handlers running at once per instance. */
 const WORKER_CONCURRENCY = 64;
@@ -62,6 +64,8 @@ export interface Backend {
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
   readonly redis?: RedisClient;
+  /** ARCHIVE_URL's archive of the whole log (absent without one). */
+  readonly archive?: EventArchive;
   /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
   readonly replicaWait?: ReplicaWait;
   readonly fault: FaultSwitch;
@@ -180,6 +184,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   );
   const partitioning = partitioningFor(config.KEY_PREFIX, config.PARTITIONS);
   const keys = partitioning.keys[0]!;
+  const archive = openArchive(config, logger);
   const replicaWait = replicaWaitFor(
     config.REDIS_WAIT_REPLICAS,
     config.REDIS_WAIT_TIMEOUT_MS,
@@ -243,6 +248,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     }),
     secrets: new RedisSecretStore(redis, keys),
     redis,
+    ...(archive ? { archive } : {}),
     ...waiting,
     fault,
     checks: [
@@ -278,6 +284,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
       await store.close();
       await Promise.all(projections.map((p) => p.store.close()));
       await checkpoints.close();
+      await archive?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
