@@ -11,7 +11,8 @@ import type { AnyCommandDefinition } from './domain/command-definition.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
-import type { Projector } from './projections/projector.js';
+import type { LeasedFollower } from './projections/leased-follower.js';
+import { archivePartsFor } from './wiring/archive.js';
 import { openBackend } from './wiring/backend.js';
 import { type CommandWork, serveCommands } from './wiring/commands.js';
 import { serveHttp } from './wiring/http.js';
@@ -41,8 +42,9 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   const ops = operationsFor(config, backend, secretBox.keyId, logger);
   const realtime = realtimeFor(config, backend, logger);
   const projections = projectionPartsFor(config, backend, ops.metrics, logger);
+  const archive = archivePartsFor(config, backend, ops.metrics, logger);
   let work: CommandWork | undefined;
-  let projectors: Projector[] = [];
+  let projectors: LeasedFollower[] = [];
   let retention: Retention | undefined;
   const http = serveHttp({
     commands,
@@ -51,6 +53,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     secretBox,
     realtime,
     readModels: projections.readModels,
+    ...(archive ? { archiveStatus: archive.status } : {}),
     readiness: ops.readiness(() => work !== undefined),
     metrics: ops.metrics,
     logger,
@@ -82,7 +85,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
       },
     })
     .add({
-      name: 'give up projection leases',
+      name: 'give up projection and archiver leases',
       run: async () => {
         await Promise.all(projectors.map((p) => p.close()));
       },
@@ -110,7 +113,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     ops.metrics,
     logger,
   );
-  projectors = projections.start();
+  projectors = [...projections.start(), ...(archive?.start() ?? [])];
   retention = startRetention(config, backend, logger);
 }
 
