@@ -1,8 +1,7 @@
 /**
- * What the `soak` benchmark asks of the PostgreSQL archive: how far a partition is archived, how
- * many events it holds (read back in order through the adapter), and the archive's throughput
- * against a bare multi-row INSERT of the same rows. `archiveThroughput` is a STAND-IN until the
- * archive branch's throughput function is merged: here it says it cannot.
+ * What the `soak` benchmark asks of the PostgreSQL archive: how far a partition is archived and
+ * how many events it holds (read back in order through the adapter). The archive's throughput
+ * against a bare multi-row INSERT is archive-throughput.ts's.
  */
 import { compareEntryIds } from '../../src/archive/event-archive.js';
 import { PostgresEventArchive } from '../../src/archive/postgres-event-archive.js';
@@ -15,16 +14,6 @@ export interface SoakArchive {
   count(): Promise<number>;
   close(): Promise<void>;
 }
-
-/** The archive's rate against a bare multi-row INSERT of the same rows, same run. */
-export interface ArchiveThroughput {
-  readonly rows: number;
-  readonly archiveRowsPerS: number;
-  readonly bareInsertRowsPerS: number;
-  readonly ratio: number;
-}
-
-const MISSING = "the archive branch's throughput function is not merged into this branch";
 
 export async function openSoakArchive(archiveUrl: string): Promise<SoakArchive> {
   const archive = new PostgresEventArchive({ url: archiveUrl });
@@ -47,11 +36,4 @@ export async function openSoakArchive(archiveUrl: string): Promise<SoakArchive> 
     },
     close: () => archive.close(),
   };
-}
-
-export async function archiveThroughput(
-  _serverUrl: string,
-  _rows: number,
-): Promise<ArchiveThroughput> {
-  throw new Error(`soak: ${MISSING}`);
 }

@@ -21,6 +21,7 @@ import {
 } from '../../test/support/postgres.js';
 import { type AppProcess, startApp } from '../lib/app-process.js';
 import { type RedisServer, startRedisServer } from '../lib/redis-server.js';
+import { archiveThroughput } from './archive-throughput.js';
 import {
   environment,
   loadAverages,
@@ -31,7 +32,7 @@ import {
   writeResult,
 } from './lib.js';
 import { linePlot } from './png.js';
-import { archiveThroughput, openSoakArchive } from './soak-archive.js';
+import { openSoakArchive } from './soak-archive.js';
 
 const TRAINERS = 1000;
 const SAMPLE_MS = 5000;
