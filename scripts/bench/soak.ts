@@ -34,7 +34,8 @@ import {
 import { linePlot } from './png.js';
 import { openSoakArchive } from './soak-archive.js';
 
-const TRAINERS = 1000;
+/** Few enough that each trainer is snapshotted every few seconds, so entity tails are steady early. */
+const TRAINERS = 100;
 const SAMPLE_MS = 5000;
 /** Most commands in flight per side; past it the side falls behind (counted, and it fails). */
 const MAX_IN_FLIGHT = 2000;
@@ -213,7 +214,7 @@ export function growthOver(
   slopeBytes: number;
   endpointBytes: number;
   windowS: number;
-  moves: number;
+  movesInWindow: number;
   bytesPerMove: number;
 } {
   const window = samples.filter((s) => s.atS >= fromS);
@@ -230,13 +231,13 @@ export function growthOver(
   }
   const windowS = xs.at(-1)! - xs[0]!;
   const slopeBytes = Math.round((num / den) * windowS);
-  const moves = window.at(-1)!.handled - window[0]!.handled;
+  const movesInWindow = window.at(-1)!.handled - window[0]!.handled;
   return {
     slopeBytes,
     endpointBytes: ys.at(-1)! - ys[0]!,
     windowS: Math.round(windowS),
-    moves,
-    bytesPerMove: moves > 0 ? Math.round(slopeBytes / moves) : Number.NaN,
+    movesInWindow,
+    bytesPerMove: movesInWindow > 0 ? Math.round(slopeBytes / movesInWindow) : Number.NaN,
   };
 }
 
@@ -296,6 +297,7 @@ export async function benchSoak(options: SoakOptions): Promise<void> {
 }
 
 async function soakOn(server: string, options: SoakOptions): Promise<void> {
+  const startedIn = environment(redisVersion());
   const database: TestDatabase = await createTestDatabase('soak', server);
   const sides: Side[] = [];
   try {
@@ -322,7 +324,13 @@ async function soakOn(server: string, options: SoakOptions): Promise<void> {
     const fromS = seconds - windowMin * 60;
     const ours = growthOver(retention.samples, fromS);
     const base = growthOver(none.samples, fromS);
-    const throughput = await archiveThroughput(server, ARCHIVE_ROWS);
+    const measured = await archiveThroughput(server, ARCHIVE_ROWS);
+    const throughput = {
+      ...measured,
+      archiveRowsPerS: Math.round(measured.archiveRowsPerS),
+      bareInsertRowsPerS: Math.round(measured.bareInsertRowsPerS),
+      ratio: Math.round(measured.ratio * 100) / 100,
+    };
     const png = plot(sides);
     const ratio = Math.round((ours.slopeBytes / base.slopeBytes) * 1000) / 1000;
     progress(
@@ -330,7 +338,7 @@ async function soakOn(server: string, options: SoakOptions): Promise<void> {
     );
     writeResult({
       name: 'soak',
-      ...environment(redisVersion()),
+      ...startedIn,
       loadAvgEnd: loadAverages(),
       params: {
         minutes: options.minutes,

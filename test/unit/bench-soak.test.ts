@@ -90,7 +90,7 @@ describe('soak benchmark pieces', () => {
     expect(growth.windowS).to.equal(30);
     expect(growth.endpointBytes).to.equal(600);
     expect(growth.slopeBytes).to.be.within(590, 610);
-    expect(growth.moves).to.equal(300);
+    expect(growth.movesInWindow).to.equal(300);
     expect(growth.bytesPerMove).to.be.within(1.9, 2.1);
     expect(() => growthOver(samples, 61)).to.throw(/fewer than 2 memory samples/);
   });
