@@ -73,7 +73,7 @@ export class TrainerField {
     return this.trainers.values();
   }
 
-  /** Applies a live update; false when it was stale (the state keeps the newer report). */
+  /** Applies a live update; false when the state already held a newer report (kept). */
   applyUpdate(u: PositionUpdate): boolean {
     this.counters.applied += 1;
     const seen = this.liveVersions.get(u.trainerId);
