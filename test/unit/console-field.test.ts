@@ -22,7 +22,16 @@ function update(version: number, x: number, at = T0, isMoving = true): PositionU
 }
 
 describe('console field: interpolation', () => {
-  const moving = { trainerId: 'a', x: 1, y: 2, isMoving: true, dirX: 0.6, dirY: -0.8, version: 3, atMs: T0 };
+  const moving = {
+    trainerId: 'a',
+    x: 1,
+    y: 2,
+    isMoving: true,
+    dirX: 0.6,
+    dirY: -0.8,
+    version: 3,
+    atMs: T0,
+  };
 
   it('moves direction × speed × seconds since the report', () => {
     expect(positionAt(moving, T0 + 2000, 5)).to.deep.equal({ x: 1 + 0.6 * 10, y: 2 - 0.8 * 10 });
