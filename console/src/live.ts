@@ -81,15 +81,23 @@ export class Live {
       onDisconnect: () => this.update({ state: 'reconnecting' }),
       onReset: (reason) => {
         this.update({ resets: this.conn.resets + 1 });
-        void this.refetch().then(() =>
-          this.update({
-            resetNotice: `stream reset (${reason}): state refetched at ${new Date().toLocaleTimeString()}`,
-          }),
+        const at = () => new Date().toLocaleTimeString();
+        this.refetch().then(
+          () =>
+            this.update({ resetNotice: `stream reset (${reason}): state refetched at ${at()}` }),
+          (error: unknown) =>
+            this.update({
+              resetNotice: `stream reset (${reason}): refetching failed at ${at()} (${String(error)}); reload the page`,
+            }),
         );
       },
       onNotification: (method, params, id) => this.onNotification(method, params, id),
     });
-    void this.refetch();
+    this.refetch().catch((error: unknown) =>
+      this.update({
+        resetNotice: `could not load the trainers: ${String(error)}; reload the page`,
+      }),
+    );
   }
 
   close(): void {
