@@ -169,6 +169,7 @@ export function OperatorView({ live, visible }: { live: Live; visible: boolean }
         </dl>
         <h3>Dead letters</h3>
         {notice && <p role="status">{notice}</p>}
+        {dead.length === 0 && <p>none</p>}
         <ul data-testid="ops-deadletters">
           {dead.map((d) => (
             <li key={d.commandId}>
