@@ -44,7 +44,7 @@ const COLUMNS =
   'partition, entry_ms, entry_seq, stream_id, version, event_id, type, schema_version, data, metadata';
 
 /** `url` with its password replaced by `***`, for logs and errors. */
-export function redactUrl(url: string): string {
+export function withoutPassword(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
@@ -114,7 +114,7 @@ export class PostgresEventArchive implements EventArchive {
   private named(error: unknown): Error {
     const message = error instanceof Error ? error.message : String(error);
     return new Error(
-      `archive PostgreSQL at ${redactUrl(this.options.url)}: ${message} (check ARCHIVE_URL and that the server runs)`,
+      `archive PostgreSQL at ${withoutPassword(this.options.url)}: ${message} (check ARCHIVE_URL and that the server runs)`,
       { cause: error },
     );
   }
