@@ -65,7 +65,7 @@ export interface Backend {
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
   readonly redis?: RedisClient;
-  /** The archive (ARCHIVE_URL) reads stitch below what retention trimmed; its opener closes it. */
+  /** ARCHIVE_URL's archive of the whole log (absent without one). */
   readonly archive?: EventArchive;
   /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
   readonly replicaWait?: ReplicaWait;
