@@ -95,6 +95,8 @@ const schema = z
     SSE_MAX_FILTERS: int(0, 16),
     SSE_MAX_FILTER_VALUES: int(0, 32),
     NOTIFY_RETENTION: int(1, 100000),
+    /** Log entries older than this may be trimmed (README "Tiers"); unset: no time bound. */
+    LOG_RETENTION_MS: z.coerce.number().int().min(1000, 'must be at least 1000 ms').optional(),
     DEPLOY_MAX_CONCURRENT: int(1, 10),
     DEPLOY_MAX_QUEUED: int(0, 100),
     DEPLOY_STAGE_TIMEOUT_MS: int(1, 600000),

@@ -12,7 +12,7 @@ import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
 import type { LeasedFollower } from './projections/leased-follower.js';
-import { archivePartsFor } from './wiring/archive.js';
+import { archivePartsFor, openArchive } from './wiring/archive.js';
 import { openBackend } from './wiring/backend.js';
 import { type CommandWork, serveCommands } from './wiring/commands.js';
 import { serveHttp } from './wiring/http.js';
@@ -20,6 +20,7 @@ import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
 import { realtimeFor } from './wiring/realtime.js';
 import { secretBoxFor } from './wiring/secrets.js';
+import { type Retention, startRetention } from './wiring/tiers.js';
 
 /** The configuration, or exit 1 with one line per problem. */
 function configOrExit(): Config {
@@ -36,7 +37,8 @@ function configOrExit(): Config {
 export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
-  const backend = openBackend(config, logger);
+  const eventArchive = openArchive(config, logger);
+  const backend = openBackend(config, logger, eventArchive ? { archive: eventArchive } : {});
   const secretBox = secretBoxFor(config, logger);
   const ops = operationsFor(config, backend, secretBox.keyId, logger);
   const realtime = realtimeFor(config, backend, logger);
@@ -44,6 +46,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   const archive = archivePartsFor(config, backend, ops.metrics, logger);
   let work: CommandWork | undefined;
   let projectors: LeasedFollower[] = [];
+  let retention: Retention | undefined;
   const http = serveHttp({
     commands,
     config,
@@ -88,6 +91,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
         await Promise.all(projectors.map((p) => p.close()));
       },
     })
+    .add({ name: 'stop retention', run: async () => retention?.close() })
     .add({ name: 'leave the instance registry', run: async () => ops.registry?.leave() })
     .add({ name: 'close the store and Redis', run: () => backend.close() });
   const starting = new AbortController();
@@ -111,6 +115,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     logger,
   );
   projectors = [...projections.start(), ...(archive?.start() ?? [])];
+  retention = startRetention(config, backend, logger);
 }
 
 // run when started as a program (`npm start`), not when imported

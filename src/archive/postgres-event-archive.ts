@@ -5,6 +5,7 @@
  * exactly once whoever dies when. Contract: test/contract/event-archive.
  */
 import pg from 'pg';
+import { closeOnce } from '../events/close-once.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import {
   type ArchivedEvent,
@@ -221,7 +222,8 @@ export class PostgresEventArchive implements EventArchive {
     return rows.map(toArchived);
   }
 
-  async close(): Promise<void> {
+  /** Ends its connections (once; closing again does nothing). */
+  readonly close = closeOnce(async (): Promise<void> => {
     await this.pool.end();
-  }
+  });
 }
