@@ -12,7 +12,7 @@ import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
 import type { LeasedFollower } from './projections/leased-follower.js';
-import { archivePartsFor } from './wiring/archive.js';
+import { archivePartsFor, openArchive } from './wiring/archive.js';
 import { openBackend } from './wiring/backend.js';
 import { type CommandWork, serveCommands } from './wiring/commands.js';
 import { serveHttp } from './wiring/http.js';
@@ -37,7 +37,8 @@ function configOrExit(): Config {
 export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
-  const backend = openBackend(config, logger);
+  const eventArchive = openArchive(config, logger);
+  const backend = openBackend(config, logger, eventArchive ? { archive: eventArchive } : {});
   const secretBox = secretBoxFor(config, logger);
   const ops = operationsFor(config, backend, secretBox.keyId, logger);
   const realtime = realtimeFor(config, backend, logger);

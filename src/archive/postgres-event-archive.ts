@@ -5,6 +5,7 @@
  * exactly once whoever dies when. Contract: test/contract/event-archive.
  */
 import pg from 'pg';
+import { closeOnce } from '../events/close-once.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import {
   type ArchivedEvent,
@@ -44,7 +45,7 @@ const COLUMNS =
   'partition, entry_ms, entry_seq, stream_id, version, event_id, type, schema_version, data, metadata';
 
 /** `url` with its password replaced by `***`, for logs and errors. */
-export function redactUrl(url: string): string {
+export function withoutPassword(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
@@ -114,7 +115,7 @@ export class PostgresEventArchive implements EventArchive {
   private named(error: unknown): Error {
     const message = error instanceof Error ? error.message : String(error);
     return new Error(
-      `archive PostgreSQL at ${redactUrl(this.options.url)}: ${message} (check ARCHIVE_URL and that the server runs)`,
+      `archive PostgreSQL at ${withoutPassword(this.options.url)}: ${message} (check ARCHIVE_URL and that the server runs)`,
       { cause: error },
     );
   }
@@ -221,7 +222,8 @@ export class PostgresEventArchive implements EventArchive {
     return rows.map(toArchived);
   }
 
-  async close(): Promise<void> {
+  /** Ends its connections (once; closing again does nothing). */
+  readonly close = closeOnce(async (): Promise<void> => {
     await this.pool.end();
-  }
+  });
 }

@@ -21,8 +21,10 @@ import {
   decodeLogEntry,
   decodeStreamEntry,
   entryBytes,
+  fieldMap,
   readAfter,
   type StreamEntry,
+  versionOf,
 } from './redis-entries.js';
 
 /** An event read with its log entry id (bare, `<ms>-<seq>`) and its estimated size. */
@@ -38,6 +40,13 @@ export interface TierSettings {
   readonly archive?: EventArchive;
   /** The partition's number in the archive (0 with one partition). */
   readonly partition: number;
+}
+
+/** The stream and version a log entry refers to; undefined for an entry that holds its event. */
+function logRef(entry: StreamEntry): { streamId: string; version: number } | undefined {
+  const f = fieldMap(entry[1]);
+  if (f.data !== undefined) return undefined;
+  return { streamId: f.stream ?? '', version: Number(f.version) };
 }
 
 function logItem(entry: StreamEntry): TierItem {
@@ -64,13 +73,23 @@ export class LogTiers {
    * At most `count` log events after entry id `after`, in order; fewer only at the end of the log.
    */
   async logAfter(after: string, count: number): Promise<TierItem[]> {
-    if (!this.tiers) return this.redisLog(after, count);
+    if (!this.tiers) return this.resolveAll(await this.redisLog(after, count));
     const items: TierItem[] = [];
     let from = after;
+    let lastMark: string | undefined;
     while (items.length < count) {
       const want = count - items.length;
       const [entries, mark] = await this.redisLogAndMark(from, want);
-      if (compareEntryIds(from, mark) >= 0) return [...items, ...entries.map(logItem)];
+      if (compareEntryIds(from, mark) >= 0) {
+        const resolved = await this.resolve(entries);
+        if (resolved.length === entries.length) return [...items, ...resolved];
+        // an entity entry went after the log read: the trim passed it, so the mark moved
+        if (mark === lastMark) throw this.missing(entries[resolved.length]!);
+        lastMark = mark;
+        items.push(...resolved);
+        if (resolved.length > 0) from = resolved.at(-1)!.id;
+        continue;
+      }
       const archived = await this.archivedAfter(from, want);
       if (archived.length === 0) {
         from = mark; // trimmed without an archive: gone for good, go on from what Redis holds
@@ -86,13 +105,19 @@ export class LogTiers {
    * A blocking read for a log follower on its own connection: up to `count` events after `after`,
    * or none after `blockMs`; from the archive, without blocking, while `after` is below the mark.
    */
-  async follow(conn: RedisClient, after: string, count: number, blockMs: number) {
+  async follow(
+    conn: RedisClient,
+    after: string,
+    count: number,
+    blockMs: number,
+  ): Promise<TierItem[]> {
     const key = this.keys.all;
-    if (!this.tiers) return (await readAfter(conn, key, after, count, blockMs)).map(logItem);
+    if (!this.tiers) return this.resolveAll(await readAfter(conn, key, after, count, blockMs));
     if (await this.below(conn, after)) return this.logAfter(after, count);
     const entries = await readAfter(conn, key, after, count, blockMs);
     if (await this.below(conn, after)) return this.logAfter(after, count);
-    return entries.map(logItem);
+    const resolved = await this.resolve(entries);
+    return resolved.length === entries.length ? resolved : this.logAfter(after, count);
   }
 
   /**
@@ -145,7 +170,67 @@ export class LogTiers {
     return [...older.map((e) => archivedItem(e)), ...items].slice(0, count);
   }
 
-  private async redisLog(after: string, count: number): Promise<TierItem[]> {
+  /**
+   * Log entries as events: an entry written before references (`data` among its fields) holds its
+   * event; else it names its stream and version, and the entity stream's entry holds the event.
+   * One pipelined XRANGE per stream of the page (a page is a stretch of the log, so it holds every
+   * version of a stream between the first and last it shows). Stops at the first entity entry
+   * that is gone.
+   */
+  private async resolve(entries: readonly StreamEntry[]): Promise<TierItem[]> {
+    const refs = entries.map((entry) => logRef(entry));
+    const spans = new Map<string, { from: number; to: number }>();
+    for (const ref of refs) {
+      if (!ref) continue;
+      const span = spans.get(ref.streamId);
+      if (!span) spans.set(ref.streamId, { from: ref.version, to: ref.version });
+      else span.to = Math.max(span.to, ref.version);
+    }
+    const found = new Map<string, StreamEntry>(); // `<streamId>\n<version>` → its entry
+    if (spans.size > 0) {
+      const pipeline = this.redis.pipeline();
+      for (const [streamId, { from, to }] of spans) {
+        pipeline.xrange(this.keys.stream(streamId), `0-${from}`, `0-${to}`);
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      const streamIds = [...spans.keys()];
+      for (const [i, [error, reply]] of replies.entries()) {
+        if (error) throw error;
+        for (const entry of reply as StreamEntry[]) {
+          found.set(`${streamIds[i]}\n${versionOf(entry[0])}`, entry);
+        }
+      }
+    }
+    const items: TierItem[] = [];
+    for (const [i, entry] of entries.entries()) {
+      const ref = refs[i];
+      if (!ref) {
+        items.push(logItem(entry));
+        continue;
+      }
+      const streamEntry = found.get(`${ref.streamId}\n${ref.version}`);
+      if (!streamEntry) return items;
+      const event = { ...decodeStreamEntry(ref.streamId, streamEntry), globalPosition: entry[0] };
+      items.push({ id: entry[0], event, bytes: entryBytes(streamEntry) });
+    }
+    return items;
+  }
+
+  /** `resolve` where nothing is ever trimmed: a missing entity entry is an error. */
+  private async resolveAll(entries: readonly StreamEntry[]): Promise<TierItem[]> {
+    const items = await this.resolve(entries);
+    if (items.length < entries.length) throw this.missing(entries[items.length]!);
+    return items;
+  }
+
+  private missing(entry: StreamEntry): Error {
+    const ref = logRef(entry);
+    return new Error(
+      `log entry ${entry[0]} refers to ${ref?.streamId} version ${ref?.version}, which its entity stream no longer holds (was the stream deleted by hand?)`,
+    );
+  }
+
+  private async redisLog(after: string, count: number): Promise<StreamEntry[]> {
     const entries = (await this.redis.xrange(
       this.keys.all,
       `(${after}`,
@@ -153,7 +238,7 @@ export class LogTiers {
       'COUNT',
       count,
     )) as StreamEntry[];
-    return entries.map(logItem);
+    return entries;
   }
 
   /** The log after `after` and the trim mark, read together (one transaction). */

@@ -11,7 +11,7 @@ import {
 } from '../archive/archive-status.js';
 import { Archiver } from '../archive/archiver.js';
 import type { EventArchive } from '../archive/event-archive.js';
-import { PostgresEventArchive, redactUrl } from '../archive/postgres-event-archive.js';
+import { PostgresEventArchive, withoutPassword } from '../archive/postgres-event-archive.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -23,8 +23,8 @@ import type { Backend } from './backend.js';
 export function openArchive(config: Config, logger: Logger): EventArchive | undefined {
   if (!config.ARCHIVE_URL) return undefined;
   const log = logger.child({ component: 'archive' });
-  const where = redactUrl(config.ARCHIVE_URL);
-  log.info(`archiving the log to PostgreSQL at ${where}`);
+  const where = withoutPassword(config.ARCHIVE_URL);
+  log.info(`archive of the log: PostgreSQL at ${where}`);
   return new PostgresEventArchive({
     url: config.ARCHIVE_URL,
     onError: (error) => log.warn(`archive connection: ${error.message}; reconnecting on next use`),

@@ -49,7 +49,6 @@ import { MemorySessionDirectory } from '../sse/memory-session-directory.js';
 import type { NotificationLog } from '../sse/notification-log.js';
 import { RedisNotificationLog } from '../sse/redis-notification-log.js';
 import { RedisSessionDirectory } from '../sse/redis-session-directory.js';
-import { openArchive } from './archive.js';
 import { tierSettingsFor } from './tiers.js';
 
 /** Handlers running at once per instance. */
@@ -73,7 +72,7 @@ export interface Backend {
   /** Entities' snapshots (`{sc}:snap:<streamId>`, in the stream's partition). */
   readonly snapshots: SnapshotStore;
   readonly redis?: RedisClient;
-  /** ARCHIVE_URL's archive of the whole log (absent without one); reads stitch it below the trim. */
+  /** ARCHIVE_URL's archive of the whole log (absent without one). */
   readonly archive?: EventArchive;
   /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
   readonly replicaWait?: ReplicaWait;
@@ -98,12 +97,18 @@ function storeSettings(config: Config, fault: FaultSwitch): StoreSettings {
   };
 }
 
+/** What an opener hands the backend besides the configuration. */
+export interface BackendOptions {
+  /** The archive of ARCHIVE_URL: reads find trimmed history there (Redis only); closed with it. */
+  readonly archive?: EventArchive;
+}
+
 /** Opens the backend `config` asks for; with REDIS_URL set it never falls back to memory. */
-export function openBackend(config: Config, logger: Logger): Backend {
+export function openBackend(config: Config, logger: Logger, options: BackendOptions = {}): Backend {
   const fault = FaultSwitch.from(config.STREAMCAST_FAULT, logger);
   return config.STORE === 'memory'
     ? openMemory(config, logger, fault)
-    : openRedis(config, logger, fault);
+    : openRedis(config, logger, fault, options.archive);
 }
 
 function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend {
@@ -190,7 +195,12 @@ function openRedisBus(
   return new PartitionedCommandBus(buses, partitioning.of);
 }
 
-function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend {
+function openRedis(
+  config: Config,
+  logger: Logger,
+  fault: FaultSwitch,
+  archive: EventArchive | undefined,
+): Backend {
   const redis = connectRedis(
     {
       ...(config.REDIS_URL ? { url: config.REDIS_URL } : {}),
@@ -200,7 +210,6 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
   );
   const partitioning = partitioningFor(config.KEY_PREFIX, config.PARTITIONS);
   const keys = partitioning.keys[0]!;
-  const archive = openArchive(config, logger);
   const replicaWait = replicaWaitFor(
     config.REDIS_WAIT_REPLICAS,
     config.REDIS_WAIT_TIMEOUT_MS,

@@ -315,6 +315,44 @@ describeWithRedis('retention and stitched reads (Redis + memory archive)', () =>
     for (const pass of passes) expect(pass).to.deep.equal(all.slice(0, pass.length));
   });
 
+  it('log entries refer to the entity stream; entries that hold their event (older data) still read', async () => {
+    await move('trainer-a', 2);
+    const [entry] = (await redis.xrange(keys.all, '-', '+', 'COUNT', 1)) as [string, string[]][];
+    expect(entry![1]).to.deep.equal(['stream', 'trainer-a', 'version', '1', 'type', 'Moved']);
+    const old = appended[0]!;
+    const oldId = await redis.xadd(
+      keys.all,
+      '*',
+      'stream',
+      'trainer-old',
+      'version',
+      '1',
+      'id',
+      old.id,
+      'type',
+      'Moved',
+      'schema',
+      '1',
+      'data',
+      '{"old":true}',
+      'meta',
+      JSON.stringify(old.metadata),
+    );
+    const read = await readWholeLog(store, 100);
+    expect(read.map((e) => [e.streamId, e.version, e.globalPosition])).to.deep.equal([
+      ['trainer-a', 1, appended[0]!.globalPosition],
+      ['trainer-a', 2, appended[1]!.globalPosition],
+      ['trainer-old', 1, oldId],
+    ]);
+    expect(read.map((e) => e.data)).to.deep.equal([{ i: 0 }, { i: 1 }, { old: true }]);
+    expect(read[0]!.metadata).to.deep.equal(appended[0]!.metadata);
+    // an entity entry deleted by hand is an error naming it, never a silent gap
+    await redis.del(keys.stream('trainer-a'));
+    const plain = new RedisEventStore(redis, keys, { ...DEFAULT_STORE_SETTINGS, serverId: 's' });
+    const failed = await plain.readAll({}).catch((error: unknown) => error);
+    expect(String(failed)).to.match(/refers to trainer-a version 1, which its entity stream/);
+  });
+
   it('without an archive, LOG_RETENTION_MS alone trims old history for good', async () => {
     await move('trainer-a', 10);
     await new Promise((r) => setTimeout(r, 1100));
