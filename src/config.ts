@@ -117,6 +117,11 @@ const schema = z
     SERVER_TTL_MS: int(100, 15000),
     SHUTDOWN_GRACE_MS: int(0, 10000),
     TRAINER_SPEED: z.coerce.number().positive().finite().default(5),
+    ARCHIVE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    ARCHIVE_BATCH: int(1, 500).refine((n) => n <= 10000, 'must be at most 10000'),
     STREAMCAST_FAULT: z
       .string()
       .regex(
@@ -195,6 +200,11 @@ function resolve(c: Parsed, problems: string[]): Config {
   if (store === 'memory' && (c.PARTITIONS > 1 || c.REDIS_WAIT_REPLICAS > 0)) {
     problems.push(
       'PARTITIONS and REDIS_WAIT_REPLICAS: only with Redis (the in-memory store is one partition without replicas); set REDIS_URL or REDIS_CLUSTER_NODES',
+    );
+  }
+  if (store === 'memory' && c.ARCHIVE_URL) {
+    problems.push(
+      'ARCHIVE_URL: only with Redis (the in-memory store keeps nothing past a restart to archive); set REDIS_URL or unset ARCHIVE_URL',
     );
   }
   if (store === 'memory' && production) {

@@ -92,7 +92,7 @@ function storeSettings(config: Config, fault: FaultSwitch): StoreSettings {
 
 /** What an opener hands the backend besides the configuration. */
 export interface BackendOptions {
-  /** The archive of ARCHIVE_URL: reads find trimmed history there (Redis only). */
+  /** The archive of ARCHIVE_URL: reads find trimmed history there (Redis only); closed with it. */
   readonly archive?: EventArchive;
 }
 
@@ -302,6 +302,7 @@ function openRedis(
       await store.close();
       await Promise.all(projections.map((p) => p.store.close()));
       await checkpoints.close();
+      await archive?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
