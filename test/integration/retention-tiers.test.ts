@@ -9,6 +9,7 @@ import { MemoryEventArchive } from '../../src/archive/memory-event-archive.js';
 import type { RecordedEvent } from '../../src/events/envelope.js';
 import { START } from '../../src/events/event-store.js';
 import type { TierSettings } from '../../src/events/log-tiers.js';
+import { PartitionedEventStore } from '../../src/events/partitioned-event-store.js';
 import { type SnapshotVersions, Trimmer, type TrimmerOptions } from '../../src/events/trimmer.js';
 import {
   ConcurrencyError,
@@ -16,6 +17,7 @@ import {
   type EventStore,
   type Keys,
   keysFor,
+  partitioningFor,
   type RedisClient,
   RedisEventStore,
   silentLogger,
@@ -25,20 +27,34 @@ import { clearPrefix, describeWithRedis, testClient, uniquePrefix } from '../sup
 const PROJECTION = 'trainers';
 
 /** Copies the log into the archive up to `upTo` events in all (the archiver's job, here by hand). */
-async function archive(store: EventStore, to: MemoryEventArchive, upTo = Infinity): Promise<void> {
-  let after = await to.archivedUpTo(0);
-  let archived = (await to.readLog(0, '0-0', 100_000)).length;
+async function archive(
+  store: EventStore,
+  to: MemoryEventArchive,
+  upTo = Infinity,
+  partition?: number,
+): Promise<void> {
+  const p = partition ?? 0;
+  const bare = (position: string) => position.slice(position.indexOf(':') + 1);
+  const client = (id: string) => (partition === undefined ? id : `${p}:${id}`);
+  let after = await to.archivedUpTo(p);
+  let archived = (await to.readLog(p, '0-0', 100_000)).length;
   while (archived < upTo) {
-    const page = await store.readAll({ after: after === '0-0' ? START : after, limit: 1000 });
+    const page = await store.readAll({
+      after: after === '0-0' ? START : client(after),
+      limit: 1000,
+    });
     const events = page.events.slice(0, upTo - archived);
     if (events.length === 0) return;
     await to.write(
-      0,
+      p,
       1,
-      events.map((event) => ({ partition: 0, entryId: event.globalPosition, event })),
+      events.map((event) => {
+        const entryId = bare(event.globalPosition);
+        return { partition: p, entryId, event: { ...event, globalPosition: entryId } };
+      }),
     );
     archived += events.length;
-    after = events.at(-1)!.globalPosition;
+    after = bare(events.at(-1)!.globalPosition);
   }
 }
 
@@ -351,6 +367,42 @@ describeWithRedis('retention and stitched reads (Redis + memory archive)', () =>
     const plain = new RedisEventStore(redis, keys, { ...DEFAULT_STORE_SETTINGS, serverId: 's' });
     const failed = await plain.readAll({}).catch((error: unknown) => error);
     expect(String(failed)).to.match(/refers to trainer-a version 1, which its entity stream/);
+  });
+
+  it('with partitions, each partition trims and stitches on its own; the merged log reads whole', async () => {
+    const partitioning = partitioningFor(prefix, 2);
+    const stores = partitioning.keys.map(
+      (partitionKeys, partition) =>
+        new RedisEventStore(redis, partitionKeys, {
+          ...DEFAULT_STORE_SETTINGS,
+          serverId: 'test-server',
+          partition,
+          tiers: { archive: vault, partition },
+        }),
+    );
+    const merged = new PartitionedEventStore(stores, partitioning.of, DEFAULT_STORE_SETTINGS);
+    const written: RecordedEvent[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      const result = await merged.append(`trainer-${i % 9}`, [{ type: 'Moved', data: { i } }]);
+      if (!result.duplicate) written.push(...result.events);
+    }
+    let trimmed = 0;
+    for (const [p, partitionKeys] of partitioning.keys.entries()) {
+      await archive(stores[p]!, vault, 20, p);
+      await redis.hset(partitionKeys.projection(PROJECTION), 'checkpoint', await stores[p]!.head());
+      trimmed += (await trimmer({ keys: partitionKeys, partition: p }).trim()).logEntries;
+    }
+    expect(trimmed).to.equal(40);
+    const read = await readWholeLog(merged, 11);
+    expect(read.map((e) => e.globalPosition).sort()).to.deep.equal(
+      written.map((e) => e.globalPosition).sort(),
+    );
+    for (const p of [0, 1]) {
+      const own = (events: RecordedEvent[]) =>
+        events.map((e) => e.globalPosition).filter((g) => g.startsWith(`${p}:`));
+      expect(own(read), `partition ${p} in order`).to.deep.equal(own(written));
+    }
+    await merged.close();
   });
 
   it('without an archive, LOG_RETENTION_MS alone trims old history for good', async () => {
