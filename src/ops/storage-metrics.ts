@@ -112,7 +112,9 @@ export function meterRedisMemory(metrics: Metrics, redis: RedisClient, prefix: s
     help: 'Redis used_memory (INFO memory) of each master, node by index',
     labelNames: ['node'] as const,
     async collect() {
-      (await read()).forEach((r, i) => this.set({ node: nodeName(i) }, r.usedMemory));
+      for (const [i, r] of (await read()).entries()) {
+        this.set({ node: nodeName(i) }, r.usedMemory);
+      }
     },
   });
   metrics.gauge({
