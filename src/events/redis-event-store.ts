@@ -1,8 +1,10 @@
+import type { EventArchive } from '../archive/event-archive.js';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { BatchCommitter } from './batch-committer.js';
 import { ENVELOPE_BYTES, type ResponseBudget } from './byte-budget.js';
 import { closeOnce } from './close-once.js';
+import { CommandRecords } from './command-records.js';
 import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
   AppendOptions,
@@ -20,7 +22,6 @@ import type {
 import { START } from './event-store.js';
 import type { Keys } from './keys.js';
 import { type ReplyValue, replyNumber, replyString, replyStrings } from './lua-script.js';
-import { decodeOutcome } from './outcome.js';
 import { PositionFormat } from './partition-positions.js';
 import {
   assertIdempotencyKey,
@@ -60,7 +61,7 @@ function decodeAppend(
   result: readonly ReplyValue[],
   p: PreparedAppend,
   options: AppendOptions,
-): Written | { readonly outcome: Outcome } {
+): Written | { readonly stored: string } {
   const [code, ...values] = result;
   switch (code) {
     case 1: {
@@ -78,7 +79,7 @@ function decodeAppend(
       };
     }
     case 0:
-      return { outcome: decodeOutcome(replyString(values, 0)) };
+      return { stored: replyString(values, 0) };
     case -1:
       throw new ConcurrencyError(
         p.streamId,
@@ -100,6 +101,8 @@ export interface RedisStoreSettings extends StoreSettings {
    * everything it returns and it accepts only those back. Unset with one partition: bare entry ids.
    */
   readonly partition?: number;
+  /** The archive (ARCHIVE_URL): command records whose events left Redis are read there. */
+  readonly archive?: Pick<EventArchive, 'readLog'>;
 }
 
 /**
@@ -112,6 +115,8 @@ export class RedisEventStore implements EventStore {
   /** Appends and answers asked for in one turn share one script call (group commit). */
   private readonly committer: BatchCommitter;
   private readonly positions: PositionFormat;
+  /** Reads command records back into outcomes (by reference to their events). */
+  private readonly records: CommandRecords;
 
   /**
    * @param redis a connected client; the store does not close it.
@@ -127,6 +132,9 @@ export class RedisEventStore implements EventStore {
   ) {
     this.positions = new PositionFormat(settings.partition);
     this.committer = new BatchCommitter(redis, keys, settings, this.positions);
+    const { archive, partition = 0 } = settings;
+    const tier = archive ? { archive: { archive, partition } } : {};
+    this.records = new CommandRecords(redis, keys.all, tier.archive);
   }
 
   async append(
@@ -141,7 +149,8 @@ export class RedisEventStore implements EventStore {
       ...(options.acknowledge ? { acknowledge: options.acknowledge } : {}),
     });
     const written = decodeAppend(result, p, options);
-    if ('outcome' in written) return { duplicate: true, outcome: written.outcome };
+    if ('stored' in written)
+      return { duplicate: true, outcome: await this.outcomeOf(written.stored) };
     const { first, last, positions, notifications } = written;
     const recorded: RecordedEvent[] = p.events.map((e, i) => ({
       id: e.id,
@@ -182,15 +191,22 @@ export class RedisEventStore implements EventStore {
     });
     if (code === 1) return { recorded: true, outcome };
     if (code === 0 && typeof stored === 'string') {
-      return { recorded: false, outcome: decodeOutcome(stored) };
+      return { recorded: false, outcome: await this.outcomeOf(stored) };
     }
     throw new Error(`commit-batch replied ${String(code)} for a recorded answer`);
   }
 
   async getOutcome(idempotencyKey: string): Promise<Outcome | undefined> {
     assertIdempotencyKey(idempotencyKey);
-    const json = await this.redis.get(this.keys.done(idempotencyKey));
-    return json === null ? undefined : decodeOutcome(json);
+    const stored = await this.redis.get(this.keys.done(idempotencyKey));
+    return stored === null ? undefined : this.records.outcomeOf(stored);
+  }
+
+  /** The outcome of a used key's record (never `sent`: the script reads that as unused). */
+  private async outcomeOf(stored: string): Promise<Outcome> {
+    const outcome = await this.records.outcomeOf(stored);
+    if (!outcome) throw new Error('commit-batch took a command record that is only sent for used');
+    return outcome;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StreamPage> {

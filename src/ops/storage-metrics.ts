@@ -44,7 +44,7 @@ const FAMILIES: readonly (readonly [string, RegExp])[] = [
   ['log', /^:all$/],
   ['entity_streams', /^:s:/],
   ['snapshots', /^:snap:/],
-  ['command_records', /^:(rec|done|sent):/],
+  ['command_records', /^:(c|done|sent):/],
   ['commands', /^:cmd/],
   ['notifications', /^:notify/],
   ['read_models', /^:(rm|proj):/],

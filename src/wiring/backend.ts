@@ -174,7 +174,9 @@ function openRedisBus(
   options: RedisCommandBusOptions,
 ): RedisCommandBus | PartitionedCommandBus {
   if (partitioning.count === 1) return new RedisCommandBus(redis, partitioning.keys[0]!, options);
-  const buses = partitioning.keys.map((keys) => new RedisCommandBus(redis, keys, options));
+  const buses = partitioning.keys.map(
+    (keys, partition) => new RedisCommandBus(redis, keys, { ...options, partition }),
+  );
   return new PartitionedCommandBus(buses, partitioning.of);
 }
 
