@@ -19,10 +19,10 @@ interface Waiter {
 
 /**
  * Waits for commands' outcomes. The append script publishes each handled command's key
- * (`<userId>:<commandId>`) on this instance's reply channel; on a message the outcome is read from
- * `{sc}:done:<key>`. A publish can be lost (the subscriber was reconnecting), so outstanding ids
- * are re-checked when the subscriber
- * reconnects and polled every second as a backstop: a lost publish costs a second, not the timeout.
+ * (`<userId>:<commandId>`) with its outcome on this instance's reply channel; a poll reads it from
+ * the command's record `{sc}:c:<digest>` (command-records.ts). A publish can be lost (the
+ * subscriber was reconnecting), so outstanding ids are re-checked when the subscriber reconnects
+ * and polled every second as a backstop: a lost publish costs a second, not the timeout.
  * Under REDIS_WAIT_REPLICAS a reply is published only once confirmed, or as a shortfall (answered
  * -32030); a poll that finds an outcome not yet confirmed confirms it itself before answering.
  */
