@@ -4,7 +4,6 @@
  */
 export * from './byte-budget.js';
 export {
-  type ArchiveTier,
   type CommandRecord,
   CommandRecords,
   parseRecord,

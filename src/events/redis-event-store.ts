@@ -1,4 +1,3 @@
-import type { EventArchive } from '../archive/event-archive.js';
 import { ConcurrencyError, ValidationError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { BatchCommitter } from './batch-committer.js';
@@ -101,8 +100,6 @@ export interface RedisStoreSettings extends StoreSettings {
    * everything it returns and it accepts only those back. Unset with one partition: bare entry ids.
    */
   readonly partition?: number;
-  /** The archive (ARCHIVE_URL): command records whose events left Redis are read there. */
-  readonly archive?: Pick<EventArchive, 'readLog'>;
 }
 
 /**
@@ -132,9 +129,7 @@ export class RedisEventStore implements EventStore {
   ) {
     this.positions = new PositionFormat(settings.partition);
     this.committer = new BatchCommitter(redis, keys, settings, this.positions);
-    const { archive, partition = 0 } = settings;
-    const tier = archive ? { archive: { archive, partition } } : {};
-    this.records = new CommandRecords(redis, keys.all, tier.archive);
+    this.records = new CommandRecords(() => this);
   }
 
   async append(
