@@ -172,6 +172,7 @@ export function definitionHandler<
       events,
       notifications,
       result: definition.resultOf(command, events, state),
+      ...(definition.resultOfEvents ? { resultDerived: true } : {}),
       ...(job ? { job } : {}),
     };
     return { decision, after: { state, version: entity.version + events.length } };

@@ -1,12 +1,15 @@
 import { NotFoundError, OverloadedError, ReplicaShortfallError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
+import { CommandRecords, SENT } from '../events/command-records.js';
+import type { EventStore } from '../events/event-store.js';
 import { COMMAND_GROUP, type Keys } from '../events/keys.js';
 import { LuaScript, type ReplyValue, replyNumber, replyString } from '../events/lua-script.js';
-import { decodeOutcome, type Outcome } from '../events/outcome.js';
+import type { Outcome } from '../events/outcome.js';
 import { OutcomeConfirmer } from '../events/outcome-confirmer.js';
-import { assertIdempotencyKey } from '../events/prepare-append.js';
+import { assertIdempotencyKey, DEFAULT_STORE_SETTINGS } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
 import { fieldMap } from '../events/redis-entries.js';
+import { RedisEventStore } from '../events/redis-event-store.js';
 import { TickBatch } from '../events/tick-batch.js';
 import { isUnconfirmed } from '../events/unconfirmed.js';
 import {
@@ -45,6 +48,11 @@ export interface RedisCommandBusOptions
   readonly backlogMax: number;
   /** SHUTDOWN_GRACE_MS: how long `close` lets in-flight handlers finish. */
   readonly graceMs: number;
+  /**
+   * The partition's event store, whose `readAll` finds a handled command's events again (in Redis
+   * or, once trimmed, in the archive); default: a store on the same keys reading Redis alone.
+   */
+  readonly events?: Pick<EventStore, 'readAll'>;
 }
 
 /** The Redis `CommandBus`: stream `{sc}:cmd`, consumer group `handlers`, one consumer per instance. */
@@ -53,6 +61,8 @@ export class RedisCommandBus implements CommandBus {
   /** Under REDIS_WAIT_REPLICAS > 0: confirms an outcome found unconfirmed before answering it. */
   private readonly confirmer: OutcomeConfirmer | undefined;
   private readonly workers = new Set<RedisCommandWorker>();
+  /** Reads command records back into outcomes (by reference to their events). */
+  private readonly records: CommandRecords;
   /** The commands `send` is given in one turn, enqueued by one script call. */
   private readonly enqueues = new TickBatch(
     (commands: readonly CommandEnvelope[]) => this.enqueue(commands),
@@ -64,9 +74,28 @@ export class RedisCommandBus implements CommandBus {
     private readonly keys: Keys,
     private readonly options: RedisCommandBusOptions,
   ) {
+    const { events } = options;
+    const stores = new Map<number | undefined, RedisEventStore>();
+    const storeOf = (partition: number | undefined) => {
+      let store = stores.get(partition);
+      if (!store) {
+        const settings = { ...DEFAULT_STORE_SETTINGS, serverId: options.serverId, partition };
+        store = new RedisEventStore(redis, keys, settings);
+        stores.set(partition, store);
+      }
+      return store;
+    };
+    this.records = new CommandRecords((p) => events ?? storeOf(p));
     const wait = options.replicaWait;
     this.confirmer = wait && new OutcomeConfirmer(redis, keys, wait);
-    this.replies = new ReplyWaiter(redis, keys, options.serverId, options.logger, this.confirmer);
+    this.replies = new ReplyWaiter(
+      redis,
+      keys,
+      options.serverId,
+      options.logger,
+      this.records,
+      this.confirmer,
+    );
   }
 
   /** Subscribes to this instance's reply channel; call before the first `send`. */
@@ -118,12 +147,19 @@ export class RedisCommandBus implements CommandBus {
     stored: string,
   ): Promise<{ confirmed: true; outcome: Outcome } | { confirmed: false; acked: number }> {
     if (!this.confirmer || !isUnconfirmed(stored)) {
-      return { confirmed: true, outcome: decodeOutcome(stored) };
+      return { confirmed: true, outcome: await this.outcomeOf(stored) };
     }
     const confirmation = await this.confirmer.confirm([key]);
     if (!confirmation.confirmed) return confirmation;
     const json = confirmation.outcomes.get(key);
-    return { confirmed: true, outcome: decodeOutcome(json ?? stored) };
+    return { confirmed: true, outcome: await this.outcomeOf(json ?? stored) };
+  }
+
+  /** The outcome of a handled command's record. */
+  private async outcomeOf(stored: string): Promise<Outcome> {
+    const outcome = await this.records.outcomeOf(stored);
+    if (!outcome) throw new Error('a command record said handled, then only sent');
+    return outcome;
   }
 
   /** One enqueue-commands-n call for the commands given to `send` in one turn; a result each. */
@@ -136,9 +172,8 @@ export class RedisCommandBus implements CommandBus {
       commands.length,
     ];
     for (const command of commands) {
-      const { userId } = command.metadata;
-      keys.push(this.keys.sent(userId, command.id), this.keys.done(keyOf(command)));
-      args.push(...entryValues(command), userId);
+      keys.push(this.keys.done(keyOf(command)));
+      args.push(...entryValues(command));
     }
     const reply = await enqueueScript.run(this.redis, keys, args);
     return commands.map((_, i) => reply.values[i] ?? null);
@@ -184,17 +219,15 @@ export class RedisCommandBus implements CommandBus {
   async status(userId: string, commandId: string): Promise<CommandStatus> {
     const key = commandKey(userId, commandId);
     assertIdempotencyKey(key);
-    const [done, sent] = await this.redis.mget(
-      this.keys.done(key),
-      this.keys.sent(userId, commandId),
-    );
-    if (done) {
+    const done = await this.redis.get(this.keys.done(key));
+    if (done === null) return { status: 'unknown' };
+    if (done !== SENT) {
       const confirmation = await this.confirmed(key, done);
       if (!confirmation.confirmed) return { status: 'pending' }; // not yet durable: ask again
       const { outcome } = confirmation;
       return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
     }
-    return sent === null ? { status: 'unknown' } : { status: 'pending' };
+    return { status: 'pending' };
   }
 
   async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {
@@ -225,7 +258,7 @@ export class RedisCommandBus implements CommandBus {
         this.keys.deadCommands,
         this.keys.commands,
         this.keys.done(key),
-        this.keys.sent(userId, commandId),
+        this.keys.done(key), // the record, sent again
         this.keys.commandBacklog,
       ],
       [commandId, this.options.dedupTtlS, userId],

@@ -140,6 +140,12 @@ export interface CommandDefinition<
   readonly result: z.ZodType<R>;
   /** The result of the decided events (`state` is the entity after them). */
   resultOf(command: Command<T, D>, events: readonly E[], state: S): R;
+  /**
+   * The same result derived again from the recorded events alone, when it can be: the command
+   * record then keeps only where the events are (≤ 120 bytes, README "Command records"), and a
+   * repeat's answer is derived from them. Without it the result is stored in the record.
+   */
+  resultOfEvents?(commandId: string, events: readonly E[]): R;
   /** The answer's schema (documents it in `rpc.discover`). */
   readonly answer: z.ZodType<A>;
   /** The answer of a handled command: its recorded result and where its events landed. */

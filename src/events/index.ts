@@ -3,9 +3,15 @@
  * writes or reads events, the global log, outcomes of idempotency keys and notifications goes here.
  */
 export * from './byte-budget.js';
+export {
+  type CommandRecord,
+  CommandRecords,
+  parseRecord,
+  SENT,
+} from './command-records.js';
 export * from './envelope.js';
 export * from './event-store.js';
-export { type Keys, keysFor } from './keys.js';
+export { type Keys, keysFor, recordDigest } from './keys.js';
 export { MemoryEventStore } from './memory-event-store.js';
 export { MemoryNotifications, type StoredNotification } from './memory-notifications.js';
 export {

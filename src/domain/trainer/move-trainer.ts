@@ -146,6 +146,7 @@ export const moveTrainer = defineCommand({
   notify: trainerNotifications,
   result: moveRecorded,
   resultOf: (c, events) => moveResult(c.metadata.commandId, events[0]!),
+  resultOfEvents: (commandId, events) => moveResult(commandId, events[0]!),
   answer: z.object({
     commandId: z.string(),
     trainerId: z.string(),
