@@ -43,6 +43,12 @@ const PREFIX = 'soak';
 /** Same on both sides: command ids are remembered this long (see `notes`). */
 const DEDUP_TTL_S = 60;
 const RETENTION_MS = 30_000;
+/**
+ * Same on both sides: notifications are capped by NOTIFY_RETENTION whatever the retention of the
+ * log; at the default (100 000) and the ~150 moves/s a shared machine reaches, the cap comes only
+ * after ~11 minutes, so its growth would sit in the window on both sides.
+ */
+const NOTIFY_RETENTION = 10_000;
 const ARCHIVE_ROWS = 50_000;
 
 export interface SoakOptions {
@@ -85,6 +91,7 @@ async function startSide(name: Side['name'], env: Record<string, string>): Promi
     SERVER_ID: `soak-${name}`,
     LOG_LEVEL: 'info',
     COMMAND_DEDUP_TTL_S: String(DEDUP_TTL_S),
+    NOTIFY_RETENTION: String(NOTIFY_RETENTION),
     ...env,
   });
   await app.waitForLine(/listening/, 30_000);
@@ -348,6 +355,7 @@ async function soakOn(server: string, options: SoakOptions): Promise<void> {
         sampleMs: SAMPLE_MS,
         logRetentionMs: RETENTION_MS,
         commandDedupTtlS: DEDUP_TTL_S,
+        notifyRetention: NOTIFY_RETENTION,
         instancesPerSide: 1,
         archiveRows: ARCHIVE_ROWS,
       },
@@ -375,7 +383,7 @@ async function soakOn(server: string, options: SoakOptions): Promise<void> {
       },
       ratio,
       target: 'ratio < 0.05; archive ratio >= 0.5',
-      notes: `both sides remember command ids for ${DEDUP_TTL_S} s (COMMAND_DEDUP_TTL_S), so their records are at a steady size in the window; at the default 24 h they grow by the per-id cost × rate on both sides. Plot: ${png.split('/').at(-1)} (blue "on": archive + retention; red "off": none)`,
+      notes: `both sides remember command ids for ${DEDUP_TTL_S} s (COMMAND_DEDUP_TTL_S) and keep ${NOTIFY_RETENTION} notifications (NOTIFY_RETENTION), so both are at a steady size in the window; at the default 24 h they grow by the per-id cost × rate on both sides. Plot: ${png.split('/').at(-1)} (blue "on": archive + retention; red "off": none)`,
     });
   } finally {
     for (const side of sides) await stopSide(side);
