@@ -96,8 +96,9 @@ export interface RedisStoreSettings extends StoreSettings {
    */
   readonly partition?: number;
   /**
-   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads find trimmed
-   * history in its archive (log-tiers.ts). Unset: nothing is trimmed, reads are Redis's alone.
+   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads — and
+   * command records' events — find trimmed history in its archive (log-tiers.ts). Unset: nothing
+   * is trimmed, reads are Redis's alone.
    */
   readonly tiers?: TierSettings;
 }
@@ -132,7 +133,7 @@ export class RedisEventStore implements EventStore {
     this.positions = new PositionFormat(settings.partition);
     this.tiers = new LogTiers(redis, keys, settings.tiers);
     this.committer = new BatchCommitter(redis, keys, settings, this.positions);
-    this.records = new CommandRecords(() => this);
+    this.records = new CommandRecords(this.tiers);
   }
 
   async append(

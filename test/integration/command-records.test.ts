@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { MemoryEventArchive } from '../../src/archive/memory-event-archive.js';
 import {
   type Actor,
   CommandRuntime,
@@ -57,7 +58,7 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
   let worker: Worker & { close(graceMs?: number): Promise<void> };
   const ash: Actor = { userId: 'ash', groups: [], roles: [], isAdmin: false };
 
-  const start = async () => {
+  const start = async (archive?: MemoryEventArchive) => {
     const keys = keysFor(prefix);
     const store = new RedisEventStore(redis, keys, { ...DEFAULT_STORE_SETTINGS, serverId: 'rec' });
     bus = new RedisCommandBus(redis, keys, {
@@ -72,6 +73,7 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
       graceMs: 1000,
       fault: FaultSwitch.from(undefined, silentLogger),
       logger: silentLogger,
+      ...(archive ? { archive } : {}),
     });
     await bus.start();
     const handlers = catalogueHandlers([moveTrainer], {
@@ -127,6 +129,28 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
     expect(again).to.deep.equal(answers);
     const status = await bus.status('ash', ids[3]!);
     expect(status.status).to.equal('handled');
+  });
+
+  it('finds a repeat’s events in the archive once the log in Redis no longer holds them', async () => {
+    const archive = new MemoryEventArchive();
+    const { store, sender } = await start(archive);
+    const id = crypto.randomUUID();
+    const first = await move(sender, id, 0);
+    await move(sender, crypto.randomUUID(), 1);
+    const page = await store.readAll({ limit: 100 });
+    expect(page.events).to.have.length(2);
+    const archived = page.events.map((event) => ({
+      partition: 0,
+      entryId: event.globalPosition,
+      event,
+    }));
+    expect(await archive.write(0, 1, archived)).to.equal(true);
+    // the log trimmed below the second event: the first one is only in the archive now
+    const trimmed = await redis.xtrim(keysFor(prefix).all, 'MINID', page.events[1]!.globalPosition);
+    expect(trimmed).to.equal(1);
+    // and records the newest id it removed, as the trimmer does (reads find the rest archived)
+    await redis.set(keysFor(prefix).logTrimmed, page.events[0]!.globalPosition);
+    expect(await move(sender, id, 0)).to.deep.equal(first);
   });
 
   it('names the cause when a record’s events are neither in Redis nor in an archive', async () => {
