@@ -96,6 +96,8 @@ const schema = z
     SSE_MAX_FILTERS: int(0, 16),
     SSE_MAX_FILTER_VALUES: int(0, 32),
     NOTIFY_RETENTION: int(1, 100000),
+    /** Log entries older than this may be trimmed (README "Tiers"); unset: no time bound. */
+    LOG_RETENTION_MS: z.coerce.number().int().min(1000, 'must be at least 1000 ms').optional(),
     DEPLOY_MAX_CONCURRENT: int(1, 10),
     DEPLOY_MAX_QUEUED: int(0, 100),
     DEPLOY_STAGE_TIMEOUT_MS: int(1, 600000),
@@ -116,6 +118,11 @@ const schema = z
     SERVER_TTL_MS: int(100, 15000),
     SHUTDOWN_GRACE_MS: int(0, 10000),
     TRAINER_SPEED: z.coerce.number().positive().finite().default(5),
+    ARCHIVE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    ARCHIVE_BATCH: int(1, 500).refine((n) => n <= 10000, 'must be at most 10000'),
     STREAMCAST_FAULT: z
       .string()
       .regex(
@@ -194,6 +201,11 @@ function resolve(c: Parsed, problems: string[]): Config {
   if (store === 'memory' && (c.PARTITIONS > 1 || c.REDIS_WAIT_REPLICAS > 0)) {
     problems.push(
       'PARTITIONS and REDIS_WAIT_REPLICAS: only with Redis (the in-memory store is one partition without replicas); set REDIS_URL or REDIS_CLUSTER_NODES',
+    );
+  }
+  if (store === 'memory' && c.ARCHIVE_URL) {
+    problems.push(
+      'ARCHIVE_URL: only with Redis (the in-memory store keeps nothing past a restart to archive); set REDIS_URL or unset ARCHIVE_URL',
     );
   }
   if (store === 'memory' && production) {

@@ -3,8 +3,10 @@
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
  * with their adapters, projections, and connection secrets (sealing and their store); the HTTP
  * surface (app, auth, CORS, health, request logs), metrics, operations (start-up checks, the
- * instance registry, graceful shutdown), and realtime delivery over SSE with its typed client.
+ * instance registry, graceful shutdown), and realtime delivery over SSE with its typed client;
+ * the archive of the log (its port, the PostgreSQL and memory adapters, the archiver).
  */
+export * from './archive/index.js';
 export * from './client/index.js';
 export * from './commands/index.js';
 export { type Config, loadConfig } from './config.js';

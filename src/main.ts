@@ -11,7 +11,8 @@ import type { AnyCommandDefinition } from './domain/command-definition.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
-import type { Projector } from './projections/projector.js';
+import type { LeasedFollower } from './projections/leased-follower.js';
+import { archivePartsFor, openArchive } from './wiring/archive.js';
 import { openBackend } from './wiring/backend.js';
 import { type CommandWork, serveCommands } from './wiring/commands.js';
 import { serveHttp } from './wiring/http.js';
@@ -19,6 +20,7 @@ import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
 import { realtimeFor } from './wiring/realtime.js';
 import { secretBoxFor } from './wiring/secrets.js';
+import { type Retention, startRetention } from './wiring/tiers.js';
 
 /** The configuration, or exit 1 with one line per problem. */
 function configOrExit(): Config {
@@ -35,13 +37,16 @@ function configOrExit(): Config {
 export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
-  const backend = openBackend(config, logger);
+  const eventArchive = openArchive(config, logger);
+  const backend = openBackend(config, logger, eventArchive ? { archive: eventArchive } : {});
   const secretBox = secretBoxFor(config, logger);
   const ops = operationsFor(config, backend, secretBox.keyId, logger);
   const realtime = realtimeFor(config, backend, logger);
   const projections = projectionPartsFor(config, backend, ops.metrics, logger);
+  const archive = archivePartsFor(config, backend, ops.metrics, logger);
   let work: CommandWork | undefined;
-  let projectors: Projector[] = [];
+  let projectors: LeasedFollower[] = [];
+  let retention: Retention | undefined;
   const http = serveHttp({
     commands,
     config,
@@ -49,6 +54,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     secretBox,
     realtime,
     readModels: projections.readModels,
+    ...(archive ? { archiveStatus: archive.status } : {}),
     readiness: ops.readiness(() => work !== undefined),
     metrics: ops.metrics,
     logger,
@@ -80,11 +86,12 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
       },
     })
     .add({
-      name: 'give up projection leases',
+      name: 'give up projection and archiver leases',
       run: async () => {
         await Promise.all(projectors.map((p) => p.close()));
       },
     })
+    .add({ name: 'stop retention', run: async () => retention?.close() })
     .add({ name: 'leave the instance registry', run: async () => ops.registry?.leave() })
     .add({ name: 'close the store and Redis', run: () => backend.close() });
   const starting = new AbortController();
@@ -107,7 +114,8 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     ops.metrics,
     logger,
   );
-  projectors = projections.start();
+  projectors = [...projections.start(), ...(archive?.start() ?? [])];
+  retention = startRetention(config, backend, logger);
 }
 
 // run when started as a program (`npm start`), not when imported

@@ -53,3 +53,43 @@ export function compareEntryIds(a: string, b: string): number {
   const bySeq = BigInt(as) - BigInt(bs);
   return bySeq === 0n ? 0 : bySeq < 0n ? -1 : 1;
 }
+
+const ENTRY_ID = /^\d{1,19}-\d{1,19}$/;
+
+/** Throws, naming the fix, unless `entryId` is a log entry id `<ms>-<seq>`. */
+export function checkEntryId(entryId: string, what = 'entry id'): void {
+  if (!ENTRY_ID.test(entryId)) {
+    throw new Error(
+      `archive: ${what} ${JSON.stringify(entryId)} is not a log entry id; pass one like 1733222222222-0 (0-0 before the first)`,
+    );
+  }
+}
+
+/**
+ * Throws, before anything is written, unless every event of a batch is of `partition`, has an
+ * entry id, and the ids ascend (the log's order), and no stream version appears twice.
+ */
+export function checkArchiveBatch(partition: number, events: readonly ArchivedEvent[]): void {
+  const versions = new Set<string>();
+  events.forEach((archived, i) => {
+    checkEntryId(archived.entryId);
+    if (archived.partition !== partition) {
+      throw new Error(
+        `archive: event ${archived.entryId} is of partition ${archived.partition}, the batch of partition ${partition}; write each partition's log apart`,
+      );
+    }
+    const before = events[i - 1];
+    if (before && compareEntryIds(before.entryId, archived.entryId) >= 0) {
+      throw new Error(
+        `archive: entry ${archived.entryId} follows ${before.entryId}; a batch must be in log order`,
+      );
+    }
+    const key = `${archived.event.streamId}\n${archived.event.version}`;
+    if (versions.has(key)) {
+      throw new Error(
+        `archive: ${archived.event.streamId} version ${archived.event.version} appears twice in the batch`,
+      );
+    }
+    versions.add(key);
+  });
+}

@@ -6,6 +6,8 @@ import type { RecordedEvent } from '../events/envelope.js';
 import {
   type ArchivedEvent,
   type ArchiveStreamRead,
+  checkArchiveBatch,
+  checkEntryId,
   compareEntryIds,
   type EventArchive,
 } from './event-archive.js';
@@ -34,17 +36,18 @@ export class MemoryEventArchive implements EventArchive {
     fence: number,
     events: readonly ArchivedEvent[],
   ): Promise<boolean> {
+    checkArchiveBatch(partition, events);
     const log = this.log(partition);
     if (fence < log.fence) return false;
-    log.fence = fence;
-    for (const archived of events) {
-      if (compareEntryIds(archived.entryId, log.checkpoint) <= 0) continue;
-      const stream = this.streams.get(archived.event.streamId) ?? [];
-      if (stream.some((e) => e.version === archived.event.version)) {
-        throw new Error(
-          `archive: ${archived.event.streamId} version ${archived.event.version} is archived already`,
-        );
+    const fresh = events.filter((e) => compareEntryIds(e.entryId, log.checkpoint) > 0);
+    for (const { event } of fresh) {
+      if (this.streams.get(event.streamId)?.some((e) => e.version === event.version)) {
+        throw new Error(`archive: ${event.streamId} version ${event.version} is archived already`);
       }
+    }
+    log.fence = fence;
+    for (const archived of fresh) {
+      const stream = this.streams.get(archived.event.streamId) ?? [];
       stream.push(archived.event);
       this.streams.set(archived.event.streamId, stream);
       log.events.push(archived);
@@ -73,6 +76,7 @@ export class MemoryEventArchive implements EventArchive {
     after: string,
     limit: number,
   ): Promise<readonly ArchivedEvent[]> {
+    checkEntryId(after, 'after');
     return this.log(partition)
       .events.filter((e) => compareEntryIds(e.entryId, after) > 0)
       .slice(0, limit);

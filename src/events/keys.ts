@@ -30,6 +30,11 @@ export interface Keys {
   snapshot(streamId: string): string;
   /** The global log of every event; entry id = global position. */
   readonly all: string;
+  /**
+   * The newest log entry id retention removed (string; absent before the first trim): a read after
+   * a position below it finds what follows in the archive, not in Redis (src/events/trimmer.ts).
+   */
+  readonly logTrimmed: string;
   /** Notifications for SSE delivery (MAXLEN ~ NOTIFY_RETENTION). */
   readonly notify: string;
   /** The notifications stream's epoch (DESIGN.md G5). */
@@ -91,6 +96,7 @@ export function keysFor(prefix: string, partitionTag = prefix): Keys {
     stream: (streamId) => `${tag}:s:${streamId}`,
     snapshot: (streamId) => `${tag}:snap:${streamId}`,
     all: `${tag}:all`,
+    logTrimmed: `${tag}:all:trimmed`,
     notify: `${tag}:notify`,
     notifyEpoch: `${tag}:notify:epoch`,
     done: (key) => `${tag}:c:${recordDigest(key)}`,

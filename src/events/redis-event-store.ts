@@ -20,6 +20,7 @@ import type {
 } from './event-store.js';
 import { START } from './event-store.js';
 import type { Keys } from './keys.js';
+import { LogTiers, type TierSettings } from './log-tiers.js';
 import { type ReplyValue, replyNumber, replyString, replyStrings } from './lua-script.js';
 import { PositionFormat } from './partition-positions.js';
 import {
@@ -31,12 +32,6 @@ import {
   type StoreSettings,
 } from './prepare-append.js';
 import type { RedisClient } from './redis-connection.js';
-import {
-  decodeLogEntry,
-  decodeStreamEntry,
-  entryBytes,
-  type StreamEntry,
-} from './redis-entries.js';
 import { pageLimit, RedisLogFollower } from './redis-log-follower.js';
 
 /** Most log entries one `readAll` call scans when filtering by type. */
@@ -100,6 +95,11 @@ export interface RedisStoreSettings extends StoreSettings {
    * everything it returns and it accepts only those back. Unset with one partition: bare entry ids.
    */
   readonly partition?: number;
+  /**
+   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads find trimmed
+   * history in its archive (log-tiers.ts). Unset: nothing is trimmed, reads are Redis's alone.
+   */
+  readonly tiers?: TierSettings;
 }
 
 /**
@@ -114,6 +114,8 @@ export class RedisEventStore implements EventStore {
   private readonly positions: PositionFormat;
   /** Reads command records back into outcomes (by reference to their events). */
   private readonly records: CommandRecords;
+  /** Reads over Redis and, for trimmed history, the archive. */
+  private readonly tiers: LogTiers;
 
   /**
    * @param redis a connected client; the store does not close it.
@@ -128,6 +130,7 @@ export class RedisEventStore implements EventStore {
     private readonly logger: Logger = silentLogger,
   ) {
     this.positions = new PositionFormat(settings.partition);
+    this.tiers = new LogTiers(redis, keys, settings.tiers);
     this.committer = new BatchCommitter(redis, keys, settings, this.positions);
     this.records = new CommandRecords(() => this);
   }
@@ -220,24 +223,19 @@ export class RedisEventStore implements EventStore {
       const nextVersion = last ? (backward ? last.version - 1 : last.version + 1) : start;
       return { events, nextVersion: Math.max(nextVersion, 0), isEnd };
     };
-    const key = this.keys.stream(streamId);
     const events: RecordedEvent[] = [];
-    let cursor = backward ? (from === undefined ? '+' : `0-${from}`) : `0-${start}`;
+    let cursor = backward ? from : start;
     for (;;) {
       const count = Math.min(limit - events.length + 1, this.chunkOf(options.budget));
-      const entries = (
-        backward
-          ? await this.redis.xrevrange(key, cursor, '-', 'COUNT', count)
-          : await this.redis.xrange(key, cursor, '+', 'COUNT', count)
-      ) as StreamEntry[];
-      for (const entry of entries) {
+      const items = await this.tiers.streamFrom(streamId, cursor, backward, count);
+      for (const item of items) {
         if (events.length === limit) return page(events, false);
-        if (options.budget && !options.budget.take(entryBytes(entry))) return page(events, false);
-        events.push(this.withPosition(decodeStreamEntry(streamId, entry)));
+        if (options.budget && !options.budget.take(item.bytes)) return page(events, false);
+        events.push(this.withPosition(item.event));
       }
-      if (entries.length < count) return page(events, true);
+      if (items.length < count) return page(events, true);
       const version = events.at(-1)!.version;
-      cursor = `0-${backward ? version - 1 : version + 1}`;
+      cursor = backward ? version - 1 : version + 1;
     }
   }
 
@@ -256,25 +254,16 @@ export class RedisEventStore implements EventStore {
       const count = types
         ? Math.min(1000, this.chunkOf(options.budget), MAX_SCAN_PER_READ - scanned)
         : Math.min(limit - events.length + 1, this.chunkOf(options.budget));
-      const entries = (await this.redis.xrange(
-        this.keys.all,
-        `(${after}`,
-        '+',
-        'COUNT',
-        count,
-      )) as StreamEntry[];
-      for (const entry of entries) {
+      const items = await this.tiers.logAfter(after, count);
+      for (const item of items) {
         if (events.length === limit) return page(false);
-        const event = this.withPosition(decodeLogEntry(entry));
-        const wanted = !types || types.has(event.type);
-        if (wanted && options.budget && !options.budget.take(entryBytes(entry))) {
-          return page(false);
-        }
-        after = entry[0];
+        const wanted = !types || types.has(item.event.type);
+        if (wanted && options.budget && !options.budget.take(item.bytes)) return page(false);
+        after = item.id;
         scanned += 1;
-        if (wanted) events.push(event);
+        if (wanted) events.push(this.withPosition(item.event));
       }
-      if (entries.length < count) return page(true);
+      if (items.length < count) return page(true);
       if (scanned >= MAX_SCAN_PER_READ) return page(false);
     }
   }
@@ -306,7 +295,7 @@ export class RedisEventStore implements EventStore {
   ): Subscription {
     const follower = new RedisLogFollower(
       this.redis,
-      this.keys.all,
+      (conn, after, count, blockMs) => this.tiers.follow(conn, after, count, blockMs),
       options,
       handler,
       this.logger,

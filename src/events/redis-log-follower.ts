@@ -2,10 +2,10 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RecordedEvent } from './envelope.js';
 import { START, type SubscribeAllOptions, type Subscription } from './event-store.js';
+import type { TierItem } from './log-tiers.js';
 import { PositionFormat } from './partition-positions.js';
 import { readLoop } from './read-loop.js';
 import { dedicated, type RedisClient } from './redis-connection.js';
-import { decodeLogEntry, readAfter, type StreamEntry } from './redis-entries.js';
 
 const BLOCK_MS = 5000;
 
@@ -32,7 +32,8 @@ export class RedisLogFollower implements Subscription {
 
   constructor(
     redis: RedisClient,
-    key: string,
+    /** Reads up to `count` events after `after` on `conn`, blocking up to `blockMs` (log-tiers.ts). */
+    read: (conn: RedisClient, after: string, count: number, blockMs: number) => Promise<TierItem[]>,
     options: SubscribeAllOptions,
     handler: (events: readonly RecordedEvent[]) => Promise<void> | void,
     logger: Logger,
@@ -42,13 +43,13 @@ export class RedisLogFollower implements Subscription {
     const batch = options.batchSize ?? 500;
     const conn = dedicated(redis, { blocking: true });
     conn.on('error', () => {}); // reported by the loop
-    const loop = readLoop<StreamEntry>({
+    const loop = readLoop<TierItem>({
       what: 'global log read',
       logger,
-      read: () => readAfter(conn, key, this.current, batch, BLOCK_MS),
-      handle: async (entries) => {
-        await handler(entries.map((entry) => this.decode(entry)));
-        this.current = entries.at(-1)![0];
+      read: () => read(conn, this.current, batch, BLOCK_MS),
+      handle: async (items) => {
+        await handler(items.map((item) => this.decode(item)));
+        this.current = items.at(-1)!.id;
       },
       interrupt: () => conn.disconnect(),
     });
@@ -56,11 +57,10 @@ export class RedisLogFollower implements Subscription {
     this.close = loop.close;
   }
 
-  private decode(entry: StreamEntry): RecordedEvent {
-    const event = decodeLogEntry(entry);
+  private decode({ id, event }: TierItem): RecordedEvent {
     return this.positions.partition === undefined
       ? event
-      : { ...event, globalPosition: this.positions.out(entry[0]) };
+      : { ...event, globalPosition: this.positions.out(id) };
   }
 
   get position(): string {

@@ -11,6 +11,12 @@ import { trainerPositions } from './trainer-positions.js';
 export { CheckpointFeed } from './checkpoint-feed.js';
 export { DEPLOYMENT_EVENTS, deploymentsProjection } from './deployments.js';
 export { LeaseShare } from './lease-share.js';
+export {
+  type FollowStart,
+  LeasedFollower,
+  type LeasedFollowerOptions,
+  LostLease,
+} from './leased-follower.js';
 export { MemoryProjectionStore } from './memory-projection-store.js';
 export { mergedList } from './merged-list.js';
 export { entryIdOf, partitionOfPosition } from './partition-position.js';

@@ -5,6 +5,7 @@
  * chosen in one place.
  */
 
+import type { EventArchive } from '../archive/event-archive.js';
 import type { CommandBus } from '../commands/command-bus.js';
 import { FaultSwitch } from '../commands/fault.js';
 import { MemoryCommandBus } from '../commands/memory-command-bus.js';
@@ -26,6 +27,7 @@ import {
   servePartitionedJobs,
 } from '../deployments/job-queue.js';
 import type { EventStore } from '../events/event-store.js';
+import type { TierSettings } from '../events/log-tiers.js';
 import { MemoryEventStore } from '../events/memory-event-store.js';
 import { type ReplicaWait, replicaWaitFor } from '../events/outcome-confirmer.js';
 import { PartitionedEventStore } from '../events/partitioned-event-store.js';
@@ -47,6 +49,7 @@ import { MemorySessionDirectory } from '../sse/memory-session-directory.js';
 import type { NotificationLog } from '../sse/notification-log.js';
 import { RedisNotificationLog } from '../sse/redis-notification-log.js';
 import { RedisSessionDirectory } from '../sse/redis-session-directory.js';
+import { tierSettingsFor } from './tiers.js';
 
 /** Handlers running at once per instance. */
 const WORKER_CONCURRENCY = 64;
@@ -69,6 +72,8 @@ export interface Backend {
   /** Entities' snapshots (`{sc}:snap:<streamId>`, in the stream's partition). */
   readonly snapshots: SnapshotStore;
   readonly redis?: RedisClient;
+  /** ARCHIVE_URL's archive of the whole log (absent without one). */
+  readonly archive?: EventArchive;
   /** REDIS_WAIT_REPLICAS > 0: its settings and counters (undefined for 0). */
   readonly replicaWait?: ReplicaWait;
   readonly fault: FaultSwitch;
@@ -92,12 +97,18 @@ function storeSettings(config: Config, fault: FaultSwitch): StoreSettings {
   };
 }
 
+/** What an opener hands the backend besides the configuration. */
+export interface BackendOptions {
+  /** The archive of ARCHIVE_URL: reads find trimmed history there (Redis only); closed with it. */
+  readonly archive?: EventArchive;
+}
+
 /** Opens the backend `config` asks for; with REDIS_URL set it never falls back to memory. */
-export function openBackend(config: Config, logger: Logger): Backend {
+export function openBackend(config: Config, logger: Logger, options: BackendOptions = {}): Backend {
   const fault = FaultSwitch.from(config.STREAMCAST_FAULT, logger);
   return config.STORE === 'memory'
     ? openMemory(config, logger, fault)
-    : openRedis(config, logger, fault);
+    : openRedis(config, logger, fault, options.archive);
 }
 
 function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend {
@@ -153,12 +164,18 @@ function openRedisStore(
   partitioning: Partitioning,
   settings: StoreSettings,
   logger: Logger,
+  tiers: (partition: number) => TierSettings | undefined,
 ): EventStore {
   const log = logger.child({ component: 'store' });
+  const tiersOf = (partition: number) => {
+    const t = tiers(partition);
+    return t ? { tiers: t } : {};
+  };
   if (partitioning.count === 1)
-    return new RedisEventStore(redis, partitioning.keys[0]!, settings, log);
+    return new RedisEventStore(redis, partitioning.keys[0]!, { ...settings, ...tiersOf(0) }, log);
   const stores = partitioning.keys.map(
-    (keys, partition) => new RedisEventStore(redis, keys, { ...settings, partition }, log),
+    (keys, partition) =>
+      new RedisEventStore(redis, keys, { ...settings, partition, ...tiersOf(partition) }, log),
   );
   return new PartitionedEventStore(stores, partitioning.of, {
     ...settings,
@@ -184,7 +201,12 @@ function openRedisBus(
   return new PartitionedCommandBus(buses, partitioning.of);
 }
 
-function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend {
+function openRedis(
+  config: Config,
+  logger: Logger,
+  fault: FaultSwitch,
+  archive: EventArchive | undefined,
+): Backend {
   const redis = connectRedis(
     {
       ...(config.REDIS_URL ? { url: config.REDIS_URL } : {}),
@@ -205,6 +227,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     partitioning,
     { ...storeSettings(config, fault), ...waiting },
     logger,
+    (partition) => tierSettingsFor(config, archive, partition),
   );
   logger.info('using the Redis event store', {
     component: 'store',
@@ -263,6 +286,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
     secrets: new RedisSecretStore(redis, keys),
     snapshots: new RedisSnapshotStore(redis, (id) => partitioning.keys[partitioning.of(id)]!),
     redis,
+    ...(archive ? { archive } : {}),
     ...waiting,
     fault,
     checks: [
@@ -298,6 +322,7 @@ function openRedis(config: Config, logger: Logger, fault: FaultSwitch): Backend 
       await store.close();
       await Promise.all(projections.map((p) => p.store.close()));
       await checkpoints.close();
+      await archive?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

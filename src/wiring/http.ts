@@ -42,6 +42,8 @@ export interface HttpParts {
   readonly secretBox: SecretBox;
   readonly realtime: RealtimeParts;
   readonly readModels: ReadModels;
+  /** With ARCHIVE_URL: how far each partition is archived (`system.status`). */
+  readonly archiveStatus?: RpcServices['archiveStatus'];
   readonly readiness: readonly ReadinessCheck[];
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -67,6 +69,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     realtime: realtime.realtime,
     secretBox,
     catalogue: parts.commands,
+    ...(parts.archiveStatus ? { archiveStatus: parts.archiveStatus } : {}),
   };
   const authOptions = {
     mode: config.AUTH_MODE,

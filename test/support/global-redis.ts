@@ -8,6 +8,7 @@ import {
   redisServerAvailable,
   startRedisServer,
 } from '../../scripts/lib/redis-server.js';
+import { stopSharedPostgres } from './postgres.js';
 import { stopSharedRedisCluster } from './topologies.js';
 
 let server: RedisServer | undefined;
@@ -28,5 +29,6 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await stopSharedRedisCluster();
+  await stopSharedPostgres();
   await server?.stop();
 }

@@ -150,6 +150,28 @@ describe('config', () => {
     ).to.deep.equal(['https://a.example.com/', 'http://localhost:3000', '*']);
   });
 
+  it('takes ARCHIVE_URL as a postgres:// URL, with Redis only, and ARCHIVE_BATCH 1-10000', () => {
+    const redis = { REDIS_URL: 'redis://r:6379', SECRET_KEY: key };
+    const url = 'postgres://u:pw-secret@db:5432/archive';
+    expect(loadConfig({ ...redis, ARCHIVE_URL: url })).to.include({
+      ARCHIVE_URL: url,
+      ARCHIVE_BATCH: 500,
+    });
+    expect(loadConfig({})).to.not.have.property('ARCHIVE_URL');
+    const problems = [
+      ...problemsOf({ ...redis, ARCHIVE_URL: 'mysql://u:pw-secret@db/x', ARCHIVE_BATCH: '0' }),
+      ...problemsOf({ ARCHIVE_URL: url }),
+      ...problemsOf({ ...redis, ARCHIVE_BATCH: '10001' }),
+    ];
+    expect(problems).to.deep.equal([
+      'ARCHIVE_URL: must start with postgres:// or postgresql://',
+      'ARCHIVE_BATCH: Too small: expected number to be >=1',
+      'ARCHIVE_URL: only with Redis (the in-memory store keeps nothing past a restart to archive); set REDIS_URL or unset ARCHIVE_URL',
+      'ARCHIVE_BATCH: must be at most 10000',
+    ]);
+    expect(problems.join('\n'), 'the password never shows').to.not.contain('pw-secret');
+  });
+
   it('reads booleans as true or false (JWT_REQUIRE_EXP)', () => {
     expect(loadConfig({ JWT_REQUIRE_EXP: 'false' }).JWT_REQUIRE_EXP).to.equal(false);
     expect(loadConfig({ JWT_REQUIRE_EXP: '1' }).JWT_REQUIRE_EXP).to.equal(true);

@@ -41,8 +41,31 @@ function flags(command: readonly string[]): Record<string, string> {
 const seconds = (duration: string) => Number(/^(\d+)s$/.exec(duration)?.[1]);
 
 describe('docker-compose.yml (SPEC.md §1)', () => {
-  it('lists five services: the store, three instances and nginx', () => {
-    expect(Object.keys(services).sort()).to.deep.equal(['app1', 'app2', 'app3', 'nginx', 'redis']);
+  it('lists six services: the store, the archive, three instances and nginx', () => {
+    expect(Object.keys(services).sort()).to.deep.equal([
+      'app1',
+      'app2',
+      'app3',
+      'nginx',
+      'postgres',
+      'redis',
+    ]);
+  });
+
+  it('runs PostgreSQL for the archive on a volume, its password required, and points ARCHIVE_URL at it', () => {
+    const postgres = services.postgres!;
+    expect(postgres.image).to.match(/^postgres:\d+/);
+    expect(postgres.volumes?.[0]).to.match(/:\/var\/lib\/postgresql\/data$/);
+    expect(postgres.environment?.POSTGRES_PASSWORD).to.match(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(postgres.healthcheck?.test).to.include('pg_isready');
+    expect(postgres.ports, 'not published outside the network').to.equal(undefined);
+    for (const name of [...apps, 'cluster-app1', 'cluster-app2', 'cluster-app3']) {
+      const app = all[name]!;
+      expect(app.environment?.ARCHIVE_URL, name).to.match(
+        /^postgres:\/\/streamcast:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432\/streamcast$/,
+      );
+      expect(app.depends_on, name).to.deep.include({ postgres: { condition: 'service_healthy' } });
+    }
   });
 
   it('runs the store with AOF on and maxmemory-policy noeviction, on a volume', () => {
@@ -144,6 +167,7 @@ describe('docker-compose.yml (SPEC.md §1)', () => {
         expect(env.REDIS_WAIT_REPLICAS, name).to.match(/^\$\{REDIS_WAIT_REPLICAS:-1\}$/);
         expect(app.depends_on, name).to.deep.equal({
           'redis-cluster-init': { condition: 'service_completed_successfully' },
+          postgres: { condition: 'service_healthy' },
         });
         ids.add(env.SERVER_ID ?? '');
       }

@@ -100,6 +100,14 @@ local function waitingJobs(jobKey, jobGroup)
   return waiting
 end
 
+-- a stream's version: the id 0-<version> of its newest entry. Not XLEN: retention trims entity
+-- streams below their newest snapshot (src/events/trimmer.ts) and never removes the newest entry;
+-- this copies that one entry into Lua (README "What an event costs")
+local function versionOf(streamKey)
+  local newest = redis.call('XREVRANGE', streamKey, '+', '-', 'COUNT', 1)[1]
+  return newest and tonumber(string.sub(newest[1], 3)) or 0
+end
+
 -- a used key's outcome: under REDIS_WAIT_REPLICAS one still unconfirmed is rewritten unchanged
 local function used(doneKey, done)
   if unconfirmed and string.sub(done, 1, 1) == '~' then
@@ -139,9 +147,7 @@ for op = 1, count do
     local job = notes + 5 * m
     local hasJob = ARGV[job] == '1'
     a = job + (hasJob and 7 or 1)
-    -- entity streams are append-only (never trimmed, never XDEL'd), so their length is their
-    -- version; XLEN is O(1) and, unlike XREVRANGE, does not copy the last entry into Lua
-    local current = (not done) and redis.call('XLEN', streamKey) or 0
+    local current = (not done) and versionOf(streamKey) or 0
     local waiting = (hasJob and not done) and waitingJobs(jobKey, ARGV[job + 1]) or 0
     if done then
       results[#results + 1] = {0, done}
@@ -159,9 +165,10 @@ for op = 1, count do
       for i = 0, n - 1 do
         local b = events + 5 * i
         local version = current + 1 + i
+        -- the log entry refers to the entity stream's, which holds the event (README "What an
+        -- event costs"); `type` stays for readAll's type filter
         local position = redis.call('XADD', allKey, '*', 'stream', streamId, 'version', version,
-          'id', ARGV[b], 'type', ARGV[b + 1], 'schema', ARGV[b + 2], 'data', ARGV[b + 3],
-          'meta', ARGV[b + 4])
+          'type', ARGV[b + 1])
         redis.call('XADD', streamKey, '0-' .. version, 'id', ARGV[b], 'type', ARGV[b + 1],
           'schema', ARGV[b + 2], 'data', ARGV[b + 3], 'meta', ARGV[b + 4], 'pos', position)
         result[#result + 1] = position

@@ -1,3 +1,4 @@
+import type { ArchiveStatus } from '../../archive/archive-status.js';
 import type { CommandBus } from '../../commands/command-bus.js';
 import { CommandSender } from '../../commands/sender.js';
 import type { SecretBox } from '../../connections/secret-box.js';
@@ -29,6 +30,8 @@ export interface RpcServices {
   backlog(): Promise<{ readonly pending: number; readonly lag: number; readonly dead: number }>;
   /** Seals connection secrets under SECRET_KEY (`connect.*` answer -32603 without it). */
   readonly secretBox?: SecretBox;
+  /** With ARCHIVE_URL: how far each partition is archived. */
+  archiveStatus?(): Promise<ArchiveStatus>;
   /** The commands served (default: the catalogue, `COMMANDS`). */
   readonly catalogue?: readonly AnyCommandDefinition[];
 }

@@ -57,12 +57,30 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
               .describe('with PARTITIONS > 1: each partition; position lists them all, in order'),
           }),
         ),
+        archive: z
+          .object({
+            partitions: z.array(
+              z.object({
+                partition: z.number().int(),
+                archivedUpTo: z.string().describe('the newest log entry id archived (0-0: none)'),
+                lagEvents: z
+                  .number()
+                  .int()
+                  .describe('events in the log after it, counted up to 1000'),
+                leader: z.string().optional().describe("SERVER_ID holding the archiver's lease"),
+              }),
+            ),
+            error: z.string().optional().describe('why the archive could not be read'),
+          })
+          .optional()
+          .describe('with ARCHIVE_URL: how far each partition is archived to PostgreSQL'),
       }),
       handler: async (_params, ctx) => {
-        const [backlog, projections, presence] = await Promise.all([
+        const [backlog, projections, presence, archive] = await Promise.all([
           services.backlog(),
           services.readModels.status(),
           services.realtime?.presence() ?? [],
+          services.archiveStatus?.(),
         ]);
         return {
           serverId: services.serverId,
@@ -85,6 +103,7 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
             lagEvents,
             ...(partitions ? { partitions: [...partitions] } : {}),
           })),
+          ...(archive ? { archive: { ...archive, partitions: [...archive.partitions] } } : {}),
         };
       },
     }),
