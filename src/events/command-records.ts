@@ -56,7 +56,7 @@ export function parseRecord(stored: string): CommandRecord {
 export function entryBefore(id: string): string {
   const [ms = '0', seq = '0'] = id.split('-');
   if (seq !== '0') return `${ms}-${BigInt(seq) - 1n}`;
-  return `${BigInt(ms) - 1n}-18446744073709551615`;
+  return `${BigInt(ms) - 1n}-9999999999999999999`; // 19 digits: what the archive accepts
 }
 
 /** Turns stored records into outcomes, reading the events a reference points at. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { MemoryEventArchive } from '../../src/archive/memory-event-archive.js';
 import {
   type Actor,
   CommandRuntime,
@@ -57,9 +58,13 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
   let worker: Worker & { close(graceMs?: number): Promise<void> };
   const ash: Actor = { userId: 'ash', groups: [], roles: [], isAdmin: false };
 
-  const start = async () => {
+  const start = async (archive?: MemoryEventArchive) => {
     const keys = keysFor(prefix);
-    const store = new RedisEventStore(redis, keys, { ...DEFAULT_STORE_SETTINGS, serverId: 'rec' });
+    const store = new RedisEventStore(redis, keys, {
+      ...DEFAULT_STORE_SETTINGS,
+      serverId: 'rec',
+      ...(archive ? { tiers: { archive, partition: 0 } } : {}),
+    });
     bus = new RedisCommandBus(redis, keys, {
       maxAttempts: 2,
       timeoutMs: 5000,
@@ -72,6 +77,7 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
       graceMs: 1000,
       fault: FaultSwitch.from(undefined, silentLogger),
       logger: silentLogger,
+      events: store,
     });
     await bus.start();
     const handlers = catalogueHandlers([moveTrainer], {
@@ -127,6 +133,28 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
     expect(again).to.deep.equal(answers);
     const status = await bus.status('ash', ids[3]!);
     expect(status.status).to.equal('handled');
+  });
+
+  it('finds a repeat’s events in the archive once the log in Redis no longer holds them', async () => {
+    const archive = new MemoryEventArchive();
+    const { store, sender } = await start(archive);
+    const id = crypto.randomUUID();
+    const first = await move(sender, id, 0);
+    await move(sender, crypto.randomUUID(), 1);
+    const page = await store.readAll({ limit: 100 });
+    expect(page.events).to.have.length(2);
+    const archived = page.events.map((event) => ({
+      partition: 0,
+      entryId: event.globalPosition,
+      event,
+    }));
+    expect(await archive.write(0, 1, archived)).to.equal(true);
+    // the log and the stream trimmed below the second event: the first is only in the archive now
+    const keys = keysFor(prefix);
+    expect(await redis.xtrim(keys.all, 'MINID', page.events[1]!.globalPosition)).to.equal(1);
+    expect(await redis.xtrim(keys.stream('trainer-ash'), 'MINID', '0-2')).to.equal(1);
+    await redis.set(keys.logTrimmed, page.events[0]!.globalPosition); // the newest removed
+    expect(await move(sender, id, 0)).to.deep.equal(first);
   });
 
   it('names the cause when a record’s events are neither in Redis nor in an archive', async () => {
