@@ -10,11 +10,13 @@ import {
   DEFAULT_STORE_SETTINGS,
   FaultSwitch,
   keysFor,
+  landedAt,
   MemorySecretStore,
   moveTrainer,
   parseRecord,
   RedisCommandBus,
   RedisEventStore,
+  resultIn,
   silentLogger,
   type Worker,
 } from '../../src/index.js';
@@ -131,8 +133,15 @@ describeWithRedis('command records on Redis (trainer moves through the bus)', ()
     const again = [];
     for (const [i, id] of ids.entries()) again.push(await move(sender, id, i + 1)); // other data
     expect(again).to.deep.equal(answers);
+    // command.status has no definition at hand: the catalogue's derives the result
     const status = await bus.status('ash', ids[3]!);
-    expect(status.status).to.equal('handled');
+    if (status.status !== 'handled' || status.outcome.kind !== 'appended') {
+      expect.fail(`command ${ids[3]} is ${JSON.stringify(status)}`);
+    }
+    expect(status.outcome.result).to.equal(undefined); // the record left it out
+    const { version, globalPosition, ...result } = answers[3]!;
+    expect(resultIn([moveTrainer], ids[3]!, status.outcome)).to.deep.equal(result);
+    expect(landedAt(status.outcome)).to.deep.equal({ version, globalPosition });
   });
 
   it('finds a repeat’s events in the archive once the log in Redis no longer holds them', async () => {
