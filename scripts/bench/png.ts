@@ -182,10 +182,14 @@ export function linePlot(
   return canvas.png();
 }
 
-/** The smallest of 1, 2, 2.5 or 5 × 10^k at or above `n`. */
+/** The smallest round axis end (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) at or above `n`. */
 function niceCeil(n: number): number {
   const power = 10 ** Math.floor(Math.log10(n));
-  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((v) => v >= n * (1 - 1e-12)) ?? 10 * power;
+  return (
+    [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]
+      .map((m) => m * power)
+      .find((v) => v >= n * (1 - 1e-12)) ?? 10 * power
+  );
 }
 
 /** A tick label: at most one decimal. */
