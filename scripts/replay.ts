@@ -16,6 +16,7 @@ import {
   projectionNamed,
 } from '../src/projections/index.js';
 import { rebuild } from '../src/projections/rebuild.js';
+import { openArchive } from '../src/wiring/archive.js';
 import { type Backend, openBackend } from '../src/wiring/backend.js';
 import { ProgressLine } from './lib/progress.js';
 import { runScript } from './lib/run-script.js';
@@ -35,7 +36,10 @@ async function run(): Promise<number> {
     return 2;
   }
   const owner = `replay-${hostname()}-${process.pid}`;
-  const backend = openBackend(config, createLogger({ level: 'error', serverId: owner }));
+  const logger = createLogger({ level: 'error', serverId: owner });
+  // with ARCHIVE_URL the rebuild reads what retention trimmed from Redis in the archive
+  const archive = openArchive(config, logger);
+  const backend = openBackend(config, logger, archive ? { archive } : {});
   try {
     for (const partition of backend.projections) {
       await replayPartition(partition, backend, projection, owner, config.LEASE_TTL_MS);

@@ -82,6 +82,7 @@ const schema = z
     COMMAND_MAX_ATTEMPTS: int(1, 3),
     COMMAND_CLAIM_IDLE_MS: int(100, 5000),
     COMMAND_DEDUP_TTL_S: int(1, 86400),
+    SNAPSHOT_EVERY: int(0, 100),
     MAX_EVENT_BYTES: int(256, 65536),
     MAX_NOTIFICATION_BYTES: int(256, 16384),
     CORS_ORIGINS: csv,

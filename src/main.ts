@@ -115,7 +115,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     logger,
   );
   projectors = [...projections.start(), ...(archive?.start() ?? [])];
-  retention = startRetention(config, backend, logger);
+  retention = startRetention(config, backend, logger, backend.snapshots);
 }
 
 // run when started as a program (`npm start`), not when imported

@@ -29,6 +29,8 @@ export interface AppendDecision {
   readonly notifications: readonly NotificationRecord[];
   /** The command's result, recorded with the events and answered to every repeat. */
   readonly result: Json;
+  /** The result can be derived again from the events (the command record leaves it out). */
+  readonly resultDerived?: boolean;
   /** Queued in the same atomic step (a deployment's run). */
   readonly job?: JobToQueue;
 }

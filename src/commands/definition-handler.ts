@@ -24,7 +24,16 @@ import {
 import type { EventStore } from '../events/event-store.js';
 import type { CommandEnvelope, CommandHandler } from './command-bus.js';
 import type { Decision } from './decision.js';
-import { catchUp, type Entity, EntityCache, holdsVersion } from './entity.js';
+import {
+  catchUp,
+  type Entity,
+  EntityCache,
+  holdsVersion,
+  loadEntity,
+  Recent,
+  type Snapshotting,
+  snapshotIfDue,
+} from './entity.js';
 
 /** What the handlers of the catalogue work with. */
 export interface HandlerDeps {
@@ -35,6 +44,8 @@ export interface HandlerDeps {
   readonly settings: DomainSettings;
   /** Entities kept in memory per command type (most recently used; default 10 000). */
   readonly cacheSize?: number;
+  /** Snapshots (SNAPSHOT_EVERY > 0), for the definitions that opt in (`definition.snapshot`). */
+  readonly snapshots?: Omit<Snapshotting, 'schema'>;
 }
 
 /** The bus command of `definition`, its data decoded with the definition's schema. */
@@ -82,9 +93,23 @@ export function definitionHandler<
     decode: (event: StoredEvent) => definition.decode(event),
   };
   const cache = new EntityCache<S>(deps.cacheSize ?? 10_000);
-  /** Cached entities a decision was made on. */
+  /** Decided-on entities whose commit failed or conflicted are checked against the stream. */
   const decidedOn = new WeakSet<Entity<S>>();
   const initial = (): Entity<S> => ({ state: decider.initialState(), version: 0 });
+  const snapshotting: Snapshotting | undefined =
+    definition.snapshot && !definition.unversioned && deps.snapshots && deps.snapshots.every > 0
+      ? { ...deps.snapshots, schema: definition.snapshot.schema }
+      : undefined;
+  /** The version of each cached entity's newest snapshot (-1: a distrusted one to replace). */
+  const snapshotAt = new Recent<number>(deps.cacheSize ?? 10_000);
+
+  /** An entity not cached (or lost): from its snapshot plus the tail, or folded from the events. */
+  const loadAfresh = async (streamId: string): Promise<Entity<S>> => {
+    if (!snapshotting) return catchUp(deps.store, fold, streamId, initial());
+    const loaded = await loadEntity(deps.store, fold, streamId, initial(), snapshotting);
+    snapshotAt.remember(streamId, loaded.snapshotAt);
+    return loaded.entity;
+  };
 
   /**
    * The cached entity brought up to date with a tail read (usually empty or one event). Commands
@@ -93,14 +118,20 @@ export function definitionHandler<
    */
   const load = async (streamId: string): Promise<Entity<S>> => {
     const cached = cache.get(streamId);
-    let entity = await catchUp(deps.store, fold, streamId, cached ?? initial());
+    let entity = cached
+      ? await catchUp(deps.store, fold, streamId, cached)
+      : await loadAfresh(streamId);
     if (cached && decidedOn.has(cached) && entity.version === cached.version) {
       // decided on before and the stream did not move since: the commit failed or conflicted. If
       // the stream no longer holds this version, Redis lost events (README "Guarantees" G5): the
-      // cache is ahead of the stream and every commit on it would conflict — fold it afresh
+      // cache is ahead of the stream and every commit on it would conflict — load it afresh
       if (!(await holdsVersion(deps.store, streamId, cached.version))) {
-        entity = await catchUp(deps.store, fold, streamId, initial());
+        entity = await loadAfresh(streamId);
       }
+    }
+    if (snapshotting) {
+      const at = snapshotAt.get(streamId) ?? 0;
+      snapshotAt.remember(streamId, await snapshotIfDue(streamId, entity, at, snapshotting));
     }
     cache.remember(streamId, entity);
     return entity;
@@ -141,6 +172,7 @@ export function definitionHandler<
       events,
       notifications,
       result: definition.resultOf(command, events, state),
+      ...(definition.resultOfEvents ? { resultDerived: true } : {}),
       ...(job ? { job } : {}),
     };
     return { decision, after: { state, version: entity.version + events.length } };

@@ -6,7 +6,15 @@
 export * from './command-bus.js';
 export type { AppendDecision, DecidedEvent, Decision, RejectDecision } from './decision.js';
 export { decodeCommand, definitionHandler, type HandlerDeps } from './definition-handler.js';
-export { catchUp, type Entity, EntityCache, type Fold } from './entity.js';
+export {
+  catchUp,
+  type Entity,
+  EntityCache,
+  type Fold,
+  loadEntity,
+  type SnapshotStats,
+  type Snapshotting,
+} from './entity.js';
 export { FaultSwitch } from './fault.js';
 export { catalogueHandlers, commandPorts } from './handlers.js';
 export {
@@ -28,3 +36,12 @@ export {
   type HandledCommand,
 } from './runtime.js';
 export { CommandSender } from './sender.js';
+export {
+  isSound,
+  MemorySnapshotStore,
+  RedisSnapshotStore,
+  type Snapshot,
+  type SnapshotStore,
+  snapshotChecksum,
+  snapshotOf,
+} from './snapshots.js';

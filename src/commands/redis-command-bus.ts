@@ -1,8 +1,11 @@
+import type { EventArchive } from '../archive/event-archive.js';
 import { NotFoundError, OverloadedError, ReplicaShortfallError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
+import { CommandRecords, SENT } from '../events/command-records.js';
 import { COMMAND_GROUP, type Keys } from '../events/keys.js';
+import { LogTiers } from '../events/log-tiers.js';
 import { LuaScript, type ReplyValue, replyNumber, replyString } from '../events/lua-script.js';
-import { decodeOutcome, type Outcome } from '../events/outcome.js';
+import type { Outcome } from '../events/outcome.js';
 import { OutcomeConfirmer } from '../events/outcome-confirmer.js';
 import { assertIdempotencyKey } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
@@ -45,6 +48,10 @@ export interface RedisCommandBusOptions
   readonly backlogMax: number;
   /** SHUTDOWN_GRACE_MS: how long `close` lets in-flight handlers finish. */
   readonly graceMs: number;
+  /** The partition this bus serves (PARTITIONS > 1): where the archive is read for it. */
+  readonly partition?: number;
+  /** The archive (ARCHIVE_URL): command records whose events left Redis are read there. */
+  readonly archive?: EventArchive;
 }
 
 /** The Redis `CommandBus`: stream `{sc}:cmd`, consumer group `handlers`, one consumer per instance. */
@@ -53,6 +60,8 @@ export class RedisCommandBus implements CommandBus {
   /** Under REDIS_WAIT_REPLICAS > 0: confirms an outcome found unconfirmed before answering it. */
   private readonly confirmer: OutcomeConfirmer | undefined;
   private readonly workers = new Set<RedisCommandWorker>();
+  /** Reads command records back into outcomes (by reference to their events). */
+  private readonly records: CommandRecords;
   /** The commands `send` is given in one turn, enqueued by one script call. */
   private readonly enqueues = new TickBatch(
     (commands: readonly CommandEnvelope[]) => this.enqueue(commands),
@@ -64,9 +73,19 @@ export class RedisCommandBus implements CommandBus {
     private readonly keys: Keys,
     private readonly options: RedisCommandBusOptions,
   ) {
+    const { archive, partition } = options;
+    const tier = archive ? { archive, partition: partition ?? 0 } : undefined;
+    this.records = new CommandRecords(new LogTiers(redis, keys, tier));
     const wait = options.replicaWait;
     this.confirmer = wait && new OutcomeConfirmer(redis, keys, wait);
-    this.replies = new ReplyWaiter(redis, keys, options.serverId, options.logger, this.confirmer);
+    this.replies = new ReplyWaiter(
+      redis,
+      keys,
+      options.serverId,
+      options.logger,
+      this.records,
+      this.confirmer,
+    );
   }
 
   /** Subscribes to this instance's reply channel; call before the first `send`. */
@@ -118,12 +137,19 @@ export class RedisCommandBus implements CommandBus {
     stored: string,
   ): Promise<{ confirmed: true; outcome: Outcome } | { confirmed: false; acked: number }> {
     if (!this.confirmer || !isUnconfirmed(stored)) {
-      return { confirmed: true, outcome: decodeOutcome(stored) };
+      return { confirmed: true, outcome: await this.outcomeOf(stored) };
     }
     const confirmation = await this.confirmer.confirm([key]);
     if (!confirmation.confirmed) return confirmation;
     const json = confirmation.outcomes.get(key);
-    return { confirmed: true, outcome: decodeOutcome(json ?? stored) };
+    return { confirmed: true, outcome: await this.outcomeOf(json ?? stored) };
+  }
+
+  /** The outcome of a handled command's record. */
+  private async outcomeOf(stored: string): Promise<Outcome> {
+    const outcome = await this.records.outcomeOf(stored);
+    if (!outcome) throw new Error('a command record said handled, then only sent');
+    return outcome;
   }
 
   /** One enqueue-commands-n call for the commands given to `send` in one turn; a result each. */
@@ -136,9 +162,8 @@ export class RedisCommandBus implements CommandBus {
       commands.length,
     ];
     for (const command of commands) {
-      const { userId } = command.metadata;
-      keys.push(this.keys.sent(userId, command.id), this.keys.done(keyOf(command)));
-      args.push(...entryValues(command), userId);
+      keys.push(this.keys.done(keyOf(command)));
+      args.push(...entryValues(command));
     }
     const reply = await enqueueScript.run(this.redis, keys, args);
     return commands.map((_, i) => reply.values[i] ?? null);
@@ -184,17 +209,15 @@ export class RedisCommandBus implements CommandBus {
   async status(userId: string, commandId: string): Promise<CommandStatus> {
     const key = commandKey(userId, commandId);
     assertIdempotencyKey(key);
-    const [done, sent] = await this.redis.mget(
-      this.keys.done(key),
-      this.keys.sent(userId, commandId),
-    );
-    if (done) {
+    const done = await this.redis.get(this.keys.done(key));
+    if (done === null) return { status: 'unknown' };
+    if (done !== SENT) {
       const confirmation = await this.confirmed(key, done);
       if (!confirmation.confirmed) return { status: 'pending' }; // not yet durable: ask again
       const { outcome } = confirmation;
       return { status: outcome.kind === 'dead' ? 'dead' : 'handled', outcome };
     }
-    return sent === null ? { status: 'unknown' } : { status: 'pending' };
+    return { status: 'pending' };
   }
 
   async deadLetters(limit = 100): Promise<readonly DeadLetter[]> {
@@ -225,7 +248,7 @@ export class RedisCommandBus implements CommandBus {
         this.keys.deadCommands,
         this.keys.commands,
         this.keys.done(key),
-        this.keys.sent(userId, commandId),
+        this.keys.done(key), // the record, sent again
         this.keys.commandBacklog,
       ],
       [commandId, this.options.dedupTtlS, userId],

@@ -1,7 +1,8 @@
 import { CommandTimeoutError, ReplicaShortfallError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
+import type { CommandRecords } from '../events/command-records.js';
 import type { Keys } from '../events/keys.js';
-import { decodeOutcome, type Outcome } from '../events/outcome.js';
+import type { Outcome } from '../events/outcome.js';
 import type { OutcomeConfirmer } from '../events/outcome-confirmer.js';
 import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import { isUnconfirmed, shortfallOf } from '../events/unconfirmed.js';
@@ -18,10 +19,10 @@ interface Waiter {
 
 /**
  * Waits for commands' outcomes. The append script publishes each handled command's key
- * (`<userId>:<commandId>`) on this instance's reply channel; on a message the outcome is read from
- * `{sc}:done:<key>`. A publish can be lost (the subscriber was reconnecting), so outstanding ids
- * are re-checked when the subscriber
- * reconnects and polled every second as a backstop: a lost publish costs a second, not the timeout.
+ * (`<userId>:<commandId>`) with its outcome on this instance's reply channel; a poll reads it from
+ * the command's record `{sc}:c:<digest>` (command-records.ts). A publish can be lost (the
+ * subscriber was reconnecting), so outstanding ids are re-checked when the subscriber reconnects
+ * and polled every second as a backstop: a lost publish costs a second, not the timeout.
  * Under REDIS_WAIT_REPLICAS a reply is published only once confirmed, or as a shortfall (answered
  * -32030); a poll that finds an outcome not yet confirmed confirms it itself before answering.
  */
@@ -37,6 +38,7 @@ export class ReplyWaiter {
     private readonly keys: Keys,
     serverId: string,
     private readonly logger: Logger,
+    private readonly records: CommandRecords,
     private readonly confirmer?: OutcomeConfirmer,
   ) {
     this.channel = keys.reply(serverId);
@@ -120,14 +122,12 @@ export class ReplyWaiter {
         this.fallShort(key, shortfall.acked);
         continue;
       }
-      try {
-        this.settle(key, decodeOutcome(line.slice(tab + 1)));
-      } catch (error) {
+      void this.resolve(key, line.slice(tab + 1)).catch((error: unknown) => {
         this.logger.warn('an unreadable reply; reading the outcome instead', {
           error: String(error),
         });
         void this.check([key]);
-      }
+      });
     }
   }
 
@@ -139,6 +139,12 @@ export class ReplyWaiter {
       const replicas = this.confirmer?.wait.replicas ?? 0;
       waiter.reject(new ReplicaShortfallError(waiter.commandId, replicas, acked));
     }
+  }
+
+  /** Answers the waiters of `key` with the outcome of a record (an outcome JSON is one too). */
+  private async resolve(key: string, stored: string): Promise<void> {
+    const outcome = await this.records.outcomeOf(stored);
+    if (outcome) this.settle(key, outcome);
   }
 
   private settle(key: string, outcome: Outcome): void {
@@ -161,12 +167,25 @@ export class ReplyWaiter {
       return;
     }
     const unconfirmed: string[] = [];
-    values.forEach((json, i) => {
-      if (json === null) return;
-      if (this.confirmer && isUnconfirmed(json)) unconfirmed.push(wanted[i]!);
-      else this.settle(wanted[i]!, decodeOutcome(json));
+    const resolving: Promise<void>[] = [];
+    values.forEach((stored, i) => {
+      if (stored === null) return;
+      if (this.confirmer && isUnconfirmed(stored)) unconfirmed.push(wanted[i]!);
+      else resolving.push(this.resolve(wanted[i]!, stored));
     });
+    await this.settled(resolving);
     if (unconfirmed.length > 0) await this.confirm(unconfirmed);
+  }
+
+  /** Waits for outcomes being read; one that cannot be read is logged (the next poll retries). */
+  private async settled(resolving: readonly Promise<void>[]): Promise<void> {
+    for (const result of await Promise.allSettled(resolving)) {
+      if (result.status === 'rejected') {
+        this.logger.warn('reading a command outcome failed; the next poll retries', {
+          error: String(result.reason),
+        });
+      }
+    }
   }
 
   /** Outcomes found unconfirmed (their writer died or its reply was lost): confirms them first. */
@@ -177,7 +196,7 @@ export class ReplyWaiter {
         for (const key of keys) this.fallShort(key, confirmation.acked);
         return;
       }
-      for (const [key, json] of confirmation.outcomes) this.settle(key, decodeOutcome(json));
+      await this.settled([...confirmation.outcomes].map(([key, s]) => this.resolve(key, s)));
     } catch (error) {
       this.logger.warn('confirming command outcomes failed; the next poll retries', {
         error: String(error),

@@ -291,6 +291,7 @@ export class CommandRuntime {
         expectedVersion: decision.expectedVersion,
         idempotencyKey: target.key,
         result: decision.result,
+        ...(decision.resultDerived ? { resultDerived: true } : {}),
         metadata: target.metadata,
         notifications: decision.notifications,
         ...(decision.job ? { enqueue: decision.job } : {}),

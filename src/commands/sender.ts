@@ -8,9 +8,9 @@ import { v4 as uuidv4 } from 'uuid';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
 import type { CommandDefinition, Landed } from '../domain/command-definition.js';
-import type { Command, DomainEvent } from '../domain/decider.js';
+import type { Command, DomainEvent, StoredEvent } from '../domain/decider.js';
 import type { Json, JsonData } from '../events/envelope.js';
-import { errorOfOutcome, landedAt, type Outcome } from '../events/outcome.js';
+import { type Appended, errorOfOutcome, landedAt, type Outcome } from '../events/outcome.js';
 import type { CommandBus } from './command-bus.js';
 
 /** Who sends a command, and the request it came with. */
@@ -84,18 +84,57 @@ export class CommandSender {
   }
 }
 
+/** What a definition says about its result. */
+interface ResultSource<R extends Json> {
+  readonly type: string;
+  readonly result: z.ZodType<R>;
+  decode(event: StoredEvent): DomainEvent | undefined;
+  resultOfEvents?(commandId: string, events: readonly never[]): R;
+}
+
+/**
+ * The result of an appended outcome: as recorded, or derived again from its recorded events (a
+ * command record that left it out: `CommandDefinition.resultOfEvents`).
+ */
+export function recordedResult(
+  definition: ResultSource<Json>,
+  commandId: string,
+  outcome: Appended,
+): Json | undefined {
+  if (outcome.result !== undefined || !outcome.recorded || !definition.resultOfEvents) {
+    return outcome.result;
+  }
+  const events = outcome.recorded.map((e) => definition.decode(e));
+  if (events.some((e) => e === undefined)) return undefined;
+  return definition.resultOfEvents(commandId, events as never[]);
+}
+
+/** The result of an appended outcome, derived by whichever definition of `catalogue` made it. */
+export function resultIn(
+  catalogue: readonly ResultSource<Json>[],
+  commandId: string,
+  outcome: Appended,
+): Json | undefined {
+  const first = outcome.recorded?.[0];
+  if (outcome.result !== undefined || !first) return outcome.result;
+  const maker = catalogue.find((d) => {
+    try {
+      return d.resultOfEvents !== undefined && d.decode(first) !== undefined;
+    } catch {
+      return false;
+    }
+  });
+  return maker ? recordedResult(maker, commandId, outcome) : undefined;
+}
+
 /** The typed answer of an outcome, or its recorded answer thrown again. */
 export function answerOf<R extends Json, A extends Json>(
-  definition: {
-    readonly type: string;
-    readonly result: z.ZodType<R>;
-    answerOf(result: R, landed: Landed): A;
-  },
+  definition: ResultSource<R> & { answerOf(result: R, landed: Landed): A },
   commandId: string,
   outcome: Outcome,
 ): A {
   if (outcome.kind !== 'appended') throw errorOfOutcome(commandId, outcome);
-  const result = definition.result.safeParse(outcome.result);
+  const result = definition.result.safeParse(recordedResult(definition, commandId, outcome));
   if (!result.success) {
     throw new Error(
       `the recorded result of ${definition.type} ${commandId} does not have its shape: ${result.error.issues[0]?.message}`,

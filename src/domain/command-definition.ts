@@ -118,6 +118,12 @@ export interface CommandDefinition<
    * state and appended at any version, so concurrent commands never conflict.
    */
   readonly unversioned?: boolean;
+  /**
+   * Opts the entity into snapshots (SNAPSHOT_EVERY): `schema` names the state's shape (e.g.
+   * `trainer/1`; change it when the state's shape changes: older snapshots are then rebuilt). The
+   * state must survive JSON.
+   */
+  readonly snapshot?: { readonly schema: string };
   /** Reads or stores what deciding needs (other entities, sealed secrets); idempotent. */
   prepare?(command: Command<T, D>, ports: CommandPorts): Promise<X>;
   /** The decider of the command's entity, for `settings`. */
@@ -134,6 +140,12 @@ export interface CommandDefinition<
   readonly result: z.ZodType<R>;
   /** The result of the decided events (`state` is the entity after them). */
   resultOf(command: Command<T, D>, events: readonly E[], state: S): R;
+  /**
+   * The same result derived again from the recorded events alone, when it can be: the command
+   * record then keeps only where the events are (≤ 120 bytes, README "Command records"), and a
+   * repeat's answer is derived from them. Without it the result is stored in the record.
+   */
+  resultOfEvents?(commandId: string, events: readonly E[]): R;
   /** The answer's schema (documents it in `rpc.discover`). */
   readonly answer: z.ZodType<A>;
   /** The answer of a handled command: its recorded result and where its events landed. */

@@ -119,7 +119,8 @@ export class BatchCommitter {
       job ? this.keys.jobs(job.queue) : this.keys.all,
     );
     args.push('A', p.idempotencyKey, p.replyChannel, op.acknowledge ?? '');
-    args.push(p.streamId, p.expected.kind, p.expected.version, p.resultJson, p.events.length);
+    const result = p.resultDerived && p.resultJson !== '' ? `=${p.resultJson}` : p.resultJson;
+    args.push(p.streamId, p.expected.kind, p.expected.version, result, p.events.length);
     for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);
     args.push(p.notifications.length);
     for (const n of p.notifications) args.push(n.method, n.params, n.target, n.targetIds, n.topic);

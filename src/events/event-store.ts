@@ -23,6 +23,11 @@ export interface AppendOptions {
   readonly idempotencyKey?: string;
   /** Stored with the outcome under the idempotency key and handed back to a repeat. */
   readonly result?: Json;
+  /**
+   * The result is derived again from the events (`CommandDefinition.resultOfEvents`): the Redis
+   * store's command record leaves it out (it is still in the first answer).
+   */
+  readonly resultDerived?: boolean;
   /** Metadata for every event of the append (an event's own `metadata` wins). */
   readonly metadata?: Partial<Omit<EventMetadata, 'serverId'>>;
   /** Written to the notifications stream in the same atomic step as the events. */

@@ -3,9 +3,16 @@
  * writes or reads events, the global log, outcomes of idempotency keys and notifications goes here.
  */
 export * from './byte-budget.js';
+export {
+  type CommandRecord,
+  CommandRecords,
+  parseRecord,
+  SENT,
+} from './command-records.js';
 export * from './envelope.js';
 export * from './event-store.js';
-export { type Keys, keysFor } from './keys.js';
+export { type Keys, keysFor, recordDigest } from './keys.js';
+export { LogTiers, type TierItem, type TierSettings } from './log-tiers.js';
 export { MemoryEventStore } from './memory-event-store.js';
 export { MemoryNotifications, type StoredNotification } from './memory-notifications.js';
 export {
@@ -34,3 +41,11 @@ export {
 export { connectRedis, isCluster, type RedisClient, type RedisTarget } from './redis-connection.js';
 export { RedisEventStore } from './redis-event-store.js';
 export { compareStreamIds, isStreamId } from './stream-ids.js';
+export {
+  NO_SNAPSHOTS,
+  type SnapshotVersions,
+  TRIM_STEP,
+  type Trimmed,
+  Trimmer,
+  type TrimmerOptions,
+} from './trimmer.js';

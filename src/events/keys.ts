@@ -3,6 +3,12 @@
  * hash tag, so every script touches a single slot: a partition's keys carry its tag (one partition:
  * `{<prefix>}`), shared keys (servers, presence, SSE sessions, secrets, meta) carry `{<prefix>}`.
  */
+import { createHash } from 'node:crypto';
+
+/** The digest naming an idempotency key's record: SHA-256, 96 bits, base64url (16 characters). */
+export function recordDigest(idempotencyKey: string): string {
+  return createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 16);
+}
 
 /** The consumer group of the command stream, whose entries every instance's worker shares. */
 export const COMMAND_GROUP = 'handlers';
@@ -17,6 +23,11 @@ export interface Keys {
   readonly meta: string;
   /** An entity stream; entry ids are `0-<version>`. */
   stream(streamId: string): string;
+  /**
+   * An entity's newest snapshot (hash: `v` version, `s` schema, `c` checksum, `d` state JSON), in
+   * its stream's slot: a cache, rebuilt from the events when wrong (src/commands/snapshots.ts).
+   */
+  snapshot(streamId: string): string;
   /** The global log of every event; entry id = global position. */
   readonly all: string;
   /**
@@ -29,12 +40,11 @@ export interface Keys {
   /** The notifications stream's epoch (DESIGN.md G5). */
   readonly notifyEpoch: string;
   /**
-   * The outcome recorded for an idempotency key: a command's `<userId>:<commandId>` (a command id
-   * identifies one command of one user) or a process step key.
+   * The record of an idempotency key — a command's `<userId>:<commandId>` (a command id identifies
+   * one command of one user) or a process step key: sent, then its outcome by reference
+   * (command-records.ts). Named by a 96-bit digest of the key, so its size does not grow with it.
    */
   done(idempotencyKey: string): string;
-  /** Marks a user's command id as enqueued, so a client retry is not enqueued twice. */
-  sent(userId: string, commandId: string): string;
   /** The command stream, read by the consumer group `handlers`. */
   readonly commands: string;
   /** Commands enqueued and not yet acknowledged (a counter: the backlog COMMAND_BACKLOG_MAX bounds). */
@@ -84,12 +94,12 @@ export function keysFor(prefix: string, partitionTag = prefix): Keys {
     sharedTag,
     meta: `${sharedTag}:meta`,
     stream: (streamId) => `${tag}:s:${streamId}`,
+    snapshot: (streamId) => `${tag}:snap:${streamId}`,
     all: `${tag}:all`,
     logTrimmed: `${tag}:all:trimmed`,
     notify: `${tag}:notify`,
     notifyEpoch: `${tag}:notify:epoch`,
-    done: (key) => `${tag}:done:${key}`,
-    sent: (userId, commandId) => `${tag}:sent:${userId}:${commandId}`,
+    done: (key) => `${tag}:c:${recordDigest(key)}`,
     commands: `${tag}:cmd`,
     commandBacklog: `${tag}:cmd:backlog`,
     deadCommands: `${tag}:cmd:dead`,

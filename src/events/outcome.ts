@@ -96,6 +96,16 @@ export const outcomeSchema = z.discriminatedUnion('kind', [
     lastVersion: z.number().int(),
     globalPositions: z.array(z.string()).readonly(),
     result: json.optional(),
+    /**
+     * The recorded events (type and data), when the outcome was found again from them (a command
+     * record's reference, command-records.ts): a result left out of the record is derived from them.
+     */
+    recorded: z
+      .array(
+        z.object({ type: z.string(), data: json, metadata: z.object({ timestamp: z.string() }) }),
+      )
+      .readonly()
+      .optional(),
   }),
   z.object({ kind: z.literal('rejected'), error: answerRecordSchema }),
   z.object({ kind: z.literal('dead'), attempts: z.number().int(), lastError: z.string() }),

@@ -87,6 +87,8 @@ export interface PreparedAppend {
   };
   readonly idempotencyKey: string;
   readonly resultJson: string;
+  /** `AppendOptions.resultDerived` */
+  readonly resultDerived: boolean;
   readonly replyChannel: string;
   readonly events: readonly PreparedEvent[];
   readonly notifications: readonly PreparedNotification[];
@@ -226,6 +228,7 @@ export function prepareAppend(
     expected,
     idempotencyKey: options.idempotencyKey ?? '',
     resultJson,
+    resultDerived: options.resultDerived === true,
     replyChannel: options.replyChannel ?? '',
     events: prepared,
     notifications,

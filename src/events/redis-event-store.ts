@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { BatchCommitter } from './batch-committer.js';
 import { ENVELOPE_BYTES, type ResponseBudget } from './byte-budget.js';
 import { closeOnce } from './close-once.js';
+import { CommandRecords } from './command-records.js';
 import type { NewEvent, RecordedEvent, WrittenNotification } from './envelope.js';
 import type {
   AppendOptions,
@@ -21,7 +22,6 @@ import { START } from './event-store.js';
 import type { Keys } from './keys.js';
 import { LogTiers, type TierSettings } from './log-tiers.js';
 import { type ReplyValue, replyNumber, replyString, replyStrings } from './lua-script.js';
-import { decodeOutcome } from './outcome.js';
 import { PositionFormat } from './partition-positions.js';
 import {
   assertIdempotencyKey,
@@ -55,7 +55,7 @@ function decodeAppend(
   result: readonly ReplyValue[],
   p: PreparedAppend,
   options: AppendOptions,
-): Written | { readonly outcome: Outcome } {
+): Written | { readonly stored: string } {
   const [code, ...values] = result;
   switch (code) {
     case 1: {
@@ -73,7 +73,7 @@ function decodeAppend(
       };
     }
     case 0:
-      return { outcome: decodeOutcome(replyString(values, 0)) };
+      return { stored: replyString(values, 0) };
     case -1:
       throw new ConcurrencyError(
         p.streamId,
@@ -96,8 +96,9 @@ export interface RedisStoreSettings extends StoreSettings {
    */
   readonly partition?: number;
   /**
-   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads find trimmed
-   * history in its archive (log-tiers.ts). Unset: nothing is trimmed, reads are Redis's alone.
+   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads — and
+   * command records' events — find trimmed history in its archive (log-tiers.ts). Unset: nothing
+   * is trimmed, reads are Redis's alone.
    */
   readonly tiers?: TierSettings;
 }
@@ -114,6 +115,8 @@ export class RedisEventStore implements EventStore {
   private readonly positions: PositionFormat;
   /** Reads over Redis and, for trimmed history, the archive. */
   private readonly tiers: LogTiers;
+  /** Reads command records back into outcomes (by reference to their events). */
+  private readonly records: CommandRecords;
 
   /**
    * @param redis a connected client; the store does not close it.
@@ -130,6 +133,7 @@ export class RedisEventStore implements EventStore {
     this.positions = new PositionFormat(settings.partition);
     this.tiers = new LogTiers(redis, keys, settings.tiers);
     this.committer = new BatchCommitter(redis, keys, settings, this.positions);
+    this.records = new CommandRecords(this.tiers);
   }
 
   async append(
@@ -144,7 +148,8 @@ export class RedisEventStore implements EventStore {
       ...(options.acknowledge ? { acknowledge: options.acknowledge } : {}),
     });
     const written = decodeAppend(result, p, options);
-    if ('outcome' in written) return { duplicate: true, outcome: written.outcome };
+    if ('stored' in written)
+      return { duplicate: true, outcome: await this.outcomeOf(written.stored) };
     const { first, last, positions, notifications } = written;
     const recorded: RecordedEvent[] = p.events.map((e, i) => ({
       id: e.id,
@@ -185,15 +190,22 @@ export class RedisEventStore implements EventStore {
     });
     if (code === 1) return { recorded: true, outcome };
     if (code === 0 && typeof stored === 'string') {
-      return { recorded: false, outcome: decodeOutcome(stored) };
+      return { recorded: false, outcome: await this.outcomeOf(stored) };
     }
     throw new Error(`commit-batch replied ${String(code)} for a recorded answer`);
   }
 
   async getOutcome(idempotencyKey: string): Promise<Outcome | undefined> {
     assertIdempotencyKey(idempotencyKey);
-    const json = await this.redis.get(this.keys.done(idempotencyKey));
-    return json === null ? undefined : decodeOutcome(json);
+    const stored = await this.redis.get(this.keys.done(idempotencyKey));
+    return stored === null ? undefined : this.records.outcomeOf(stored);
+  }
+
+  /** The outcome of a used key's record (never `sent`: the script reads that as unused). */
+  private async outcomeOf(stored: string): Promise<Outcome> {
+    const outcome = await this.records.outcomeOf(stored);
+    if (!outcome) throw new Error('commit-batch took a command record that is only sent for used');
+    return outcome;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StreamPage> {

@@ -151,7 +151,7 @@ function hasStats(worker: Worker): worker is Worker & { readonly stats: WorkerSt
 }
 
 /** A counter that follows a monotonic count kept elsewhere, read at scrape time. */
-function mirror(metrics: Metrics, name: string, help: string, read: () => number): void {
+export function mirror(metrics: Metrics, name: string, help: string, read: () => number): void {
   let seen = 0;
   metrics.counter({
     name,

@@ -33,3 +33,10 @@ export {
   type RedisFacts,
   readRedisFacts,
 } from './startup-checks.js';
+export {
+  familyOf,
+  type MemoryReading,
+  meterRedisMemory,
+  meterSnapshots,
+  readMemory,
+} from './storage-metrics.js';

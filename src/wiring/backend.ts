@@ -11,6 +11,11 @@ import { FaultSwitch } from '../commands/fault.js';
 import { MemoryCommandBus } from '../commands/memory-command-bus.js';
 import { PartitionedCommandBus } from '../commands/partitioned-command-bus.js';
 import { RedisCommandBus, type RedisCommandBusOptions } from '../commands/redis-command-bus.js';
+import {
+  MemorySnapshotStore,
+  RedisSnapshotStore,
+  type SnapshotStore,
+} from '../commands/snapshots.js';
 import type { Config } from '../config.js';
 import { MemorySecretStore } from '../connections/memory-secret-store.js';
 import { RedisSecretStore } from '../connections/redis-secret-store.js';
@@ -64,6 +69,8 @@ export interface Backend {
   readonly directory: SessionDirectory;
   /** Connection secrets, sealed, outside the event log (`{sc}:secret:<connectionId>`). */
   readonly secrets: SecretStore;
+  /** Entities' snapshots (`{sc}:snap:<streamId>`, in the stream's partition). */
+  readonly snapshots: SnapshotStore;
   readonly redis?: RedisClient;
   /** ARCHIVE_URL's archive of the whole log (absent without one). */
   readonly archive?: EventArchive;
@@ -130,6 +137,7 @@ function openMemory(config: Config, logger: Logger, fault: FaultSwitch): Backend
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),
     secrets: new MemorySecretStore(),
+    snapshots: new MemorySnapshotStore(),
     fault,
     checks: [],
     serveJobs: async (handlers) =>
@@ -183,7 +191,9 @@ function openRedisBus(
   options: RedisCommandBusOptions,
 ): RedisCommandBus | PartitionedCommandBus {
   if (partitioning.count === 1) return new RedisCommandBus(redis, partitioning.keys[0]!, options);
-  const buses = partitioning.keys.map((keys) => new RedisCommandBus(redis, keys, options));
+  const buses = partitioning.keys.map(
+    (keys, partition) => new RedisCommandBus(redis, keys, { ...options, partition }),
+  );
   return new PartitionedCommandBus(buses, partitioning.of);
 }
 
@@ -234,6 +244,8 @@ function openRedis(
     fault,
     logger: logger.child({ component: 'commands' }),
     ...waiting,
+    // a repeated command's first outcome is read from its events, also once archived
+    ...(archive ? { archive } : {}),
   });
   // each partition's log (the facade's own per-partition stores) and projection store (§8)
   const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
@@ -265,6 +277,7 @@ function openRedis(
       maxSessionsPerUser: config.SSE_MAX_SESSIONS_PER_USER,
     }),
     secrets: new RedisSecretStore(redis, keys),
+    snapshots: new RedisSnapshotStore(redis, (id) => partitioning.keys[partitioning.of(id)]!),
     redis,
     ...(archive ? { archive } : {}),
     ...waiting,

@@ -13,7 +13,7 @@ import type { AnyCommandDefinition } from '../domain/command-definition.js';
 import type { EventStore } from '../events/event-store.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { meterCommands, meterWorker } from '../ops/index.js';
+import { meterCommands, meterSnapshots, meterWorker } from '../ops/index.js';
 import type { Backend } from './backend.js';
 
 /** What runs once the start-up checks pass. */
@@ -38,6 +38,8 @@ export async function serveCommands(
   logger: Logger,
 ): Promise<CommandWork> {
   const runtime = new CommandRuntime(store, { observe: meterCommands(metrics) });
+  const snapshotLog = logger.child({ component: 'snapshots' });
+  const snapshotStats = meterSnapshots(metrics);
   const handlers = catalogueHandlers(commands, {
     store,
     ports: commandPorts(store, backend.secrets, secretBox),
@@ -45,6 +47,15 @@ export async function serveCommands(
       trainerSpeed: config.TRAINER_SPEED,
       // across every partition: PartitionedEventStore.append counts the other partitions' jobs
       deployMaxQueued: config.DEPLOY_MAX_QUEUED,
+    },
+    snapshots: {
+      store: backend.snapshots,
+      every: config.SNAPSHOT_EVERY,
+      stats: snapshotStats,
+      distrusted: (streamId, why) =>
+        snapshotLog.warn(`snapshot of ${streamId} not trusted (${why}): rebuilt from its events`, {
+          streamId,
+        }),
     },
   });
   const worker = await backend.bus.serve(runtime.processor(handlers));

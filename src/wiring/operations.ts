@@ -15,6 +15,7 @@ import {
   InstanceRegistry,
   meterBacklog,
   meterInstance,
+  meterRedisMemory,
   meterReplicaWait,
   passStartupChecks,
   StartupRefusedError,
@@ -69,6 +70,7 @@ export function operationsFor(
     },
   });
   if (backend.replicaWait) meterReplicaWait(backend.replicaWait.stats, metrics);
+  if (backend.redis) meterRedisMemory(metrics, backend.redis, config.KEY_PREFIX);
   meterBacklog(
     () => backend.backlog(),
     () => !backend.redis || backend.redis.status === 'ready',

@@ -53,6 +53,7 @@ describeWithRedis('GET /metrics and request logs of an instance on Redis', funct
       'streamcast_commands_handled_total',
       'streamcast_command_handling_seconds',
       'streamcast_commands_dead_total',
+      'streamcast_redis_used_memory_bytes',
       'streamcast_command_group_pending',
       'streamcast_command_group_lag',
       'streamcast_dead_letters',

@@ -5,6 +5,7 @@ import {
   partitioningFor,
   partitionOf,
   partitionTags,
+  recordDigest,
   SLOTS,
 } from '../../src/index.js';
 
@@ -72,7 +73,7 @@ describe('partitions', () => {
         '{sc}:all',
         '{sc}:cmd',
         '{sc}:notify',
-        '{sc}:done:u:c',
+        `{sc}:c:${recordDigest('u:c')}`,
         '{sc}:proj:p:lease',
         '{sc}:servers',
       ]);

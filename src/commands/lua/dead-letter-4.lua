@@ -3,7 +3,7 @@
   acknowledge it, record `dead` as its outcome and publish the reply, in one step. A command whose
   outcome is already recorded is only acknowledged.
 
-  KEYS[1] command stream  KEYS[2] dead-letter stream  KEYS[3] outcome key {sc}:done:<userId>:<commandId>
+  KEYS[1] command stream  KEYS[2] dead-letter stream  KEYS[3] command record {sc}:c:<digest> ('s' while only sent)
   KEYS[4] command backlog {sc}:cmd:backlog (the acknowledged entry is counted off; enqueue-commands-n)
   ARGV[1] consumer group  ARGV[2] entry id
   ARGV[3..6] command fields: id, type, data, meta
@@ -20,7 +20,8 @@ local function acknowledge()
   local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   if acked > 0 and redis.call('EXISTS', KEYS[4]) == 1 then redis.call('DECRBY', KEYS[4], acked) end
 end
-if redis.call('EXISTS', KEYS[3]) == 1 then
+local record = redis.call('GET', KEYS[3])
+if record and record ~= 's' then
   acknowledge()
   return {0}
 end

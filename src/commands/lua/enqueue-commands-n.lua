@@ -11,20 +11,20 @@
 
   KEYS[1] command stream   {sc}:cmd
   KEYS[2] command backlog  {sc}:cmd:backlog
-  then 2 per command i (1-based):
-  KEYS[1 + 2i] sent marker  {sc}:sent:<userId>:<commandId>
-  KEYS[2 + 2i] outcome key  {sc}:done:<userId>:<commandId>
+  then 1 per command i (1-based):
+  KEYS[2 + i] command record  {sc}:c:<digest of userId:commandId>  ('s' once sent, then its
+                              outcome: src/events/command-records.ts)
 
-  ARGV[1] TTL of the sent markers in seconds (COMMAND_DEDUP_TTL_S)
+  ARGV[1] TTL of the records in seconds (COMMAND_DEDUP_TTL_S)
   ARGV[2] backlog limit (COMMAND_BACKLOG_MAX)
   ARGV[3] consumer group name
   ARGV[4] the number of commands
-  then 5 per command: id, type, data, meta, the sender's user id (kept in the sent marker)
+  then 4 per command: id, type, data, meta
 
   Returns {1, result of each command}, where a result is
     {1, entryId}          enqueued
     {0}                   enqueued before and not finished yet: nothing written
-    {0, outcome JSON}     handled before: nothing written
+    {0, record}           handled before (its stored record): nothing written
     {-2, 'backlog-full', backlog}   the backlog is full: nothing written
 ]]
 local cmdKey, backlogKey = KEYS[1], KEYS[2]
@@ -56,17 +56,17 @@ end
 local results = {1}
 local added = 0
 for i = 1, count do
-  local sentKey, doneKey = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-  local a = 5 + 5 * (i - 1)
-  local done = redis.call('GET', doneKey)
-  if done then
-    results[#results + 1] = {0, done}
-  elseif redis.call('EXISTS', sentKey) == 1 then
+  local recordKey = KEYS[2 + i]
+  local a = 5 + 4 * (i - 1)
+  local record = redis.call('GET', recordKey)
+  if record == 's' then
     results[#results + 1] = {0}
+  elseif record then
+    results[#results + 1] = {0, record}
   elseif backlog + added >= limit then
     results[#results + 1] = {-2, 'backlog-full', backlog + added}
   else
-    redis.call('SET', sentKey, ARGV[a + 4], 'EX', ttl)
+    redis.call('SET', recordKey, 's', 'EX', ttl)
     local id = redis.call('XADD', cmdKey, '*', 'id', ARGV[a], 'type', ARGV[a + 1],
       'data', ARGV[a + 2], 'meta', ARGV[a + 3])
     added = added + 1

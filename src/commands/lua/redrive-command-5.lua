@@ -3,9 +3,9 @@
   dead-letter stream back to the command stream and forget its `dead` outcome, in one step.
 
   KEYS[1] dead-letter stream  KEYS[2] command stream
-  KEYS[3] outcome key {sc}:done:<userId>:<commandId>  KEYS[4] sent marker {sc}:sent:<userId>:<commandId>
+  KEYS[3] command record {sc}:c:<digest>  KEYS[4] the same key (the record is sent again: 's')
   KEYS[5] command backlog {sc}:cmd:backlog (counts the command again; enqueue-commands-n)
-  ARGV[1] command id  ARGV[2] TTL of the sent marker in seconds  ARGV[3] the sender's user id
+  ARGV[1] command id  ARGV[2] TTL of the record in seconds  ARGV[3] the sender's user id
 
   Returns
     {1, new entry id}             sent again
@@ -23,8 +23,7 @@ for _, entry in ipairs(entries) do
     local id = redis.call('XADD', KEYS[2], '*', 'id', f['id'], 'type', f['type'], 'data', f['data'], 'meta', f['meta'])
     if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('INCR', KEYS[5]) end
     redis.call('XDEL', KEYS[1], entry[1])
-    redis.call('DEL', KEYS[3])
-    redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
+    redis.call('SET', KEYS[4], 's', 'EX', ARGV[2])
     return {1, id}
   end
 end

@@ -135,6 +135,7 @@ export const moveTrainer = defineCommand({
     if (expectedVersion === undefined || expectedVersion === ANY) return undefined;
     return expectedVersion === 'exists' ? STREAM_EXISTS : expectedVersion;
   },
+  snapshot: { schema: 'trainer/1' },
   decider: (settings) => trainerDecider({ speed: settings.trainerSpeed }),
   decode: decodeTrainerEvent,
   command: ({ data: { trainerId, action, direction }, metadata }) => ({
@@ -145,6 +146,7 @@ export const moveTrainer = defineCommand({
   notify: trainerNotifications,
   result: moveRecorded,
   resultOf: (c, events) => moveResult(c.metadata.commandId, events[0]!),
+  resultOfEvents: (commandId, events) => moveResult(commandId, events[0]!),
   answer: z.object({
     commandId: z.string(),
     trainerId: z.string(),

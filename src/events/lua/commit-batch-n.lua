@@ -32,7 +32,8 @@
   then each operation:
     'A' (append): key ('' for none), reply channel (''), command entry to acknowledge (''),
         stream id, expected kind (any | no_stream | exists | exact), expected version,
-        result JSON (''), n, then 5 per event (id, type, schemaVersion, data, meta),
+        result JSON ('' for none; '=' before it when the result is derived again from the events,
+        so the record leaves it out), n, then 5 per event (id, type, schemaVersion, data, meta),
         m, then 5 per notification (method, params, target, targetIds, topic),
         then '1' and a job (group, maxWaiting, id, type, data, meta), or '0'
     'R' (record an answer): key, reply channel (''), command entry to acknowledge (''),
@@ -41,7 +42,8 @@
   Returns {1, result of each operation}, where a result is
     {1, firstVersion, lastVersion, position * n, (notificationId, previousId) * m}   appended
     {1}                         answer recorded
-    {0, outcome JSON}           the key had an outcome already: nothing written (entry acknowledged)
+    {0, record}                 the key had an outcome already (its stored record): nothing written
+                                (entry acknowledged)
     {-1, actualVersion}         the expected version did not match: nothing written
     {-2, 'queue-full', waiting} the job queue holds maxWaiting jobs nobody took: nothing written
 ]]
@@ -120,6 +122,7 @@ for op = 1, count do
   local streamKey, doneKey, jobKey = KEYS[2 + 3 * op], KEYS[3 + 3 * op], KEYS[4 + 3 * op]
   local kind, key, channel, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local done = (key ~= '' and checkKeys) and redis.call('GET', doneKey) or nil
+  if done == 's' then done = nil end -- sent, not handled yet
   if done then done = used(doneKey, done) end
   if kind == 'R' then
     local outcome = ARGV[a + 4]
@@ -136,6 +139,8 @@ for op = 1, count do
   else
     local streamId, expectedKind, expected = ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6])
     local resultJson, n = ARGV[a + 7], tonumber(ARGV[a + 8])
+    local derived = string.sub(resultJson, 1, 1) == '='
+    if derived then resultJson = string.sub(resultJson, 2) end
     local events = a + 9
     local m = tonumber(ARGV[events + 5 * n])
     local notes = events + 5 * n + 1
@@ -189,7 +194,12 @@ for op = 1, count do
           .. ',"globalPositions":[' .. table.concat(quoted, ',') .. ']'
         if resultJson ~= '' then outcome = outcome .. ',"result":' .. resultJson end
         outcome = outcome .. '}'
-        redis.call('SET', doneKey, mark .. outcome, 'EX', ttl)
+        -- the record: where the events start (as clients see it), how many, and the result, or
+        -- '=' when it is derived from the events again
+        local record = 'a' .. positionPrefix .. result[4] .. (n > 1 and ('+' .. n) or '')
+        if derived then record = record .. '='
+        elseif resultJson ~= '' then record = record .. '|' .. resultJson end
+        redis.call('SET', doneKey, mark .. record, 'EX', ttl)
         reply(channel, key, outcome)
       end
       acknowledge(entry)

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { resultIn } from '../../commands/sender.js';
 import { IDENTIFIER, IDENTIFIER_RULE } from '../../domain/identifier.js';
 import { toRpcError } from '../../error-codes.js';
 import { ForbiddenError } from '../../errors.js';
 import { isJsonObject } from '../../events/json.js';
 import { errorOfOutcome, landedAt } from '../../events/outcome.js';
 import { defineMethod, type RpcMethod } from '../method.js';
-import type { RpcServices } from './services.js';
+import { catalogueOf, type RpcServices } from './services.js';
 
 /** `command.status` and `command.redrive` (admin). */
 export function commandMethods(services: RpcServices): RpcMethod[] {
@@ -45,7 +46,8 @@ export function commandMethods(services: RpcServices): RpcMethod[] {
             error: toRpcError(errorOfOutcome(p.commandId, outcome), ctx.correlationId, ctx.user),
           };
         }
-        const recorded = isJsonObject(outcome.result) ? outcome.result : {};
+        const result = resultIn(catalogueOf(services), p.commandId, outcome);
+        const recorded = isJsonObject(result) ? result : {};
         return { status: 'handled' as const, result: { ...recorded, ...landedAt(outcome) } };
       },
     }),
