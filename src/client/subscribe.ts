@@ -57,6 +57,8 @@ export interface SubscribeOptions {
   onNotification(method: string, params: unknown, id: string): void;
   onReset?(reason: string): void;
   onOpen?(info: SessionInfo): void;
+  /** The connection was lost; a reconnect (maybe to the next of `urls`) follows. */
+  onDisconnect?(): void;
 }
 
 /** A running subscription. */
@@ -176,6 +178,7 @@ export function subscribe(options: SubscribeOptions): ClientSubscription {
       // the connection ended: resume from the last id on the next instance
       es.close();
       if (closed || source !== es) return;
+      options.onDisconnect?.();
       const wait = (options.retryMs ?? 1000) * (1 + Math.random());
       timer = setTimeout(connect, wait);
     };

@@ -12,6 +12,8 @@ export interface AppParts {
   readonly streams?: Router;
   /** Seed 003's REST endpoints under `/api/v1` (connections, deployments). */
   readonly rest?: readonly Router[];
+  /** The console at `/` and its sign-in session (`consoleRoutes`). */
+  readonly console?: Router;
   /** `GET /metrics`, when the instance keeps metrics. */
   readonly metrics?: Router;
   /** Run first on every request, in order (correlation ids, request log, HTTP metrics, drain). */
@@ -34,6 +36,7 @@ export function createApp(parts: AppParts): Express {
   if (parts.metrics) app.use(parts.metrics);
   if (parts.streams) app.use(parts.streams);
   for (const router of parts.rest ?? []) app.use(router);
+  if (parts.console) app.use(parts.console);
   app.use(notFoundRoute);
   app.use(lastErrorHandler(parts.logger ?? silentLogger));
   return app;

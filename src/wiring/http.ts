@@ -8,8 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../connections/secret-box.js';
 import type { AnyCommandDefinition } from '../domain/command-definition.js';
+import { keysFor } from '../events/keys.js';
+import type { RedisClient } from '../events/redis-connection.js';
 import { createApp } from '../http/app.js';
 import { authenticate, callerIdentifier } from '../http/auth.js';
+import { bundleConsole } from '../http/console-bundle.js';
+import { consoleRoutes } from '../http/console-routes.js';
 import { corsWarnings } from '../http/cors.js';
 import { HttpDrain, keepAliveBehindProxy } from '../http/drain.js';
 import { healthRoutes, type ReadinessCheck } from '../http/health.js';
@@ -24,6 +28,7 @@ import { sseRoutes } from '../http/sse-routes.js';
 import { TokenLifetime } from '../http/token-lifetime.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { InstanceRegistry } from '../ops/instance-registry.js';
 import type { ReadModels } from '../projections/read-models.js';
 import { type RpcServices, rpcMethods } from '../rpc/methods/index.js';
 import { senderOf } from '../rpc/methods/services.js';
@@ -47,6 +52,12 @@ export interface HttpParts {
   readonly logger: Logger;
 }
 
+/** Every live instance of the registry, for `system.instances`. */
+function liveInstancesOf(redis: RedisClient, prefix: string): RpcServices['instances'] {
+  const keys = keysFor(prefix);
+  return () => InstanceRegistry.liveEntries(redis, keys);
+}
+
 /** The listening server, and the drain that stops it accepting on shutdown. */
 export interface HttpServer {
   readonly server: Server;
@@ -64,6 +75,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
     redisStatus: () => backend.redis?.status,
     backlog: () => backend.backlog(),
+    ...(backend.redis ? { instances: liveInstancesOf(backend.redis, config.KEY_PREFIX) } : {}),
     realtime: realtime.realtime,
     secretBox,
     catalogue: parts.commands,
@@ -116,6 +128,12 @@ export function serveHttp(parts: HttpParts): HttpServer {
         logger: logger.child({ component: 'rest' }),
       }),
     ],
+    console: consoleRoutes({
+      authMode: config.AUTH_MODE,
+      bundle: bundleConsole(),
+      identify: callerIdentifier(authOptions),
+      logger,
+    }),
     streams: sseRoutes({
       realtime: realtime.realtime,
       feed: realtime.feed,

@@ -4,6 +4,7 @@ import { commandMethod } from './command-method.js';
 import { commandMethods } from './commands.js';
 import { deploymentMethods } from './deployments.js';
 import { eventMethods } from './events.js';
+import { operatorMethods } from './operator.js';
 import { catalogueOf, type RpcServices, senderOf } from './services.js';
 import { systemMethods } from './system.js';
 import { trainerQueryMethods } from './trainer-queries.js';
@@ -32,6 +33,7 @@ export function rpcMethods(services: RpcServices, version: string): RpcMethod[] 
     ...eventMethods(services),
     ...commandMethods(services),
     ...systemMethods(services),
+    ...operatorMethods(services),
   ]);
   return [...methods, discoverMethod(methods, { title: 'streamcast', version })];
 }

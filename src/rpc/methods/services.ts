@@ -6,6 +6,19 @@ import type { AnyCommandDefinition } from '../../domain/command-definition.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { ReadModels } from '../../projections/read-models.js';
 
+/** A live instance of the registry (`InstanceRegistry.liveEntries`). */
+export interface LiveInstance {
+  readonly serverId: string;
+  readonly info?:
+    | {
+        readonly host: string;
+        readonly pid: number;
+        readonly port?: number;
+        readonly startedAt: string;
+      }
+    | undefined;
+}
+
 /** What the method table is built from (wired in main.ts). */
 export interface RpcServices {
   readonly serverId: string;
@@ -25,6 +38,8 @@ export interface RpcServices {
       readonly { serverId: string; sessions: number; users: readonly string[] }[]
     >;
   };
+  /** Every live instance, cluster-wide (the Redis registry); absent on the memory store. */
+  instances?(): Promise<readonly LiveInstance[]>;
   /** Commands waiting in the group and dead-lettered ones. */
   backlog(): Promise<{ readonly pending: number; readonly lag: number; readonly dead: number }>;
   /** Seals connection secrets under SECRET_KEY (`connect.*` answer -32603 without it). */
