@@ -23,7 +23,7 @@ import { Agent } from 'node:http';
 import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../lib/chromium.js';
-import { counters, openView, signIn } from '../lib/console-page.js';
+import { counterReaches, counters, openView, signIn } from '../lib/console-page.js';
 import { type RedisServer, startRedisServer } from '../lib/redis-server.js';
 import {
   ErrorTally,
@@ -144,13 +144,12 @@ export async function producedAfter(redis: Redis, afterId: string) {
 async function openField(browser: Browser, url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (error) => progress(`page error: ${error.message}`));
-  await signIn(page, url, { user: 'bench-viewer' });
+  // an admin: trainer.list (the field's starting state) is for admins
+  await signIn(page, url, { user: 'bench-viewer', admin: true });
   await openView(page, 'field');
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('[data-testid="trainer"]').length >= n,
-    TRAINERS,
-    { timeout: 30_000, polling: 200 },
-  );
+  if (!(await counterReaches(page, 'trainers-count', TRAINERS, 30_000))) {
+    throw new Error(`the field shows ${(await counters(page)).trainers} of ${TRAINERS} trainers`);
+  }
   return page;
 }
 
@@ -175,14 +174,8 @@ async function round(
     errors.assertNone('the moves');
     const { count: produced, seconds: serverSeconds } = await producedAfter(redis, since);
     const stoppedAt = performance.now();
-    await page
-      .waitForFunction(
-        ([id, target]) =>
-          Number(document.querySelector(`[data-testid="${id}"]`)?.textContent) >= target,
-        ['updates-applied', start.applied + produced] as const,
-        { timeout: SETTLE_MS, polling: 50 },
-      )
-      .catch(() => undefined); // the counts below say what is missing
+    // on a timeout the counts below say what is missing
+    await counterReaches(page, 'updates-applied', start.applied + produced, SETTLE_MS);
     const catchUpMs = Math.round(performance.now() - stoppedAt);
     const end = await counters(page);
     if (serverSeconds < MIN_SECONDS) {
