@@ -90,10 +90,13 @@ export async function endScenario(
   allowed: readonly RegExp[] = [],
 ): Promise<void> {
   const problems: string[] = [];
+  let expected = 0;
   for (const [i, tab] of rig.tabs.entries()) {
     if (!tab.page.isClosed()) await saveScreenshot(tab.page, `${scenario}-${i + 1}`);
     problems.push(...unexpectedProblems(tab.problems, allowed).map((p) => `tab ${i + 1}: ${p}`));
+    expected += tab.problems.consoleErrors.filter((e) => allowed.some((a) => a.test(e))).length;
   }
+  if (expected) process.stdout.write(`      console errors expected by the test: ${expected}\n`);
   expect(problems, 'no console errors, page errors or requests off localhost').to.deep.equal([]);
 }
 
