@@ -43,21 +43,27 @@ export function App() {
       .catch((e: unknown) => setError(`cannot reach the server: ${String(e)}`));
   }, []);
 
-  if (error)
+  if (error || !auth?.identity) {
     return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
-  if (!auth) return <p>Loading…</p>;
-  if (!auth.identity) {
-    return (
-      <main>
-        <SignIn
-          authMode={auth.authMode}
-          onSignedIn={(identity) => setAuth({ ...auth, identity })}
-        />
-      </main>
+      <>
+        <header>
+          <Title />
+        </header>
+        <main>
+          {error ? (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          ) : auth ? (
+            <SignIn
+              authMode={auth.authMode}
+              onSignedIn={(identity) => setAuth({ ...auth, identity })}
+            />
+          ) : (
+            <p>Loading…</p>
+          )}
+        </main>
+      </>
     );
   }
   const identity = auth.identity;
@@ -69,6 +75,14 @@ export function App() {
         void signOut(identity).then(() => setAuth({ authMode: auth.authMode }));
       }}
     />
+  );
+}
+
+function Title() {
+  return (
+    <h1>
+      streamcast <span class="subtitle">live console</span>
+    </h1>
   );
 }
 
@@ -96,6 +110,7 @@ function SignedIn({ identity, onSignOut }: { identity: Identity; onSignOut: () =
   return (
     <>
       <header>
+        <Title />
         <div class="who">
           Signed in as{' '}
           <strong data-testid="whoami" data-admin={String(identity.isAdmin)}>

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { RpcCallError } from '../../src/client/index.js';
+import { command } from './failover-rpc.js';
 import { streamQuery } from './identity.js';
 import type { Live } from './live.js';
 
@@ -122,11 +123,10 @@ export function DeploymentsView({ live }: { live: Live }) {
     setStages([]);
     setError('');
     try {
-      const r = await live.rpc.call<{ deploymentId: string }>('deploy.start', {
-        githubConnectionId: ghId,
-        awsConnectionId: awsId,
-        ...target,
-      });
+      const r = await live.rpc.call<{ deploymentId: string }>(
+        'deploy.start',
+        command({ githubConnectionId: ghId, awsConnectionId: awsId, ...target }),
+      );
       setDeploymentId(r.deploymentId);
       setStatus('QUEUED');
       follow(r.deploymentId);

@@ -4,12 +4,8 @@
  * (`session.opened`), reconnecting, resumed from which id, and `stream.reset`, handled by
  * refetching every trainer.
  */
-import {
-  type ClientSubscription,
-  RpcCallError,
-  RpcClient,
-  subscribe,
-} from '../../src/client/index.js';
+import { type ClientSubscription, RpcCallError, subscribe } from '../../src/client/index.js';
+import { FailoverRpc } from './failover-rpc.js';
 import type { ServerClock } from './field/interpolate.js';
 import { positionUpdateOf, type TrainerField, type TrainerListItem } from './field/trainers.js';
 import { type Identity, rpcHeaders, streamQuery } from './identity.js';
@@ -41,7 +37,7 @@ const INBOX_KEEP = 200;
 
 /** The live connection of a signed-in page. */
 export class Live {
-  readonly rpc: RpcClient;
+  readonly rpc: FailoverRpc;
   conn: ConnectionState = {
     state: 'connecting',
     serverId: '',
@@ -60,7 +56,7 @@ export class Live {
     readonly field: TrainerField,
     readonly clock: ServerClock,
   ) {
-    this.rpc = new RpcClient({ url: urls[0]!, headers: rpcHeaders(identity) });
+    this.rpc = new FailoverRpc(urls, rpcHeaders(identity));
   }
 
   /** Calls `onChange` after each change of `conn` or `inbox`; returns the unsubscribe. */
@@ -85,15 +81,23 @@ export class Live {
       onDisconnect: () => this.update({ state: 'reconnecting' }),
       onReset: (reason) => {
         this.update({ resets: this.conn.resets + 1 });
-        void this.refetch().then(() =>
-          this.update({
-            resetNotice: `stream reset (${reason}): state refetched at ${new Date().toLocaleTimeString()}`,
-          }),
+        const at = () => new Date().toLocaleTimeString();
+        this.refetch().then(
+          () =>
+            this.update({ resetNotice: `stream reset (${reason}): state refetched at ${at()}` }),
+          (error: unknown) =>
+            this.update({
+              resetNotice: `stream reset (${reason}): refetching failed at ${at()} (${String(error)}); reload the page`,
+            }),
         );
       },
       onNotification: (method, params, id) => this.onNotification(method, params, id),
     });
-    void this.refetch();
+    this.refetch().catch((error: unknown) =>
+      this.update({
+        resetNotice: `could not load the trainers: ${String(error)}; reload the page`,
+      }),
+    );
   }
 
   close(): void {

@@ -2,4 +2,6 @@
 import { render } from 'preact';
 import { App } from './app.js';
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.replaceChildren(); // the static "Loading…" placeholder
+render(<App />, root);

@@ -1,6 +1,7 @@
 /** Messages: send `message.*` to users (groups and everyone for admins) and see what arrives. */
 import { useEffect, useState } from 'preact/hooks';
 import { RpcCallError } from '../../src/client/index.js';
+import { command } from './failover-rpc.js';
 import { type Live, MESSAGE_METHODS } from './live.js';
 
 type TargetType = 'user' | 'group' | 'broadcast';
@@ -22,13 +23,16 @@ export function MessagesView({ live }: { live: Live }) {
       .map((s) => s.trim())
       .filter(Boolean);
     try {
-      const result = await live.rpc.call<{ commandId: string }>('message.broadcast', {
-        targetType,
-        ...(targetType === 'broadcast' ? {} : { targetIds: ids }),
-        method,
-        topic: method,
-        params: { text },
-      });
+      const result = await live.rpc.call<{ commandId: string }>(
+        'message.broadcast',
+        command({
+          targetType,
+          ...(targetType === 'broadcast' ? {} : { targetIds: ids }),
+          method,
+          topic: method,
+          params: { text },
+        }),
+      );
       setSent(`sent (command ${result.commandId})`);
       setText('');
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { RpcCallError } from '../../../src/client/index.js';
+import { command } from '../failover-rpc.js';
 import type { Live } from '../live.js';
 import { FrameLoop } from './frame-loop.js';
 
@@ -56,7 +57,10 @@ export function FieldView({ live }: { live: Live }) {
       const params = dir
         ? { action: 'start', directionX: dir[0], directionY: dir[1] }
         : { action: 'stop' };
-      const result = await live.rpc.call<{ movement: { speed: number } }>('trainer.move', params);
+      const result = await live.rpc.call<{ movement: { speed: number } }>(
+        'trainer.move',
+        command(params),
+      );
       if (result.movement.speed > 0) live.field.speed = result.movement.speed;
       setError('');
     } catch (e) {
