@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { openView, signIn, waitForText } from '../../scripts/lib/console-page.js';
 import { STAGE_ERROR_CODES } from '../../src/domain/deployment/deployment.js';
+import { axeScan } from '../support/browser-guard.js';
 import { type ConsoleRig, endScenario, startRig } from '../support/console-e2e.js';
 import { describeWithRedis } from '../support/redis.js';
 

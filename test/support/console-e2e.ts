@@ -38,7 +38,7 @@ export async function startRig(
 ): Promise<ConsoleRig> {
   requireChromium(context);
   const prefix = uniquePrefix('console');
-  const cluster = await startCluster(count, {
+  const cluster = await startClusterRetrying(count, {
     REDIS_URL: testRedisUrl(),
     KEY_PREFIX: prefix,
     SECRET_KEY: randomBytes(32).toString('base64'),
@@ -67,6 +67,25 @@ export async function startRig(
       await stopCluster(cluster);
     },
   };
+}
+
+/**
+ * `startCluster`, started once more on other ports when a port it found free was taken before
+ * an instance listened on it (other processes on a shared machine: EADDRINUSE).
+ */
+async function startClusterRetrying(
+  count: number,
+  env: Record<string, string | undefined>,
+): Promise<ClusterProcess> {
+  try {
+    return await startCluster(count, env);
+  } catch (error) {
+    if (!/EADDRINUSE/.test((error as Error).message)) throw error;
+    process.stdout.write(
+      '      a port was taken meanwhile (EADDRINUSE): starting on other ports\n',
+    );
+    return startCluster(count, env);
+  }
 }
 
 async function stopCluster(cluster: ClusterProcess): Promise<void> {
