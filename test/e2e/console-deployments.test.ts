@@ -118,6 +118,8 @@ describeWithRedis('console: deployments from the page', function () {
     expect(await page.getByTestId('deploy-error-code').textContent()).to.equal(
       STAGE_ERROR_CODES[3],
     );
+    const scan = await axeScan(page); // the view with a timeline, a result and an error code
+    expect(scan.findings, 'no serious or critical violations').to.deep.equal([]);
     await endScenario(rig, 'deployments');
   });
 });
