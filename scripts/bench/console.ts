@@ -35,7 +35,7 @@ import {
   warnIfBusy,
   writeResult,
 } from './lib.js';
-import { cpuWatch } from './proc.js';
+import { cpuSeconds } from './proc.js';
 import { type Instance, postJson, r2, startInstance } from './realtime-lib.js';
 
 const TRAINERS = 1000;
@@ -167,7 +167,7 @@ async function round(
   try {
     const since = await lastNotifyId(redis);
     const start = await counters(page);
-    const cpu = cpuWatch(pids);
+    const cpu = cpuWatch({ ...pids, ...chromiumPids() }); // this page's renderer included
     const errors = new ErrorTally();
     const t0 = performance.now();
     const sendSeconds = await openLoop(app.url, agent, RATE * seconds, RATE, errors);
@@ -199,6 +199,29 @@ async function round(
   } finally {
     await page.close();
   }
+}
+
+/**
+ * CPU seconds each process used from now to `stop()`; a process gone by then (a renderer of an
+ * earlier page) is left out.
+ */
+function cpuWatch(pids: Readonly<Record<string, number>>): { stop(): Record<string, number> } {
+  const read = (pid: number) => {
+    try {
+      return cpuSeconds(pid);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const before = Object.entries(pids).map(([name, pid]) => [name, pid, read(pid)] as const);
+  return {
+    stop: () =>
+      Object.fromEntries(
+        before
+          .map(([name, pid, start]) => [name, r2(read(pid) - start)] as const)
+          .filter(([, used]) => !Number.isNaN(used)),
+      ),
+  };
 }
 
 /** CPU seconds of the instance, Redis and chromium (all its processes) during the load. */
@@ -265,7 +288,7 @@ export async function benchConsole(options: { rounds: number; seconds: number })
     progress(`chromium ${browser.version()}, ${TRAINERS} trainers, ${RATE} moves/s asked`);
     const rounds: ConsoleRound[] = [];
     for (let i = 1; i <= options.rounds; i++) {
-      const pids = { instance: app.pid, redis: server.pid, ...chromiumPids() };
+      const pids = { instance: app.pid, redis: server.pid };
       const r = await round(browser, app, redis, agent, options.seconds, pids);
       rounds.push(r);
       progress(
