@@ -2,7 +2,7 @@
  * The operator view (admins): every live instance with its sessions and users, the command
  * backlog, dead letters with redrive, and each projection's position, lag and leader — as numbers
  * and as small live charts of the last 5 minutes. Polls `system.instances` and
- * `command.deadLetters` every 2 s while shown.
+ * `command.deadLetters` every 2 s while shown, every 10 s while hidden (the charts keep history).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { RpcCallError } from '../../src/client/index.js';
@@ -40,6 +40,7 @@ interface DeadLetter {
 }
 
 const POLL_MS = 2000;
+const HIDDEN_POLL_MS = 10_000;
 const KEEP_S = 300;
 
 /** Appends a sample to each series, dropping those older than KEEP_S. */
@@ -82,10 +83,10 @@ export function OperatorView({ live, visible }: { live: Live; visible: boolean }
     }
   };
 
+  // polled while hidden too, slower, so the charts have the last minutes when opened
   useEffect(() => {
-    if (!visible) return;
     void refresh();
-    const timer = setInterval(() => void refresh(), POLL_MS);
+    const timer = setInterval(() => void refresh(), visible ? POLL_MS : HIDDEN_POLL_MS);
     return () => clearInterval(timer);
   }, [visible, live]);
 
@@ -169,6 +170,7 @@ export function OperatorView({ live, visible }: { live: Live; visible: boolean }
         </dl>
         <h3>Dead letters</h3>
         {notice && <p role="status">{notice}</p>}
+        {dead.length === 0 && <p>none</p>}
         <ul data-testid="ops-deadletters">
           {dead.map((d) => (
             <li key={d.commandId}>

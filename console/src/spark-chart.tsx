@@ -26,7 +26,7 @@ export function SparkChart({
       {
         width: 300,
         height: 120,
-        legend: { show: true },
+        legend: { show: true, live: false },
         cursor: { show: false },
         series: [
           {},

@@ -1,7 +1,8 @@
 /**
  * The HTTP surface around the routers: app assembly, authentication, CORS, health and readiness,
  * `/metrics`, request logs with correlation ids, HTTP metrics, draining on shutdown, and seed 003's
- * REST API (the command routes and deployment reads) with its one error body.
+ * REST API (the command routes and deployment reads) with its one error body, and the console at
+ * `/` with its sign-in session.
  */
 export { type AppParts, createApp } from './app.js';
 export {
@@ -12,6 +13,8 @@ export {
   makeCaller,
   rpcUnauthorizedBody,
 } from './auth.js';
+export { bundleConsole, type ConsoleBundle } from './console-bundle.js';
+export { type ConsoleRoutesOptions, consoleRoutes } from './console-routes.js';
 export {
   CORS_PATHS,
   type CorsOptions,

@@ -64,6 +64,7 @@ export function FieldView({ live }: { live: Live }) {
       if (result.movement.speed > 0) live.field.speed = result.movement.speed;
       setError('');
     } catch (e) {
+      heading.current = undefined; // the next key press tries again
       setError(e instanceof RpcCallError ? `${e.message} (${e.code})` : String(e));
     }
   };
