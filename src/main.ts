@@ -12,8 +12,9 @@ import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
 import type { Projector } from './projections/projector.js';
+import { startTracing } from './tracing/sdk.js';
 import { openBackend } from './wiring/backend.js';
-import { type CommandWork, serveCommands } from './wiring/commands.js';
+import { type CommandWork, noCommandWork, serveCommands } from './wiring/commands.js';
 import { serveHttp } from './wiring/http.js';
 import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
@@ -35,6 +36,7 @@ function configOrExit(): Config {
 export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
+  const stopTracing = config.TRACING && (await startTracing(config.TRACING, logger));
   const backend = openBackend(config, logger);
   const secretBox = secretBoxFor(config, logger);
   const ops = operationsFor(config, backend, secretBox.keyId, logger);
@@ -86,7 +88,8 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
       },
     })
     .add({ name: 'leave the instance registry', run: async () => ops.registry?.leave() })
-    .add({ name: 'close the store and Redis', run: () => backend.close() });
+    .add({ name: 'close the store and Redis', run: () => backend.close() })
+    .add({ name: 'export the spans still held', run: async () => stopTracing?.() });
   const starting = new AbortController();
   const stop = (signal: string) => {
     starting.abort(new Error(`${signal} during start-up`));
@@ -98,15 +101,18 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   if (!(await ops.passStartupChecks(starting.signal)) || ops.shutdown.started) return;
   await realtime.realtime.start();
   ops.logWatch.start();
-  work = await serveCommands(
-    commands,
-    config,
-    backend,
-    secretBox,
-    realtime.store,
-    ops.metrics,
-    logger,
-  );
+  work =
+    config.COMMAND_WORKER === 'off'
+      ? noCommandWork(logger)
+      : await serveCommands(
+          commands,
+          config,
+          backend,
+          secretBox,
+          realtime.store,
+          ops.metrics,
+          logger,
+        );
   projectors = projections.start();
 }
 

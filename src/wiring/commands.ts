@@ -57,3 +57,15 @@ export async function serveCommands(
   });
   return { worker, jobs };
 }
+
+/**
+ * `COMMAND_WORKER=off`: an API-only instance serves HTTP and SSE and sends commands, but handles
+ * none (nor deployment jobs); other instances do.
+ */
+export function noCommandWork(logger: Logger): CommandWork {
+  logger.info('COMMAND_WORKER=off: this instance handles no commands; other instances must', {
+    component: 'commands',
+  });
+  const idle = { close: async () => {} };
+  return { worker: idle, jobs: idle };
+}
