@@ -11,6 +11,7 @@ import { closeOnce } from '../events/close-once.js';
 import type { RecordedEvent } from '../events/envelope.js';
 import type { EventStore, Subscription } from '../events/event-store.js';
 import type { Logger } from '../log.js';
+import { projectionSpan } from '../tracing/hops.js';
 import type { LeaseShare } from './lease-share.js';
 import { coalesceWrites, type Projection, type ReadModelWrite } from './projection.js';
 import type { Lease, ProjectionStore } from './projection-store.js';
@@ -131,13 +132,16 @@ export class Projector {
         { after: checkpoint, batchSize: this.options.batchSize ?? 500 },
         async (batch) => {
           const to = batch.at(-1)!.globalPosition;
-          const result = await store.commit(this.name, {
-            fence: lease.fence,
-            from: checkpoint,
-            to,
-            generation: state.generation,
-            writes: writesOf(this.options.projection, batch),
-          });
+          const span = projectionSpan(this.name, batch);
+          const result = await store
+            .commit(this.name, {
+              fence: lease.fence,
+              from: checkpoint,
+              to,
+              generation: state.generation,
+              writes: writesOf(this.options.projection, batch),
+            })
+            .finally(() => span?.end());
           if (result !== 'ok') throw new LostLease(`commit refused (${result})`);
           checkpoint = to;
         },
