@@ -14,7 +14,7 @@ import { readinessDrainMs, sleepUntil } from './ops/index.js';
 import type { Projector } from './projections/projector.js';
 import { startTracing } from './tracing/sdk.js';
 import { openBackend } from './wiring/backend.js';
-import { type CommandWork, noCommandWork, serveCommands } from './wiring/commands.js';
+import { type CommandWork, serveCommands } from './wiring/commands.js';
 import { serveHttp } from './wiring/http.js';
 import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
@@ -101,18 +101,15 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   if (!(await ops.passStartupChecks(starting.signal)) || ops.shutdown.started) return;
   await realtime.realtime.start();
   ops.logWatch.start();
-  work =
-    config.COMMAND_WORKER === 'off'
-      ? noCommandWork(logger)
-      : await serveCommands(
-          commands,
-          config,
-          backend,
-          secretBox,
-          realtime.store,
-          ops.metrics,
-          logger,
-        );
+  work = await serveCommands(
+    commands,
+    config,
+    backend,
+    secretBox,
+    realtime.store,
+    ops.metrics,
+    logger,
+  );
   projectors = projections.start();
 }
 

@@ -132,16 +132,15 @@ export class Projector {
         { after: checkpoint, batchSize: this.options.batchSize ?? 500 },
         async (batch) => {
           const to = batch.at(-1)!.globalPosition;
-          const span = projectionSpan(this.name, batch);
-          const result = await store
-            .commit(this.name, {
-              fence: lease.fence,
-              from: checkpoint,
-              to,
-              generation: state.generation,
-              writes: writesOf(this.options.projection, batch),
-            })
-            .finally(() => span?.end());
+          const span = projectionSpan(this.name, batch); // a failed commit's span is dropped
+          const result = await store.commit(this.name, {
+            fence: lease.fence,
+            from: checkpoint,
+            to,
+            generation: state.generation,
+            writes: writesOf(this.options.projection, batch),
+          });
+          span?.end();
           if (result !== 'ok') throw new LostLease(`commit refused (${result})`);
           checkpoint = to;
         },
