@@ -5,28 +5,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeTraceRequest } from './otlp-protobuf.js';
+import {
+  decodeTraceRequest,
+  type OtlpValue,
+  type RawSpan,
+} from '../../scripts/lib/otlp-protobuf.js';
 
-/** An attribute value as OTLP carries it (arrays of values included). */
-export type OtlpValue = string | number | boolean | null | readonly OtlpValue[];
-
-/** A span as received, ids in lower-case hex. */
-export interface RawSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId?: string;
-  readonly name: string;
-  /** 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
-  readonly kind: number;
-  readonly attributes: Readonly<Record<string, OtlpValue>>;
-  readonly events: readonly {
-    readonly name: string;
-    readonly attributes: Record<string, OtlpValue>;
-  }[];
-  readonly links: readonly { readonly traceId: string; readonly spanId: string }[];
-  /** The attributes of the resource that sent it (`service.name`, `service.instance.id`, …). */
-  readonly resource: Readonly<Record<string, OtlpValue>>;
-}
+export type { OtlpValue, RawSpan };
 
 /** A received span and how it came. */
 export type ReceivedSpan = RawSpan & { readonly protocol: 'http/json' | 'http/protobuf' };

@@ -1,10 +1,31 @@
 /**
  * Just enough of the protobuf wire format to read an OTLP `ExportTraceServiceRequest`
+ * (the test receiver decodes spans with it; the benchmark's sink only counts them)
  * (opentelemetry-proto trace/v1, common/v1, resource/v1): the installed OTLP packages no longer
  * ship a generated root, and a dependency for a test receiver is not worth it. Field numbers are
  * those of the .proto files; unknown fields are skipped.
  */
-import type { OtlpValue, RawSpan } from './otlp-receiver.js';
+
+/** An attribute value as OTLP carries it (arrays of values included). */
+export type OtlpValue = string | number | boolean | null | readonly OtlpValue[];
+
+/** A span as received, ids in lower-case hex. */
+export interface RawSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  /** 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  readonly kind: number;
+  readonly attributes: Readonly<Record<string, OtlpValue>>;
+  readonly events: readonly {
+    readonly name: string;
+    readonly attributes: Record<string, OtlpValue>;
+  }[];
+  readonly links: readonly { readonly traceId: string; readonly spanId: string }[];
+  /** The attributes of the resource that sent it (`service.name`, `service.instance.id`, …). */
+  readonly resource: Readonly<Record<string, OtlpValue>>;
+}
 
 type Field = {
   readonly no: number;
@@ -112,4 +133,13 @@ export function decodeTraceRequest(body: Uint8Array): RawSpan[] {
       all(fields(ss as Uint8Array), 2).map((s) => span(s as Uint8Array, attrs)),
     );
   });
+}
+
+/** How many spans an `ExportTraceServiceRequest` in protobuf holds (without decoding them). */
+export function countSpans(body: Uint8Array): number {
+  let n = 0;
+  for (const rs of all(fields(body), 1)) {
+    for (const ss of all(fields(rs as Uint8Array), 2)) n += all(fields(ss as Uint8Array), 2).length;
+  }
+  return n;
 }
