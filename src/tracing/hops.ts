@@ -88,12 +88,12 @@ export function processSpan(
     kind: SpanKind.CONSUMER,
     parent: command.metadata.traceparent,
     parentState: command.metadata.tracestate,
+    // the correlation id is on the send span of the same trace; deliveries only past the first
     attributes: messaging('process', DESTINATION.commands, {
       [ATTR.messageId]: command.id,
       [ATTR.commandType]: command.type,
       [ATTR.group]: group,
-      [ATTR.deliveries]: deliveries,
-      [ATTR.correlationId]: command.metadata.correlationId,
+      ...(deliveries > 1 ? { [ATTR.deliveries]: deliveries } : {}),
     }),
   });
 }

@@ -3,9 +3,11 @@
  * by hand: with tracing off no propagator is registered, yet a request's traceparent must still
  * reach its events' metadata (SPEC.md §4).
  */
-import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
 /** `tracestate` is at most 32 list members of at most 256 characters (W3C): 512 is generous for one header. */
 const MAX_TRACESTATE = 512;
 
@@ -15,13 +17,15 @@ export function parseTraceparent(header: unknown): SpanContext | undefined {
   const m = TRACEPARENT.exec(header.trim());
   // version ff is forbidden; a future version may append fields (the `-.*` tail), 00 may not
   if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined)) return undefined;
-  const context: SpanContext = {
-    traceId: m[2]!,
-    spanId: m[3]!,
-    traceFlags: Number.parseInt(m[4]!, 16) & 1,
+  const [, , traceId, spanId, flags] = m;
+  // all-zero ids are invalid (W3C); the pattern already checked the rest
+  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  return {
+    traceId: traceId!,
+    spanId: spanId!,
+    traceFlags: Number.parseInt(flags!, 16) & 1,
     isRemote: true,
   };
-  return isSpanContextValid(context) ? context : undefined;
 }
 
 /** The `traceparent` of a span context (version 00). */
