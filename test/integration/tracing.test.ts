@@ -173,10 +173,18 @@ describeWithRedis('tracing across instances (OTLP/HTTP receiver in the test)', f
         expect(fanOut.kind).to.equal(PRODUCER);
         expect(fanOut.attributes['streamcast.sse.sessions']).to.equal(1);
       }
-      const projected = await receiver.waitFor('a projection batch linked to the trace', (spans) =>
-        spans.find((s) => s.name === 'process events' && linksTo(s, traceId)),
+      const projected = await receiver.waitFor(
+        'a trainer-positions batch linked to the trace',
+        (spans) =>
+          spans.find(
+            (s) =>
+              s.name === 'process events' &&
+              s.attributes['messaging.consumer.group.name'] === 'trainer-positions' &&
+              linksTo(s, traceId),
+          ),
       );
-      expect(projected.attributes['messaging.consumer.group.name']).to.equal('trainer-positions');
+      expect(projected.kind).to.equal(CONSUMER);
+      expect(projected.attributes['messaging.batch.message_count']).to.be.at.least(1);
 
       const ours = inTrace(receiver.spans, traceId);
       expect(new Set(ours.map((s) => s.protocol))).to.deep.equal(new Set([protocol]));
