@@ -44,6 +44,14 @@ async function samplerOf(settings: TracingSettings) {
   }
 }
 
+/** The URL without user and password (logs never carry credentials). */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 /** Starts the SDK with `settings` and returns how to stop it (SIGTERM: spans are flushed). */
 export async function startTracing(
   settings: TracingSettings,
@@ -65,7 +73,7 @@ export async function startTracing(
   });
   sdk.start();
   markTracing(true);
-  logger.info(`tracing on: ${settings.protocol} spans to ${settings.url}`, {
+  logger.info(`tracing on: ${settings.protocol} spans to ${withoutCredentials(settings.url)}`, {
     component: 'tracing',
     exporter: settings.exporter,
     sampler: settings.sampler,
