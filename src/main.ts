@@ -118,7 +118,9 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     logger,
   );
   projectors = [...projections.start(), ...(archive?.start() ?? [])];
-  retention = startRetention(config, backend, logger, backend.snapshots);
+  // entity streams are trimmed below their newest snapshot (none with SNAPSHOT_EVERY=0)
+  const snapshots = config.SNAPSHOT_EVERY > 0 ? backend.snapshots : undefined;
+  retention = startRetention(config, backend, logger, snapshots);
 }
 
 // run when started as a program (`npm start`), not when imported

@@ -1,6 +1,7 @@
 /**
  * `npm run bench` runs every benchmark of BENCH.md; `npm run bench -- <name>… [--rounds N]
- * [--per-round N]` runs the named ones (also `BENCH_ROUNDS` / `BENCH_PER_ROUND`;
+ * [--per-round N] [--minutes N]` runs the named ones (`--minutes`: how long `soak` runs, default
+ * 10; also `BENCH_ROUNDS` / `BENCH_PER_ROUND`;
  * `BENCH_APPEND_BASELINE=per-append` makes `append`'s baseline serialise each event as ours
  * does, instead of reusing prebuilt JSON). Each starts its own redis-server, measures streamcast
  * and its baseline in the same run and writes bench/results/<name>.json; a table of every result
@@ -16,6 +17,7 @@ import { resultsTable } from './lib.js';
 import { benchNotifyLatency } from './notify-latency.js';
 import { benchReplay } from './replay.js';
 import { benchRpc } from './rpc.js';
+import { benchSoak } from './soak.js';
 
 /** Options from the command line; `undefined` means the benchmark's own default. */
 interface Options {
@@ -23,6 +25,8 @@ interface Options {
   readonly perRound: number | undefined;
   /** `BENCH_APPEND_BASELINE`. */
   readonly appendBaseline: BaselineEnvelope | undefined;
+  /** `--minutes` (soak). */
+  readonly minutes: number | undefined;
 }
 
 /** The registry: one line per benchmark. */
@@ -40,11 +44,12 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<void>> = {
   fanout: (o) => benchFanout({ rounds: o.rounds ?? 5, sessions: o.perRound }),
   cluster: (o) => benchCluster({ rounds: o.rounds ?? 3, total: o.perRound ?? 20_000 }),
   console: (o) => benchConsole({ rounds: o.rounds ?? 3, seconds: o.perRound ?? 25 }),
+  soak: (o) => benchSoak({ minutes: o.minutes ?? 10, rate: 1000 }),
 };
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm run bench [-- <name>… [--rounds N] [--per-round N]]\nbenchmarks: ${Object.keys(BENCHMARKS).join(', ')}\n`,
+    `${message}\nusage: npm run bench [-- <name>… [--rounds N] [--per-round N] [--minutes N]]\nbenchmarks: ${Object.keys(BENCHMARKS).join(', ')}\n`,
   );
   process.exit(2);
 }
@@ -66,7 +71,11 @@ function parseCommandLine() {
   try {
     return parseArgs({
       allowPositionals: true,
-      options: { rounds: { type: 'string' }, 'per-round': { type: 'string' } },
+      options: {
+        rounds: { type: 'string' },
+        'per-round': { type: 'string' },
+        minutes: { type: 'string' },
+      },
     });
   } catch (error) {
     usage((error as Error).message);
@@ -81,6 +90,7 @@ const options: Options = {
   rounds: count('--rounds', values.rounds ?? process.env.BENCH_ROUNDS),
   perRound: count('--per-round', values['per-round'] ?? process.env.BENCH_PER_ROUND),
   appendBaseline: appendBaseline(process.env.BENCH_APPEND_BASELINE),
+  minutes: count('--minutes', values.minutes),
 };
 for (const name of names) {
   process.stdout.write(`\n${name}\n`);

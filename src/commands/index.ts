@@ -35,7 +35,7 @@ export {
   describeError,
   type HandledCommand,
 } from './runtime.js';
-export { CommandSender } from './sender.js';
+export { CommandSender, recordedResult, resultIn } from './sender.js';
 export {
   isSound,
   MemorySnapshotStore,

@@ -1,15 +1,15 @@
-import type { EventArchive } from '../archive/event-archive.js';
 import { NotFoundError, OverloadedError, ReplicaShortfallError } from '../errors.js';
 import { closeOnce } from '../events/close-once.js';
 import { CommandRecords, SENT } from '../events/command-records.js';
+import type { EventStore } from '../events/event-store.js';
 import { COMMAND_GROUP, type Keys } from '../events/keys.js';
-import { LogTiers } from '../events/log-tiers.js';
 import { LuaScript, type ReplyValue, replyNumber, replyString } from '../events/lua-script.js';
 import type { Outcome } from '../events/outcome.js';
 import { OutcomeConfirmer } from '../events/outcome-confirmer.js';
-import { assertIdempotencyKey } from '../events/prepare-append.js';
+import { assertIdempotencyKey, DEFAULT_STORE_SETTINGS } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
 import { fieldMap } from '../events/redis-entries.js';
+import { RedisEventStore } from '../events/redis-event-store.js';
 import { TickBatch } from '../events/tick-batch.js';
 import { isUnconfirmed } from '../events/unconfirmed.js';
 import {
@@ -48,10 +48,11 @@ export interface RedisCommandBusOptions
   readonly backlogMax: number;
   /** SHUTDOWN_GRACE_MS: how long `close` lets in-flight handlers finish. */
   readonly graceMs: number;
-  /** The partition this bus serves (PARTITIONS > 1): where the archive is read for it. */
-  readonly partition?: number;
-  /** The archive (ARCHIVE_URL): command records whose events left Redis are read there. */
-  readonly archive?: EventArchive;
+  /**
+   * The partition's event store, whose `readAll` finds a handled command's events again (in Redis
+   * or, once trimmed, in the archive); default: a store on the same keys reading Redis alone.
+   */
+  readonly events?: Pick<EventStore, 'readAll'>;
 }
 
 /** The Redis `CommandBus`: stream `{sc}:cmd`, consumer group `handlers`, one consumer per instance. */
@@ -73,9 +74,18 @@ export class RedisCommandBus implements CommandBus {
     private readonly keys: Keys,
     private readonly options: RedisCommandBusOptions,
   ) {
-    const { archive, partition } = options;
-    const tier = archive ? { archive, partition: partition ?? 0 } : undefined;
-    this.records = new CommandRecords(new LogTiers(redis, keys, tier));
+    const { events } = options;
+    const stores = new Map<number | undefined, RedisEventStore>();
+    const storeOf = (partition: number | undefined) => {
+      let store = stores.get(partition);
+      if (!store) {
+        const settings = { ...DEFAULT_STORE_SETTINGS, serverId: options.serverId, partition };
+        store = new RedisEventStore(redis, keys, settings);
+        stores.set(partition, store);
+      }
+      return store;
+    };
+    this.records = new CommandRecords((p) => events ?? storeOf(p));
     const wait = options.replicaWait;
     this.confirmer = wait && new OutcomeConfirmer(redis, keys, wait);
     this.replies = new ReplyWaiter(

@@ -10,13 +10,12 @@
  *   {…}                        a recorded answer or `dead` (the outcome JSON, as before)
  *
  * (`~` before any of them: written, not yet confirmed by REDIS_WAIT_REPLICAS.) An appended
- * outcome is found again from the events it recorded: in the log in Redis, or in the archive once
- * the log is trimmed below them. The scripts write the same forms (commit-batch-n,
+ * outcome is found again from the events it recorded, read like `events.readAll` reads them: in
+ * the log in Redis, or in the archive once the log is trimmed below them. The scripts write the same forms (commit-batch-n,
  * enqueue-commands-n, dead-letter-4, redrive-command-5).
  */
-import { compareEntryIds } from '../archive/event-archive.js';
 import type { Json } from './envelope.js';
-import type { LogTiers } from './log-tiers.js';
+import type { EventStore } from './event-store.js';
 import { decodeOutcome, type Outcome } from './outcome.js';
 import { withoutMark } from './unconfirmed.js';
 
@@ -53,17 +52,7 @@ export function parseRecord(stored: string): CommandRecord {
   return { kind: 'reference', position, count: Number(count), derived, ...result };
 }
 
-/** One event of an appended outcome, as its log entry holds it. */
-interface LoggedEvent {
-  readonly entryId: string;
-  readonly streamId: string;
-  readonly version: number;
-  readonly type: string;
-  readonly data: Json;
-  readonly timestamp: string;
-}
-
-/** The entry id just before `id` (the archive reads after an exclusive bound). */
+/** The entry id just before `id` (reads start after an exclusive position). */
 export function entryBefore(id: string): string {
   const [ms = '0', seq = '0'] = id.split('-');
   if (seq !== '0') return `${ms}-${BigInt(seq) - 1n}`;
@@ -73,8 +62,13 @@ export function entryBefore(id: string): string {
 
 /** Turns stored records into outcomes, reading the events a reference points at. */
 export class CommandRecords {
-  /** @param log the partition's log as stitched reads see it: Redis, else (trimmed) the archive. */
-  constructor(private readonly log: LogTiers) {}
+  /**
+   * @param logOf the log of a partition (undefined: the only one) as its store reads it: Redis,
+   *   and the archive for history trimmed from Redis (issue 15 "Reads stitch the tiers").
+   */
+  constructor(
+    private readonly logOf: (partition: number | undefined) => Pick<EventStore, 'readAll'>,
+  ) {}
 
   /** The outcome a stored record stands for; undefined for `sent` (not handled yet). */
   async outcomeOf(stored: string): Promise<Outcome | undefined> {
@@ -82,45 +76,30 @@ export class CommandRecords {
     if (record.kind === 'sent') return undefined;
     if (record.kind === 'outcome') return record.outcome;
     const at = record.position.lastIndexOf(':');
-    const [prefix, entryId] = [record.position.slice(0, at + 1), record.position.slice(at + 1)];
-    const events = await this.eventsAt(entryId, record.count);
+    const prefix = record.position.slice(0, at + 1);
+    const after = prefix + entryBefore(record.position.slice(at + 1));
+    const partition = at < 0 ? undefined : Number(prefix.slice(0, -1));
+    const page = await this.logOf(partition).readAll({ after, limit: record.count });
+    const events = page.events;
     const first = events[0];
-    if (events.length !== record.count || !first || first.entryId !== entryId) {
+    if (events.length !== record.count || first?.globalPosition !== record.position) {
       throw new Error(
-        `the events of a command record (${record.count} at ${record.position}) are neither in Redis nor in the archive`,
+        `the events of a command record (${record.count} at ${record.position}) are neither in Redis nor in the archive: was the log trimmed below them without an archive (LOG_RETENTION_MS)?`,
       );
     }
+    const recorded = events.map(({ type, data, metadata: { timestamp } }) => ({
+      type,
+      data,
+      metadata: { timestamp },
+    }));
     return {
       kind: 'appended',
       streamId: first.streamId,
       firstVersion: first.version,
       lastVersion: events.at(-1)!.version,
-      globalPositions: events.map((e) => prefix + e.entryId),
+      globalPositions: events.map((e) => e.globalPosition),
       ...(record.result !== undefined ? { result: record.result } : {}),
-      ...(record.derived
-        ? {
-            recorded: events.map(({ type, data, timestamp }) => ({
-              type,
-              data,
-              metadata: { timestamp },
-            })),
-          }
-        : {}),
+      ...(record.derived ? { recorded } : {}),
     };
-  }
-
-  /** `count` events from `position`: from the log in Redis, else (trimmed) from the archive. */
-  private async eventsAt(position: string, count: number): Promise<LoggedEvent[]> {
-    const items = await this.log.logAfter(entryBefore(position), count);
-    return items
-      .filter((item) => compareEntryIds(item.id, position) >= 0)
-      .map(({ id, event }) => ({
-        entryId: id,
-        streamId: event.streamId,
-        version: event.version,
-        type: event.type,
-        data: event.data,
-        timestamp: event.metadata.timestamp,
-      }));
   }
 }

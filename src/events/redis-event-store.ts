@@ -96,9 +96,8 @@ export interface RedisStoreSettings extends StoreSettings {
    */
   readonly partition?: number;
   /**
-   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads — and
-   * command records' events — find trimmed history in its archive (log-tiers.ts). Unset: nothing
-   * is trimmed, reads are Redis's alone.
+   * Set when retention trims this partition (ARCHIVE_URL or LOG_RETENTION_MS): reads find trimmed
+   * history in its archive (log-tiers.ts). Unset: nothing is trimmed, reads are Redis's alone.
    */
   readonly tiers?: TierSettings;
 }
@@ -113,10 +112,10 @@ export class RedisEventStore implements EventStore {
   /** Appends and answers asked for in one turn share one script call (group commit). */
   private readonly committer: BatchCommitter;
   private readonly positions: PositionFormat;
-  /** Reads over Redis and, for trimmed history, the archive. */
-  private readonly tiers: LogTiers;
   /** Reads command records back into outcomes (by reference to their events). */
   private readonly records: CommandRecords;
+  /** Reads over Redis and, for trimmed history, the archive. */
+  private readonly tiers: LogTiers;
 
   /**
    * @param redis a connected client; the store does not close it.
@@ -133,7 +132,7 @@ export class RedisEventStore implements EventStore {
     this.positions = new PositionFormat(settings.partition);
     this.tiers = new LogTiers(redis, keys, settings.tiers);
     this.committer = new BatchCommitter(redis, keys, settings, this.positions);
-    this.records = new CommandRecords(this.tiers);
+    this.records = new CommandRecords(() => this);
   }
 
   async append(

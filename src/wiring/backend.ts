@@ -189,10 +189,14 @@ function openRedisBus(
   redis: RedisClient,
   partitioning: Partitioning,
   options: RedisCommandBusOptions,
+  logs: readonly EventStore[],
 ): RedisCommandBus | PartitionedCommandBus {
-  if (partitioning.count === 1) return new RedisCommandBus(redis, partitioning.keys[0]!, options);
+  // each partition's bus reads handled commands' events through its store (command records)
+  if (partitioning.count === 1) {
+    return new RedisCommandBus(redis, partitioning.keys[0]!, { ...options, events: logs[0]! });
+  }
   const buses = partitioning.keys.map(
-    (keys, partition) => new RedisCommandBus(redis, keys, { ...options, partition }),
+    (keys, partition) => new RedisCommandBus(redis, keys, { ...options, events: logs[partition]! }),
   );
   return new PartitionedCommandBus(buses, partitioning.of);
 }
@@ -230,25 +234,28 @@ function openRedis(
     store: 'redis',
     keyPrefix: config.KEY_PREFIX,
   });
-  const bus = openRedisBus(redis, partitioning, {
-    serverId: config.SERVER_ID,
-    timeoutMs: config.COMMAND_TIMEOUT_MS,
-    backlogMax: config.COMMAND_BACKLOG_MAX,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    concurrency: Math.max(WORKER_CONCURRENCY, 2 * config.COMMAND_BATCH_MAX),
-    batchMax: config.COMMAND_BATCH_MAX,
-    claimIdleMs: config.COMMAND_CLAIM_IDLE_MS,
-    handlerDeadlineMs: config.COMMAND_HANDLER_DEADLINE_MS,
-    maxAttempts: config.COMMAND_MAX_ATTEMPTS,
-    dedupTtlS: config.COMMAND_DEDUP_TTL_S,
-    fault,
-    logger: logger.child({ component: 'commands' }),
-    ...waiting,
-    // a repeated command's first outcome is read from its events, also once archived
-    ...(archive ? { archive } : {}),
-  });
   // each partition's log (the facade's own per-partition stores) and projection store (§8)
   const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
+  const bus = openRedisBus(
+    redis,
+    partitioning,
+    {
+      serverId: config.SERVER_ID,
+      timeoutMs: config.COMMAND_TIMEOUT_MS,
+      backlogMax: config.COMMAND_BACKLOG_MAX,
+      graceMs: config.SHUTDOWN_GRACE_MS,
+      concurrency: Math.max(WORKER_CONCURRENCY, 2 * config.COMMAND_BATCH_MAX),
+      batchMax: config.COMMAND_BATCH_MAX,
+      claimIdleMs: config.COMMAND_CLAIM_IDLE_MS,
+      handlerDeadlineMs: config.COMMAND_HANDLER_DEADLINE_MS,
+      maxAttempts: config.COMMAND_MAX_ATTEMPTS,
+      dedupTtlS: config.COMMAND_DEDUP_TTL_S,
+      fault,
+      logger: logger.child({ component: 'commands' }),
+      ...waiting,
+    },
+    logs,
+  );
   const checkpoints = new CheckpointFeed(redis); // one subscription for every partition's waits
   const projections: ProjectionPartition[] = partitioning.keys.map((partitionKeys, partition) => ({
     partition,
