@@ -7,6 +7,7 @@ import { FAULT_SETTING } from './commands/fault.js';
 import { ConfigError } from './errors.js';
 import { MAX_PARTITIONS } from './events/partitions.js';
 import { LOG_LEVELS } from './log.js';
+import { OTEL_KEYS, type TracingSettings, tracingSettingsOf } from './tracing/settings.js';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 /** `true`/`false` (also `1`/`0`, or a YAML boolean); z.coerce.boolean would read "false" as true. */
@@ -130,6 +131,8 @@ const schema = z
         'must look like exit-before-commit:0.05, stall-before-commit:0.05 or no-dedup (comma list)',
       )
       .optional(),
+    COMMAND_WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+    ...OTEL_KEYS,
   })
   .strict();
 
@@ -142,6 +145,8 @@ export type Config = Readonly<
     SECRET_KEY: Buffer;
     /** Rotated-out keys, still opened (never sealed with). */
     SECRET_KEY_PREVIOUS: readonly Buffer[];
+    /** From the `OTEL_*` keys: absent when tracing is off. */
+    TRACING: TracingSettings | undefined;
   }
 >;
 
@@ -253,7 +258,8 @@ function resolve(c: Parsed, problems: string[]): Config {
       );
     }
   }
-  return { ...c, STORE: store, ...secretKeys(c, store, problems) };
+  const tracing = tracingSettingsOf(c, problems);
+  return { ...c, STORE: store, TRACING: tracing, ...secretKeys(c, store, problems) };
 }
 
 /** `SECRET_KEY` (random for the memory store when unset) and `SECRET_KEY_PREVIOUS`, checked. */

@@ -3,8 +3,9 @@
  * What exists so far: configuration, logging, typed errors, the event store and the command bus
  * with their adapters, projections, and connection secrets (sealing and their store); the HTTP
  * surface (app, auth, CORS, health, request logs), metrics, operations (start-up checks, the
- * instance registry, graceful shutdown), and realtime delivery over SSE with its typed client;
- * the archive of the log (its port, the PostgreSQL and memory adapters, the archiver).
+ * instance registry, graceful shutdown), realtime delivery over SSE with its typed client, the
+ * archive of the log (its port, the PostgreSQL and memory adapters, the archiver), and tracing
+ * (OpenTelemetry spans along the command path; the SDK loads only when configured).
  */
 export * from './archive/index.js';
 export * from './client/index.js';
@@ -22,3 +23,4 @@ export * from './ops/index.js';
 export * from './projections/index.js';
 export * from './rpc/index.js';
 export * from './sse/index.js';
+export * from './tracing/index.js';

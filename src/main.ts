@@ -12,6 +12,7 @@ import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { readinessDrainMs, sleepUntil } from './ops/index.js';
 import type { LeasedFollower } from './projections/leased-follower.js';
+import { startTracing } from './tracing/sdk.js';
 import { archivePartsFor, openArchive } from './wiring/archive.js';
 import { openBackend } from './wiring/backend.js';
 import { type CommandWork, serveCommands } from './wiring/commands.js';
@@ -37,6 +38,7 @@ function configOrExit(): Config {
 export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, serverId: config.SERVER_ID });
+  const stopTracing = config.TRACING && (await startTracing(config.TRACING, logger));
   const eventArchive = openArchive(config, logger);
   const backend = openBackend(config, logger, eventArchive ? { archive: eventArchive } : {});
   const secretBox = secretBoxFor(config, logger);
@@ -93,7 +95,8 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     })
     .add({ name: 'stop retention', run: async () => retention?.close() })
     .add({ name: 'leave the instance registry', run: async () => ops.registry?.leave() })
-    .add({ name: 'close the store and Redis', run: () => backend.close() });
+    .add({ name: 'close the store and Redis', run: () => backend.close() })
+    .add({ name: 'export the spans still held', run: async () => stopTracing?.() });
   const starting = new AbortController();
   const stop = (signal: string) => {
     starting.abort(new Error(`${signal} during start-up`));

@@ -24,13 +24,19 @@ import {
   summarise,
   writeResult,
 } from './lib.js';
+import { startOtlpSink } from './otlp-sink.js';
 
 const IN_FLIGHT = 256;
 const TRAINERS = 1000;
 const WORKERS = 2;
 
-async function oursRound(url: string, round: number, total: number): Promise<Round> {
-  const prefix = `cmd${round}`;
+/**
+ * One round of ours; `otlp` (an endpoint) turns tracing on in the instances, sampling every
+ * trace; `label` keeps each round's keys apart.
+ */
+async function oursRound(url: string, label: string, total: number, otlp?: string): Promise<Round> {
+  const round = label;
+  const prefix = `cmd${label}`;
   const secret = randomBytes(32).toString('base64');
   const instances: AppProcess[] = await Promise.all(
     Array.from({ length: WORKERS }, (_, w) =>
@@ -42,10 +48,12 @@ async function oursRound(url: string, round: number, total: number): Promise<Rou
         LOG_LEVEL: 'info',
         // COMMAND_BATCH_MAX=<n> npm run bench -- commands: the batch size this run measures
         COMMAND_BATCH_MAX: process.env.COMMAND_BATCH_MAX,
+        ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_TRACES_SAMPLER: 'always_on' } : {}),
       }),
     ),
   );
-  await Promise.all(instances.map((p) => p.waitForLine(/listening/)));
+  // with tracing on the SDK's modules load first: seconds more on a busy machine
+  await Promise.all(instances.map((p) => p.waitForLine(/listening/, 120_000)));
   const redis = new Redis(url);
   const keys = keysFor(prefix);
   const bus = new RedisCommandBus(redis, keys, {
@@ -144,39 +152,98 @@ async function bullRound(url: string, round: number, total: number): Promise<Rou
   }
 }
 
-/** Runs the benchmark and writes bench/results/commands.json. */
+/**
+ * Issue 16: the same rounds with tracing off and on (every trace sampled, exported over
+ * http/protobuf to a local receiver that drops them), alternating; writes
+ * bench/results/tracing.json and fails if no span was exported.
+ */
+async function benchTracing(url: string, options: { rounds: number; total: number }) {
+  const sink = await startOtlpSink();
+  try {
+    progress('tracing: off (baseline) against on (always_on, OTLP http/protobuf to a local sink)');
+    const { ours, baseline } = await alternate(
+      options.rounds,
+      {
+        baseline: (i) => oursRound(url, `off${i}`, options.total),
+        ours: (i) => oursRound(url, `on${i}`, options.total, sink.url),
+      },
+      'commands/s',
+    );
+    const { spans, requests, bytes } = sink.received;
+    if (spans === 0) throw new Error('tracing on exported no spans');
+    const on = summarise(ours);
+    const off = summarise(baseline);
+    const commands = options.rounds * options.total;
+    writeResult({
+      name: 'tracing',
+      ...environment(redisVersion()),
+      params: {
+        commands: options.total,
+        inFlight: IN_FLIGHT,
+        workerProcesses: WORKERS,
+        rounds: options.rounds,
+      },
+      ours: {
+        figure: on.rate,
+        unit: 'commands/s',
+        ...on,
+        sampler: 'always_on',
+        exported: {
+          spans,
+          spansPerCommand: Math.round((spans / commands) * 100) / 100,
+          requests,
+          bytes,
+        },
+      },
+      baseline: { name: 'the same with tracing off (no SDK loaded)', figure: off.rate, ...off },
+      ratio: Math.round((on.rate / off.rate) * 100) / 100,
+      target: 'ratio >= 0.8',
+    });
+  } finally {
+    await sink.close();
+  }
+}
+
+/** Runs the benchmark and writes bench/results/commands.json, then tracing.json. */
 export async function benchCommands(options: { rounds: number; total: number }): Promise<void> {
   const server = await startRedisServer();
   try {
     progress(
       `${options.total} commands per round, ${IN_FLIGHT} in flight, ${WORKERS} worker processes`,
     );
-    const { ours, baseline } = await alternate(
-      options.rounds,
-      {
-        baseline: (i) => bullRound(server.url, i, options.total),
-        ours: (i) => oursRound(server.url, i, options.total),
-      },
-      'commands/s',
-    );
-    const o = summarise(ours);
-    const b = summarise(baseline);
-    writeResult({
-      name: 'commands',
-      ...environment(redisVersion()),
-      params: {
-        commands: options.total,
-        inFlight: IN_FLIGHT,
-        trainers: TRAINERS,
-        workerProcesses: WORKERS,
-        rounds: options.rounds,
-      },
-      ours: { figure: o.rate, unit: 'commands/s', ...o },
-      baseline: { name: 'BullMQ addBulk + 2 workers x 128 doing nothing', figure: b.rate, ...b },
-      ratio: Math.round((o.rate / b.rate) * 100) / 100,
-      target: 'ratio >= 2.0',
-    });
+    // BENCH_COMMANDS=tracing: only the tracing on/off rounds (the BullMQ ones take as long again)
+    if (process.env.BENCH_COMMANDS !== 'tracing') await againstBullmq(server.url, options);
+    await benchTracing(server.url, options);
   } finally {
     await server.stop();
   }
+}
+
+/** Ours against BullMQ, alternating; writes bench/results/commands.json. */
+async function againstBullmq(url: string, options: { rounds: number; total: number }) {
+  const { ours, baseline } = await alternate(
+    options.rounds,
+    {
+      baseline: (i) => bullRound(url, i, options.total),
+      ours: (i) => oursRound(url, String(i), options.total),
+    },
+    'commands/s',
+  );
+  const o = summarise(ours);
+  const b = summarise(baseline);
+  writeResult({
+    name: 'commands',
+    ...environment(redisVersion()),
+    params: {
+      commands: options.total,
+      inFlight: IN_FLIGHT,
+      trainers: TRAINERS,
+      workerProcesses: WORKERS,
+      rounds: options.rounds,
+    },
+    ours: { figure: o.rate, unit: 'commands/s', ...o },
+    baseline: { name: 'BullMQ addBulk + 2 workers x 128 doing nothing', figure: b.rate, ...b },
+    ratio: Math.round((o.rate / b.rate) * 100) / 100,
+    target: 'ratio >= 2.0',
+  });
 }

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { type BaselineEnvelope, benchAppend } from './append.js';
 import { benchCluster } from './cluster.js';
 import { benchCommands } from './commands.js';
+import { benchConsole } from './console.js';
 import { benchFanout } from './fanout.js';
 import { resultsTable } from './lib.js';
 import { benchNotifyLatency } from './notify-latency.js';
@@ -42,6 +43,7 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<void>> = {
   'notify-latency': (o) => benchNotifyLatency({ rounds: o.rounds ?? 5, perRound: o.perRound }),
   fanout: (o) => benchFanout({ rounds: o.rounds ?? 5, sessions: o.perRound }),
   cluster: (o) => benchCluster({ rounds: o.rounds ?? 3, total: o.perRound ?? 20_000 }),
+  console: (o) => benchConsole({ rounds: o.rounds ?? 3, seconds: o.perRound ?? 25 }),
   soak: (o) => benchSoak({ minutes: o.minutes ?? 10, rate: 1000 }),
 };
 

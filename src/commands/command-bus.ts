@@ -18,6 +18,9 @@ export interface CommandEnvelope {
      * partition (DESIGN.md §8), so a partitioned bus refuses a command without it.
      */
     readonly streamId?: string;
+    /** W3C trace context of the send (or of the request, with tracing off): issue 16. */
+    readonly traceparent?: string;
+    readonly tracestate?: string;
   };
 }
 

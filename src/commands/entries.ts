@@ -19,6 +19,8 @@ const metadata = z.object({
   roles: z.array(z.string()).readonly().optional(),
   replyTo: z.string().optional(),
   streamId: z.string().optional(),
+  traceparent: z.string().optional(),
+  tracestate: z.string().optional(),
 });
 
 const entry = z.object({ id: z.string().min(1), type: z.string(), data: json, metadata });

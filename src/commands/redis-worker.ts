@@ -3,6 +3,7 @@ import { OutcomeConfirmer, type ReplicaWait } from '../events/outcome-confirmer.
 import { type ReadLoop, readLoop } from '../events/read-loop.js';
 import { dedicated, type RedisClient } from '../events/redis-connection.js';
 import type { Logger } from '../log.js';
+import { endEntry, noteEntry, traceEntries } from '../tracing/entries.js';
 import type {
   CommandEnvelope,
   EntryProcessor,
@@ -271,7 +272,8 @@ export class RedisCommandWorker implements Worker {
     });
     // a hung run of our own is abandoned; the new run counts as the next attempt
     for (const [entryId] of entries) this.inFlight.delete(entryId);
-    this.startBatch(entries.map((entry) => [entry, deliveries.get(entry[0]) ?? 1] as const));
+    const reclaimed = entries.map((entry) => [entry, deliveries.get(entry[0]) ?? 1] as const);
+    this.startBatch(reclaimed, true);
   }
 
   /**
@@ -279,7 +281,7 @@ export class RedisCommandWorker implements Worker {
    * more often than COMMAND_MAX_ATTEMPTS (its handler never finished), is dead-lettered; the rest
    * are committed together.
    */
-  private startBatch(entries: readonly (readonly [Entry, number])[]): void {
+  private startBatch(entries: readonly (readonly [Entry, number])[], reclaimed = false): void {
     const batch: EntryToProcess[] = [];
     const runs: InFlight[] = [];
     for (const [[entryId, fields], deliveries] of entries) {
@@ -303,7 +305,7 @@ export class RedisCommandWorker implements Worker {
       runs.push(run);
     }
     if (batch.length === 0) return;
-    void this.process(batch, runs);
+    void this.process(batch, runs, reclaimed);
   }
 
   /** Frees the entry's slot once `work` is done (logging what it could not do). */
@@ -326,7 +328,12 @@ export class RedisCommandWorker implements Worker {
    * Commits a batch (with the fault points of the test-only switch before the commit); each
    * entry's slot frees as soon as that entry is done.
    */
-  private async process(batch: readonly EntryToProcess[], runs: readonly InFlight[]) {
+  private async process(
+    entries: readonly EntryToProcess[],
+    runs: readonly InFlight[],
+    reclaimed: boolean,
+  ) {
+    const batch = traceEntries(entries, this.options.group, reclaimed);
     const { fault } = this.options;
     // a stalled (paused) process does not crash meanwhile: its zombie commit must come
     if (this.stalling === 0 && fault.hits('exit-before-commit')) {
@@ -348,7 +355,7 @@ export class RedisCommandWorker implements Worker {
       this.track(
         entry.entryId,
         runs[i]!,
-        results[i]!.then((r) => this.settle(entry, r)),
+        results[i]!.then((r) => this.settle(entry, r)).finally(() => endEntry(entry)),
       );
     });
   }
@@ -391,6 +398,8 @@ export class RedisCommandWorker implements Worker {
       log.warn(`command handler failed (attempt ${attempt} of ${this.options.maxAttempts})`, {
         error: describeError(error),
       });
+      const failed = { attempt, 'exception.message': describeError(error) };
+      noteEntry(entry, attempt >= this.options.maxAttempts ? 'dead-lettered' : 'retry', failed);
       if (attempt >= this.options.maxAttempts) {
         await this.deadLetter(entry.entryId, entry.command, attempt, describeError(error));
         return;

@@ -122,6 +122,7 @@ function targetOf({ command, acknowledge }: BatchItem): CommitTarget {
       correlationId: metadata.correlationId,
       userId: metadata.userId,
       timestamp: metadata.timestamp,
+      ...(metadata.traceparent ? { traceparent: metadata.traceparent } : {}),
     },
     ...(metadata.replyTo ? { replyChannel: metadata.replyTo } : {}),
     ...(metadata.streamId ? { streamId: metadata.streamId } : {}),

@@ -11,6 +11,8 @@ import type { CommandDefinition, Landed } from '../domain/command-definition.js'
 import type { Command, DomainEvent, StoredEvent } from '../domain/decider.js';
 import type { Json, JsonData } from '../events/envelope.js';
 import { type Appended, errorOfOutcome, landedAt, type Outcome } from '../events/outcome.js';
+import type { TraceContext } from '../tracing/http.js';
+import { endWithError, sendSpan, traceparentOf, tracestateOf } from '../tracing/index.js';
 import type { CommandBus } from './command-bus.js';
 
 /** Who sends a command, and the request it came with. */
@@ -18,6 +20,8 @@ export interface SendContext {
   readonly actor: Actor;
   /** The request's correlation id, carried into the command's events. */
   readonly correlationId: string;
+  /** The request's trace context (its span's, with tracing on), carried into the command. */
+  readonly trace?: TraceContext;
 }
 
 /** What the sender needs beside the bus. */
@@ -63,6 +67,12 @@ export class CommandSender {
     const commandId = commandIdOf(params) ?? uuidv4();
     const { actor } = context;
     const data = definition.toData(params, { actor, commandId, seal: this.options.seal });
+    const span = sendSpan({ id: commandId, type: definition.type }, context.correlationId, {
+      ...context.trace,
+    });
+    const trace = span
+      ? { traceparent: traceparentOf(span), tracestate: tracestateOf(span) }
+      : context.trace;
     const metadata = {
       commandId,
       userId: actor.userId,
@@ -70,17 +80,26 @@ export class CommandSender {
       timestamp: new Date().toISOString(),
       groups: actor.groups,
       roles: actor.roles,
+      ...(trace?.traceparent ? { traceparent: trace.traceparent } : {}),
+      ...(trace?.traceparent && trace.tracestate ? { tracestate: trace.tracestate } : {}),
     };
     // the bus routes the command to its stream's partition (DESIGN.md §8)
     const streamId = definition.streamId({ type: definition.type, data, metadata });
-    const sent = await this.bus.send(
-      { id: commandId, type: definition.type, data, metadata: { ...metadata, streamId } },
-      { wait: true, timeoutMs: this.options.timeoutMs },
-    );
-    if (sent.status !== 'handled') {
-      throw new Error('the bus queued a command it was asked to wait for');
+    try {
+      const sent = await this.bus.send(
+        { id: commandId, type: definition.type, data, metadata: { ...metadata, streamId } },
+        { wait: true, timeoutMs: this.options.timeoutMs },
+      );
+      if (sent.status !== 'handled') {
+        throw new Error('the bus queued a command it was asked to wait for');
+      }
+      span?.addEvent('reply', { 'streamcast.outcome': sent.outcome.kind });
+      span?.end();
+      return answerOf(definition, commandId, sent.outcome);
+    } catch (error) {
+      endWithError(span, error);
+      throw error;
     }
-    return answerOf(definition, commandId, sent.outcome);
   }
 }
 

@@ -5,6 +5,8 @@
  * expected versions; each gets its own result.
  */
 
+import { endWithError, settleSpan } from '../tracing/hops.js';
+import { tracingOn } from '../tracing/spans.js';
 import { COMMAND_GROUP, type Keys } from './keys.js';
 import { LuaScript, type ReplyValue, type ScriptReply } from './lua-script.js';
 import { type Answerable, OutcomeConfirmer } from './outcome-confirmer.js';
@@ -75,7 +77,12 @@ export class BatchCommitter {
       this.confirmer ? '1' : '0',
     ];
     for (const op of ops) this.encode(op, keys, args);
-    const reply = await this.commitAndWait(ops, keys, args);
+    const span = tracingOn() ? traceSettle(ops) : undefined;
+    const reply = await this.commitAndWait(ops, keys, args).catch((error: unknown) => {
+      endWithError(span, error);
+      throw error;
+    });
+    span?.end();
     return ops.map((_, i) => {
       const result = reply.values[i];
       if (!Array.isArray(result))
@@ -123,10 +130,23 @@ export class BatchCommitter {
     args.push(p.streamId, p.expected.kind, p.expected.version, result, p.events.length);
     for (const e of p.events) args.push(e.id, e.type, e.schemaVersion, e.data, e.meta);
     args.push(p.notifications.length);
-    for (const n of p.notifications) args.push(n.method, n.params, n.target, n.targetIds, n.topic);
+    for (const n of p.notifications) {
+      args.push(n.method, n.params, n.target, n.targetIds, n.topic, n.trace);
+    }
     if (job) args.push('1', job.group, job.maxWaiting, job.id, job.type, job.data, job.meta);
     else args.push('0');
   }
+}
+
+/** The span of a batch's commit, linked to the trace of each append that carries one. */
+function traceSettle(ops: readonly CommitOp[]) {
+  const appends = ops.flatMap((op) => (op.kind === 'append' ? [op.prepared] : []));
+  return settleSpan(
+    ops.map((op) =>
+      op.kind === 'append' ? op.prepared.events[0]?.metadata.traceparent : undefined,
+    ),
+    appends.map((p) => p.streamId),
+  );
 }
 
 /** The operations of a batch that have an outcome now (written or used before), with their channel. */

@@ -32,6 +32,8 @@ export interface EventMetadata {
   readonly serverId: string;
   /** ISO-8601 time the event was produced (the command's time, not the clock inside Redis). */
   readonly timestamp: string;
+  /** W3C trace context of the handling that caused it (when traced, or the request had one). */
+  readonly traceparent?: string;
 }
 
 /** An event as a decider produces it, before it has a place in any stream. */

@@ -53,7 +53,14 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:/-]{1,256}$/;
 const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHOD = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
 const TOPIC = /^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/;
-const META_FIELDS = ['commandId', 'correlationId', 'causationId', 'userId', 'timestamp'] as const;
+const META_FIELDS = [
+  'commandId',
+  'correlationId',
+  'causationId',
+  'userId',
+  'timestamp',
+  'traceparent',
+] as const;
 
 /** An event serialised for writing. */
 export interface PreparedEvent {
@@ -76,6 +83,8 @@ export interface PreparedNotification {
   readonly target: NotificationRecord['target'];
   readonly targetIds: string;
   readonly topic: string;
+  /** The append's `traceparent` ('' when none): SSE delivery links to it. */
+  readonly trace: string;
 }
 
 /** An append checked and serialised: adapters write it without further checks. */
@@ -206,9 +215,11 @@ export function prepareAppend(
       ...baseMeta,
     }),
   );
-  const notifications = (options.notifications ?? []).map((n, i) =>
-    prepareNotification(settings, n, `notifications[${i}]`, issues),
-  );
+  const trace = baseMeta.traceparent ?? '';
+  const notifications = (options.notifications ?? []).map((n, i) => ({
+    ...prepareNotification(settings, n, `notifications[${i}]`, issues),
+    trace,
+  }));
   const resultJson =
     options.result === undefined
       ? ''
@@ -327,8 +338,8 @@ function prepareNotification(
   n: NotificationRecord,
   path: string,
   issues: Issue[],
-): PreparedNotification {
-  const empty: PreparedNotification = {
+): Omit<PreparedNotification, 'trace'> {
+  const empty: Omit<PreparedNotification, 'trace'> = {
     method: '',
     params: '',
     target: 'broadcast',

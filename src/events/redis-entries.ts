@@ -22,7 +22,7 @@ function fieldsOf(entry: StreamEntry): Record<string, string> {
   return fieldMap(entry[1]);
 }
 
-const META_STRINGS = ['commandId', 'causationId', 'userId'] as const;
+const META_STRINGS = ['commandId', 'causationId', 'userId', 'traceparent'] as const;
 
 /** Stored event metadata, checked field by field (it is read back for every event, so no zod). */
 function decodeMetadata(text: string | undefined): EventMetadata {

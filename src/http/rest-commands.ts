@@ -12,6 +12,7 @@ import { parseInputAsync } from '../error-codes.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { Json } from '../events/envelope.js';
 import type { Logger } from '../log.js';
+import { traceContextOf } from '../tracing/http.js';
 import { callerOf } from './auth.js';
 import { readRestBody } from './rest-body.js';
 import { sendRestError } from './rest-errors.js';
@@ -62,7 +63,8 @@ function endpoint(definition: AnyCommandDefinition, options: CommandRoutesOption
         return;
       }
       const params = await parseInputAsync(definition.params, body.value, 'invalid request body');
-      const answer = await options.sender.send(definition, params, { actor, correlationId });
+      const trace = traceContextOf(res.locals);
+      const answer = await options.sender.send(definition, params, { actor, correlationId, trace });
       const route = definition.route!;
       const success: RestSuccess = {
         code: 200,

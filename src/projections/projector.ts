@@ -5,6 +5,7 @@
  */
 
 import type { RecordedEvent } from '../events/envelope.js';
+import { projectionSpan } from '../tracing/hops.js';
 import {
   type FollowStart,
   LeasedFollower,
@@ -62,6 +63,7 @@ export class Projector extends LeasedFollower {
 
   protected async commit(lease: Lease, batch: readonly RecordedEvent[]): Promise<void> {
     const to = batch.at(-1)!.globalPosition;
+    const span = projectionSpan(this.name, batch); // a failed commit's span is dropped
     const result = await this.options.store.commit(this.name, {
       fence: lease.fence,
       from: this.checkpoint,
@@ -69,6 +71,7 @@ export class Projector extends LeasedFollower {
       generation: this.generation,
       writes: writesOf(this.projectorOptions.projection, batch),
     });
+    span?.end();
     if (result !== 'ok') throw new LostLease(`commit refused (${result})`);
     this.checkpoint = to;
   }

@@ -2,11 +2,13 @@
  * A JSON-RPC method: its name, the zod schema that validates its named params (and documents them
  * in `rpc.discover`), who may call it, and the handler that answers it.
  */
+
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
 import type { RpcErrorCode } from '../error-codes.js';
 import type { ResponseBudget } from '../events/byte-budget.js';
 import type { Logger } from '../log.js';
+import type { TraceContext } from '../tracing/http.js';
 
 /** Who is calling, as authentication established it (SPEC.md §3). */
 export type Caller = Actor;
@@ -24,6 +26,8 @@ export interface RpcContext {
   readonly logger: Logger;
   /** Aborted when the client goes away before its answer was sent. */
   readonly signal?: AbortSignal;
+  /** The request's trace context, handed on to the commands it sends. */
+  readonly trace?: TraceContext;
   /**
    * What this call's answer may still hold, shared with the other members of its batch
    * (`RPC_MAX_RESPONSE_BYTES`): reads stop their pages short at it. Absent: unbounded.

@@ -20,6 +20,7 @@ import { ByteBudget, type ResponseBudget } from '../events/byte-budget.js';
 import { MAX_JSON_DEPTH, nestedTooDeep } from '../events/json.js';
 import { callerOf, IDENTIFIER_PATTERN, makeCaller } from '../http/auth.js';
 import type { Logger } from '../log.js';
+import { type TraceContext, traceContextOf } from '../tracing/http.js';
 import { readJsonBody } from './json-body.js';
 import type { Caller, ParamsSchema, RpcContext, RpcMethod } from './method.js';
 
@@ -68,6 +69,7 @@ interface Exchange {
   readonly correlationId: string;
   readonly logger: Logger;
   readonly signal: AbortSignal;
+  readonly trace: TraceContext;
 }
 
 interface Endpoint {
@@ -165,6 +167,7 @@ function exchangeOf(res: Response, logger: Logger): Exchange {
     correlationId,
     logger: logger.child({ correlationId }),
     signal: aborted.signal,
+    trace: traceContextOf(res.locals),
   };
 }
 
@@ -334,6 +337,7 @@ async function call(
       logger,
       signal: exchange.signal,
       budget: exchange.budget,
+      trace: exchange.trace,
     };
     const params = await parseParams(method, member.params);
     const result: unknown = await method.handler(params, context);

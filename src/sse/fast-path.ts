@@ -39,6 +39,9 @@ export function withFastPath(
             targetIds: n.targetIds,
             topic: n.topic ?? '',
             serverId,
+            ...(options?.metadata?.traceparent
+              ? { traceparent: options.metadata.traceparent }
+              : {}),
           };
         }),
       );

@@ -9,6 +9,7 @@ import { closeOnce } from '../events/close-once.js';
 import type { WrittenNotification } from '../events/envelope.js';
 import { compareStreamIds } from '../events/stream-ids.js';
 import type { Logger } from '../log.js';
+import { recordFanOut } from '../tracing/hops.js';
 import { frame } from './frames.js';
 import { MissedNotifications } from './missed-notifications.js';
 import type { NotificationEntry, NotificationLog } from './notification-log.js';
@@ -182,7 +183,9 @@ export class Hub {
     this.vector.advance(lane.partition, e.id);
     if (this.sessions.size === 0) return; // an instance without sessions serialises nothing
     const text = frame(e.method, e.params, this.vector.id);
-    for (const s of this.sessions) s.offer(lane.partition, e, text);
+    let reached = 0;
+    for (const s of this.sessions) if (s.offer(lane.partition, e, text)) reached += 1;
+    if (reached > 0) recordFanOut(e, reached);
   }
 
   private heartbeat(): void {

@@ -21,6 +21,7 @@ function entryOf(n: StoredNotification): NotificationEntry {
     targetIds: n.targetIds ? n.targetIds.split(',') : [],
     topic: n.topic,
     serverId: n.serverId,
+    ...(n.trace ? { traceparent: n.trace } : {}),
   };
 }
 

@@ -17,6 +17,8 @@ export interface NotificationEntry {
   readonly topic: string;
   /** The instance whose append wrote it. */
   readonly serverId: string;
+  /** W3C `traceparent` of the command that caused it (absent when none was carried). */
+  readonly traceparent?: string;
 }
 
 /** What is retained: the newest id, the oldest kept, and whether anything was trimmed. */

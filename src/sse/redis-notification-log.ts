@@ -38,6 +38,7 @@ export function decodeNotification([id, flat]: StreamEntry): NotificationEntry {
     targetIds: f.targetIds ? f.targetIds.split(',') : [],
     topic: f.topic ?? '',
     serverId: f.serverId ?? '',
+    ...(f.trace ? { traceparent: f.trace } : {}),
   };
 }
 

@@ -49,22 +49,24 @@ export class SseSession {
 
   /**
    * A live notification of `partition`: written when addressed to this session and newer than the
-   * last sent from that partition.
+   * last sent from that partition. True when it was written (or held for after the replay).
    */
-  offer(partition: number, entry: NotificationEntry, text: string): void {
-    if (this.closed) return;
+  offer(partition: number, entry: NotificationEntry, text: string): boolean {
+    if (this.closed) return false;
     if (this.replaying) {
       // only what it will be sent is kept: not every notification of the instance
-      if (!delivers(this.audience, this.spec, entry)) return;
+      if (!delivers(this.audience, this.spec, entry)) return false;
       this.held.push({ partition, entry, frame: text });
       this.heldBytes += text.length;
       const unsent = this.heldBytes + this.res.writableLength;
       if (unsent > this.bounds.maxBufferedBytes) this.cutOff(unsent, 'buffered');
-      return;
+      return true;
     }
-    if (compareStreamIds(entry.id, this.sent[partition] ?? '0-0') <= 0) return;
+    if (compareStreamIds(entry.id, this.sent[partition] ?? '0-0') <= 0) return false;
     this.sent[partition] = entry.id;
-    if (delivers(this.audience, this.spec, entry)) this.write(text);
+    if (!delivers(this.audience, this.spec, entry)) return false;
+    this.write(text);
+    return true;
   }
 
   /** Writes a frame; a reader that lets more than the bound pile up is cut off (it resumes). */

@@ -25,8 +25,8 @@ export interface CommandWork {
 }
 
 /**
- * Starts handling `commands` (the catalogue) and deployment jobs; `store` is the realtime fast
- * path's.
+ * Starts handling `commands` (the catalogue) and deployment jobs (none with COMMAND_WORKER=off);
+ * `store` is the realtime fast path's.
  */
 export async function serveCommands(
   commands: readonly AnyCommandDefinition[],
@@ -37,6 +37,7 @@ export async function serveCommands(
   metrics: Metrics,
   logger: Logger,
 ): Promise<CommandWork> {
+  if (config.COMMAND_WORKER === 'off') return noCommandWork(logger);
   const runtime = new CommandRuntime(store, { observe: meterCommands(metrics) });
   const snapshotLog = logger.child({ component: 'snapshots' });
   const snapshotStats = meterSnapshots(metrics);
@@ -67,4 +68,16 @@ export async function serveCommands(
     abandon: (id, reason) => processManager.abandon(id, reason),
   });
   return { worker, jobs };
+}
+
+/**
+ * `COMMAND_WORKER=off`: an API-only instance serves HTTP and SSE and sends commands, but handles
+ * none (nor deployment jobs); other instances do.
+ */
+function noCommandWork(logger: Logger): CommandWork {
+  logger.info('COMMAND_WORKER=off: this instance handles no commands; other instances must', {
+    component: 'commands',
+  });
+  const idle = { close: async () => {} };
+  return { worker: idle, jobs: idle };
 }

@@ -33,6 +33,7 @@ import type { ReadModels } from '../projections/read-models.js';
 import { type RpcServices, rpcMethods } from '../rpc/methods/index.js';
 import { senderOf } from '../rpc/methods/services.js';
 import { createRpcHandler } from '../rpc/router.js';
+import { traceRequests } from '../tracing/http.js';
 import { VERSION } from '../version.js';
 import type { Backend } from './backend.js';
 import type { RealtimeParts } from './realtime.js';
@@ -102,7 +103,13 @@ export function serveHttp(parts: HttpParts): HttpServer {
   const restAuth = authenticate({ ...authOptions, unauthorizedBody: restUnauthorizedBody });
   const drain = new HttpDrain();
   const app = createApp({
-    before: [drain.middleware, correlationIds, requestLog(logger), httpMetrics(parts.metrics)],
+    before: [
+      drain.middleware,
+      correlationIds,
+      traceRequests,
+      requestLog(logger),
+      httpMetrics(parts.metrics),
+    ],
     cors,
     logger: logger.child({ component: 'http' }),
     rpc: createRpcHandler({

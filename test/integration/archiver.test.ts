@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { compareEntryIds } from '../../src/archive/event-archive.js';
 import { PostgresEventArchive } from '../../src/archive/postgres-event-archive.js';
 import { RpcClient } from '../../src/client/index.js';
 import type { RecordedEvent } from '../../src/events/envelope.js';
@@ -121,6 +122,10 @@ describeWithPostgres('archiver across instances (real Redis and PostgreSQL)', fu
       const archived = [];
       for (let p = 0; p < partitions; p += 1) {
         const log = await archivedLog(p);
+        const ids = log.map((e) => e.globalPosition);
+        expect(ids, `partition ${p}: archived in log order`).to.deep.equal(
+          [...ids].sort(compareEntryIds),
+        );
         archived.push(...log.map((e) => ({ ...e, globalPosition: position(partitions, p, e) })));
       }
       const answered = load.answers.map((a) => a.globalPosition).sort();

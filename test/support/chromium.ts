@@ -1,15 +1,11 @@
 /**
- * Debian's chromium (`apt-get install chromium`) for browser tests, driven by playwright-core:
- * never a browser downloaded by Playwright. Tests fail under CI without it (.ci/run installs it)
- * and skip locally with the reason printed.
+ * Debian's chromium for browser tests (scripts/lib/chromium.ts launches it): tests fail under CI
+ * without it (.ci/run installs it) and skip locally with the reason printed.
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_MISSING } from '../../scripts/lib/chromium.js';
 
-/** Where Debian installs it. */
-export const CHROMIUM = '/usr/bin/chromium';
-
-const CHROMIUM_MISSING = `${CHROMIUM} is not installed (apt-get install chromium; .ci/run installs it)`;
+export { browserPair, CHROMIUM, launchChromium } from '../../scripts/lib/chromium.js';
 
 /** In a mocha hook: fails under CI, skips locally (saying why) when chromium is missing. */
 export function requireChromium(context: Mocha.Context): void {
@@ -18,9 +14,4 @@ export function requireChromium(context: Mocha.Context): void {
     throw new Error(`the browser test cannot run: ${CHROMIUM_MISSING}`);
   process.stdout.write(`    skipped: ${CHROMIUM_MISSING}\n`);
   context.skip();
-}
-
-/** Headless chromium (Playwright runs it without its sandbox, so root can start it too). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true });
 }

@@ -34,7 +34,7 @@
         stream id, expected kind (any | no_stream | exists | exact), expected version,
         result JSON ('' for none; '=' before it when the result is derived again from the events,
         so the record leaves it out), n, then 5 per event (id, type, schemaVersion, data, meta),
-        m, then 5 per notification (method, params, target, targetIds, topic),
+        m, then 6 per notification (method, params, target, targetIds, topic, traceparent or ''),
         then '1' and a job (group, maxWaiting, id, type, data, meta), or '0'
     'R' (record an answer): key, reply channel (''), command entry to acknowledge (''),
         outcome JSON
@@ -144,7 +144,7 @@ for op = 1, count do
     local events = a + 9
     local m = tonumber(ARGV[events + 5 * n])
     local notes = events + 5 * n + 1
-    local job = notes + 5 * m
+    local job = notes + 6 * m
     local hasJob = ARGV[job] == '1'
     a = job + (hasJob and 7 or 1)
     local current = (not done) and versionOf(streamKey) or 0
@@ -175,11 +175,14 @@ for op = 1, count do
         quoted[#quoted + 1] = '"' .. positionPrefix .. position .. '"'
       end
       for j = 0, m - 1 do
-        local b = notes + 5 * j
+        local b = notes + 6 * j
         local previous = notificationBefore()
-        local id = redis.call('XADD', notifyKey, 'MAXLEN', '~', retention, '*',
-          'method', ARGV[b], 'params', ARGV[b + 1], 'target', ARGV[b + 2],
-          'targetIds', ARGV[b + 3], 'topic', ARGV[b + 4], 'serverId', serverId)
+        local fields = {'method', ARGV[b], 'params', ARGV[b + 1], 'target', ARGV[b + 2],
+          'targetIds', ARGV[b + 3], 'topic', ARGV[b + 4], 'serverId', serverId}
+        if ARGV[b + 5] ~= '' then -- the command's trace: SSE delivery links to it
+          fields[#fields + 1], fields[#fields + 2] = 'trace', ARGV[b + 5]
+        end
+        local id = redis.call('XADD', notifyKey, 'MAXLEN', '~', retention, '*', unpack(fields))
         result[#result + 1] = id
         result[#result + 1] = previous
         previousNotification = id

@@ -18,6 +18,10 @@ export function commandMethod(definition: AnyCommandDefinition, sender: CommandS
     result: definition.answer,
     errors: [...definition.answers.map((kind) => ANSWER_CODES[kind]), ...COMMAND_PATH_CODES],
     handler: (params, ctx) =>
-      sender.send(definition, params, { actor: ctx.user, correlationId: ctx.correlationId }),
+      sender.send(definition, params, {
+        actor: ctx.user,
+        correlationId: ctx.correlationId,
+        ...(ctx.trace ? { trace: ctx.trace } : {}),
+      }),
   });
 }

@@ -37,6 +37,10 @@ const envelope = z
         userId: z.string().optional(),
         serverId: z.string(),
         timestamp: z.string(),
+        traceparent: z
+          .string()
+          .optional()
+          .describe('W3C trace context of the handling that caused it (SPEC.md §4)'),
       })
       .readonly(),
   })
