@@ -119,6 +119,9 @@ export class Hub {
       session.sent = [...this.vector.positions];
       this.sessions.add(session);
       if (reason) session.send('stream.reset', { reason }, this.position);
+      // a resume point from the start: a session that drops before its first notification or
+      // heartbeat resumes from here instead of starting over and missing what came meanwhile
+      else session.send('ping', { at: new Date().toISOString() }, this.position);
       return;
     }
     session.sent = [...resume.positions];

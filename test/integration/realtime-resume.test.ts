@@ -106,6 +106,32 @@ describeOnTopologies('realtime resume, loss detection and slow readers', functio
     expect(app.output()).to.match(/notifications stream lost data/);
   });
 
+  it('gives a new session its resume point at once: one that drops before any notification or heartbeat resumes missing nothing', async () => {
+    await startInstance({ NOTIFY_RETENTION: '100000', SSE_HEARTBEAT_MS: '600000' });
+    const fresh = client({ userId: 'fresh' });
+    await fresh.until((x) => x.of('ping').length > 0, 10_000, 'the opening ping');
+    expect(fresh.frames.map((f) => f.event)).to.deep.equal(['session.opened', 'ping']);
+    const openedAt = fresh.lastId()!;
+    fresh.close();
+    const load = startMoves({ urls: () => [app.url], trainers: 5, inFlight: 8, limit: 40 });
+    await load.done;
+    const resumed = client({ userId: 'fresh', lastEventId: openedAt });
+    await resumed.until(
+      (x) => x.of('position.update').length >= load.answers.length,
+      15_000,
+      'every update made while away',
+    );
+    process.stdout.write(
+      `      ${load.answers.length} moves while away; resumed from the opening id, got ${resumed.of('position.update').length}, resets ${resumed.of('stream.reset').length}\n`,
+    );
+    expect(resumed.of('stream.reset')).to.deep.equal([]);
+    expect(resumed.of('session.opened')[0]!.params.resumedFrom).to.equal(openedAt);
+    const versions = resumed
+      .of('position.update')
+      .map((f) => `${f.params.trainerId}@${f.params.version}`);
+    expect(new Set(versions).size, 'none twice').to.equal(load.answers.length);
+  });
+
   it('cuts off a reader that stops reading before its buffer passes the bound; it then resumes with nothing lost', async () => {
     await startInstance({ NOTIFY_RETENTION: '100000' });
     const big = { blob: 'x'.repeat(15_000) };
