@@ -177,7 +177,9 @@ describe('JSON-RPC 2.0 specification examples against /rpc', function () {
       'events.readAll',
       'command.status',
       'command.redrive',
+      'command.deadLetters',
       'system.status',
+      'system.instances',
       'rpc.discover',
     ]);
     const move = document.methods.find((m: { name: string }) => m.name === 'trainer.move');
