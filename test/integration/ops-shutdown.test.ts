@@ -13,9 +13,11 @@ const STEPS = [
   /shutdown: close SSE sessions with a jittered retry/,
   /shutdown: stop accepting connections; answer the requests in flight/,
   /shutdown: stop reading commands and deployment jobs; finish or release those in flight/,
-  /shutdown: give up projection leases/,
+  /shutdown: give up projection and archiver leases/,
+  /shutdown: stop retention/,
   /shutdown: leave the instance registry/,
   /shutdown: close the store and Redis/,
+  /shutdown: export the spans still held/,
   /"message":"stopped"/,
 ];
 
