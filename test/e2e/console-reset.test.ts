@@ -106,6 +106,8 @@ describeWithRedis('console: a stream.reset is handled by refetching, and said', 
       limit: MOVES_WHILE_AWAY,
     });
     await moves.done;
+    // the moves may all be answered before the page's first retry: wait for one to be held off
+    await until(async () => heldOff > 0, 15_000).catch(() => {});
     expect(heldOff, 'the page tried to reconnect while held off').to.be.greaterThan(0);
     // the read model has every move before the page refetches it
     await until(async () => {
