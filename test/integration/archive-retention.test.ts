@@ -23,6 +23,7 @@ import {
   createTestDatabase,
   type PostgresServer,
   postgresBinary,
+  skipWhenMissing,
   startPostgresServer,
   type TestDatabase,
 } from '../support/postgres.js';
@@ -59,12 +60,13 @@ describeWithRedis('archive, snapshots and retention across instances', function 
   let cluster: Cluster | undefined;
 
   before(async function () {
-    if (!postgresBinary('initdb') || !postgresBinary('postgres')) {
-      const reason = 'initdb is not installed (install it: apt-get install postgresql)';
-      if (process.env.CI === 'true') throw new Error(`archive-retention cannot run: ${reason}`);
-      process.stdout.write(`    skipped: ${reason}\n`);
-      this.skip();
-    }
+    skipWhenMissing(
+      this,
+      'archive-retention',
+      postgresBinary('initdb') && postgresBinary('postgres')
+        ? undefined
+        : 'initdb is not installed (install it: apt-get install postgresql)',
+    );
     postgres = await startPostgresServer();
     redis = testClient();
   });

@@ -12,9 +12,16 @@ import { capturingLogger } from '../support/log-lines.js';
 import {
   createTestDatabase,
   describeWithPostgres,
+  skipWhenMissing,
   type TestDatabase,
 } from '../support/postgres.js';
-import { clearPrefix, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import {
+  clearPrefix,
+  redisMissingReason,
+  testClient,
+  testRedisUrl,
+  uniquePrefix,
+} from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,7 +36,11 @@ describeWithPostgres('archiver (in-process, real Redis and PostgreSQL)', functio
   let archive: PostgresEventArchive;
   let prefix: string;
   before(function () {
-    if (!testRedisUrl()) this.skip();
+    skipWhenMissing(
+      this,
+      'archiver (in-process)',
+      testRedisUrl() ? undefined : redisMissingReason(),
+    );
     redis = testClient();
   });
   after(() => redis?.disconnect());

@@ -14,6 +14,7 @@ import {
   describeWithPostgres,
   type PostgresServer,
   postgresBinary,
+  skipWhenMissing,
   startPostgresServer,
 } from '../support/postgres.js';
 import { clearPrefix, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
@@ -28,11 +29,13 @@ describeWithPostgres(
     let redis: Redis;
     let server: PostgresServer;
     before(async function () {
-      if (!testRedisUrl() || !postgresBinary('initdb')) {
-        if (process.env.CI === 'true') throw new Error('needs Redis and initdb');
-        process.stdout.write('    skipped: needs Redis and initdb (apt-get install postgresql)\n');
-        this.skip();
-      }
+      skipWhenMissing(
+        this,
+        'archiver through a PostgreSQL restart',
+        testRedisUrl() && postgresBinary('initdb')
+          ? undefined
+          : 'needs Redis and initdb (apt-get install redis-server postgresql)',
+      );
       redis = testClient();
       server = await startPostgresServer();
     });

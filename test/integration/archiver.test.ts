@@ -11,9 +11,10 @@ import { startMoves } from '../support/moves.js';
 import {
   createTestDatabase,
   describeWithPostgres,
+  skipWhenMissing,
   type TestDatabase,
 } from '../support/postgres.js';
-import { clearPrefix, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { clearPrefix, redisMissingReason, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,7 +32,7 @@ describeWithPostgres('archiver across instances (real Redis and PostgreSQL)', fu
   let prefix: string;
   before(function () {
     const url = testRedisUrl();
-    if (!url) this.skip();
+    skipWhenMissing(this, 'archiver across instances', url ? undefined : redisMissingReason());
     redis = new Redis(url as string);
   });
   after(() => redis?.disconnect());

@@ -6,6 +6,7 @@ import {
   type PostgresServer,
   postgresAnswers,
   postgresBinary,
+  skipWhenMissing,
   startPostgresServer,
   testPostgresUrl,
 } from '../support/postgres.js';
@@ -38,11 +39,13 @@ describeWithPostgres('test support: PostgreSQL', () => {
   describe('a private, restartable server', () => {
     let server: PostgresServer;
     before(async function () {
-      if (!postgresBinary('initdb')) {
-        if (process.env.CI === 'true') throw new Error('initdb is not installed');
-        process.stdout.write('    skipped: initdb is not installed (apt-get install postgresql)\n');
-        this.skip();
-      }
+      skipWhenMissing(
+        this,
+        'a private PostgreSQL server',
+        postgresBinary('initdb')
+          ? undefined
+          : 'initdb is not installed (apt-get install postgresql)',
+      );
       this.timeout(60_000);
       server = await startPostgresServer();
     });

@@ -261,3 +261,18 @@ export function describeWithPostgres(title: string, body: (this: Mocha.Suite) =>
     body.call(this);
   });
 }
+
+/**
+ * For a `before` hook: when `reason` names something missing, fails under CI=true and otherwise
+ * skips the suite, printing why (the rule every suite that needs a binary or server follows).
+ */
+export function skipWhenMissing(
+  ctx: Mocha.Context,
+  title: string,
+  reason: string | undefined,
+): void {
+  if (reason === undefined) return;
+  if (process.env.CI === 'true') throw new Error(`${title} cannot run: ${reason}`);
+  process.stdout.write(`    skipped "${title}": ${reason}\n`);
+  ctx.skip();
+}
