@@ -19,13 +19,17 @@ describe('the browser pair: pinned playwright-core drives Debian chromium', () =
     await browser?.close();
   });
 
-  it('launches it, opens a page and runs script with EventSource, canvas and cookies', async () => {
+  it('launches it, opens a page and runs script with EventSource, canvas and cookies', async function () {
+    // the first Chromium start on a machine (profile, font cache) took over 20 s in a CI run
+    this.timeout(120_000);
+    const started = Date.now();
     const pair = browserPair();
     process.stdout.write(
       `      playwright-core ${pair.playwright} (made for Chromium ${pair.madeFor}) with ${pair.chromium}\n`,
     );
     expect(pair.playwright, 'pinned to one exact version').to.match(/^\d+\.\d+\.\d+$/);
     browser = await launchChromium();
+    process.stdout.write(`      launched in ${Date.now() - started} ms\n`);
     expect(pair.chromium, 'the version launched').to.include(browser.version());
     const page = await browser.newPage();
     await page.setContent('<canvas width="8" height="8"></canvas><button>go</button>');
