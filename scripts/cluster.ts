@@ -179,7 +179,11 @@ async function runOnRedisCluster(options: ClusterOptions, masters: number): Prom
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
   say(`starting a local Redis Cluster: ${masters} masters with a replica each`);
-  const cluster = await startRedisCluster({ masters });
+  const cluster = await startRedisCluster({
+    masters,
+    onUnexpectedExit: (address, how, logTail) =>
+      say(`redis-server ${address} ended unasked (${how}); the end of its log:\n${logTail}`),
+  });
   process.off('SIGINT', early);
   process.off('SIGTERM', early);
   try {

@@ -5,7 +5,7 @@
  * it started and removes the root. Never touches a Redis it did not start.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -31,6 +31,11 @@ export interface RedisClusterOptions {
   readonly appendfsync?: 'always' | 'everysec' | 'no';
   /** `cluster-node-timeout`: how long a silent node takes to be failed over; default 2000 ms. */
   readonly nodeTimeoutMs?: number;
+  /**
+   * Told when a node's redis-server ends without `kill`, `restart` or `stop` asking it to, with
+   * the end of its log (each node logs to `redis.log` in its data dir).
+   */
+  readonly onUnexpectedExit?: (address: string, how: string, logTail: string) => void;
 }
 
 /** One line of `CLUSTER NODES`, as the node asked saw it. */
@@ -94,6 +99,7 @@ interface Cluster {
   readonly args: readonly string[];
   /** The temporary dir holding every node's data dir. */
   readonly root: string;
+  readonly onUnexpectedExit?: RedisClusterOptions['onUnexpectedExit'];
 }
 
 /** Why a cluster cannot be started here (missing or too old tools), or undefined. */
@@ -131,6 +137,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     masters,
     args: nodeArgs(options),
     root: mkdtempSync(join(tmpdir(), 'streamcast-cluster-')),
+    onUnexpectedExit: options.onUnexpectedExit,
   };
   const handle = clusterHandle(cluster);
   try {
@@ -166,18 +173,32 @@ function newNode(root: string, port: number, busPort: number): Node {
   return { address: `${HOST}:${port}`, port, busPort, dir, server: undefined };
 }
 
-function startNode(node: Node, args: readonly string[]): Promise<RedisServer> {
-  return startRedisServer({
+async function startNode(node: Node, cluster: Cluster): Promise<RedisServer> {
+  const logFile = join(node.dir, 'redis.log');
+  const server = await startRedisServer({
     port: node.port,
     dir: node.dir,
     args: [
-      ...args,
+      ...cluster.args,
       '--cluster-port',
       String(node.busPort),
       '--cluster-config-file',
       join(node.dir, 'nodes.conf'),
+      '--logfile',
+      logFile,
     ],
   });
+  void server.exited.then(({ how, stopped }) => {
+    if (stopped || !cluster.onUnexpectedExit) return;
+    let log = '';
+    try {
+      log = readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+    } catch (error) {
+      log = `(no log: ${(error as Error).message})`;
+    }
+    cluster.onUnexpectedExit(node.address, how, log);
+  });
+  return server;
 }
 
 /**
@@ -198,7 +219,7 @@ async function addNode(cluster: Cluster): Promise<Node> {
   for (let attempt = 1; ; attempt++) {
     const node = newNode(cluster.root, await unused(), await unused());
     try {
-      node.server = await startNode(node, cluster.args);
+      node.server = await startNode(node, cluster);
       return node;
     } catch (error) {
       if (attempt === 3) throw error;
@@ -465,7 +486,7 @@ async function killNode(cluster: Cluster, address: string): Promise<void> {
 
 async function restartNode(cluster: Cluster, address: string): Promise<ClusterNodeView> {
   const node = nodeAt(cluster, address, false);
-  node.server = await startNode(node, cluster.args);
+  node.server = await startNode(node, cluster);
   await waitUntilSettled(cluster, `whole again after ${address} restarted`);
   const seen = (await liveView(cluster)).find((v) => v.address === address);
   if (!seen) throw new Error(`${address} restarted but the cluster does not list it`);

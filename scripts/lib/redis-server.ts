@@ -10,6 +10,8 @@ export interface RedisServer {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** Settles when the process ends: how it ended (`code 1`, `signal SIGKILL`) and whether `stop()` ended it. */
+  readonly exited: Promise<{ how: string; stopped: boolean }>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +72,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stderr += String(chunk);
   });
   const url = `redis://127.0.0.1:${port}`;
+  let stopped = false;
+  const exited = new Promise<{ how: string; stopped: boolean }>((resolve) =>
+    child.once('exit', (code, signal) =>
+      resolve({ how: signal ? `signal ${signal}` : `code ${code}`, stopped }),
+    ),
+  );
   const stop = async () => {
+    stopped = true;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
@@ -86,7 +95,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       `redis-server on port ${port} did not start: ${(error as Error).message} ${stderr}`,
     );
   }
-  return { url, port, pid: child.pid ?? -1, stop };
+  return { url, port, pid: child.pid ?? -1, exited, stop };
 }
 
 async function waitForPing(url: string, child: ChildProcess): Promise<void> {

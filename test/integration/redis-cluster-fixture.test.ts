@@ -208,7 +208,13 @@ describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis C
       expect(ready, output).to.not.equal(null);
       const nodes = [...ready![1]!.split(' '), ...ready![2]!.split(' ')];
       expect(nodes, output).to.have.length(6);
-      const states = await Promise.all(nodes.map((node) => clusterStateSoon(node)));
+      const states = await Promise.all(
+        nodes.map((node) =>
+          clusterStateSoon(node).catch((error: Error) => {
+            throw new Error(`${error.message}\nthe script printed:\n${output}`);
+          }),
+        ),
+      );
       expect(states).to.deep.equal(nodes.map(() => 'ok'));
       const urls = (/instances ready: ((?:http\S+ ?)+);/.exec(output)?.[1] ?? '').split(' ');
       expect(urls, output).to.have.length(2);
@@ -243,13 +249,13 @@ describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis C
 });
 
 /**
- * `cluster_state` of a node that should be up, asked up to 5 times 200 ms apart: on a loaded CI
+ * `cluster_state` of a node that should be up, asked up to 10 times 200 ms apart: on a loaded CI
  * machine one connection was once closed before it was ready ("Connection is closed."), which says
  * nothing about the cluster. The last failure is thrown, naming the node.
  */
 async function clusterStateSoon(address: string): Promise<string | undefined> {
   let lastError: unknown;
-  for (let tries = 0; tries < 5; tries++) {
+  for (let tries = 0; tries < 10; tries++) {
     try {
       return await clusterState(address);
     } catch (error) {
