@@ -53,6 +53,10 @@ const schema = z
     PARTITIONS: int(1, 1).refine((n) => n <= MAX_PARTITIONS, `must be at most ${MAX_PARTITIONS}`),
     STORE: z.enum(['redis', 'memory', 'eventstoredb']).optional(),
     EVENTSTORE_CONNECTION_STRING: z.string().optional(),
+    EVENTSTORE_STREAM_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be 0-64 characters of A-Z a-z 0-9 . _ : -')
+      .default(''),
     SERVER_ID: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -')
@@ -194,6 +198,42 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
   }
 }
 
+/**
+ * STORE=eventstoredb: events in EventStoreDB, everything else (commands, outcomes, notifications,
+ * read models, SSE) in Redis — one partition, nothing Redis-only about the log.
+ */
+function eventStoreDbProblems(c: Parsed, redis: boolean, problems: string[]): void {
+  if (!c.EVENTSTORE_CONNECTION_STRING) {
+    problems.push(
+      'EVENTSTORE_CONNECTION_STRING: required with STORE=eventstoredb (e.g. esdb://127.0.0.1:2113?tls=false)',
+    );
+  } else if (!/^esdb(\+discover)?:\/\//.test(c.EVENTSTORE_CONNECTION_STRING)) {
+    problems.push(
+      'EVENTSTORE_CONNECTION_STRING: must start with esdb:// or esdb+discover:// (e.g. esdb://127.0.0.1:2113?tls=false)',
+    );
+  }
+  if (!redis) {
+    problems.push(
+      'REDIS_URL: required with STORE=eventstoredb too (commands, outcomes, notifications, read models and SSE stay on Redis), or REDIS_CLUSTER_NODES',
+    );
+  }
+  if (c.PARTITIONS !== 1) {
+    problems.push(
+      `PARTITIONS: must be 1 with STORE=eventstoredb (EventStoreDB's $all is one log; got ${c.PARTITIONS})`,
+    );
+  }
+  if (c.ARCHIVE_URL || c.LOG_RETENTION_MS !== undefined) {
+    problems.push(
+      'ARCHIVE_URL and LOG_RETENTION_MS: not with STORE=eventstoredb (EventStoreDB keeps the whole history; nothing of the log is in Redis to trim or archive); unset them',
+    );
+  }
+  if (c.REDIS_WAIT_REPLICAS > 0) {
+    problems.push(
+      'REDIS_WAIT_REPLICAS: not with STORE=eventstoredb (its outcomes are written by the notifier, which does not WAIT); set it to 0',
+    );
+  }
+}
+
 /** Cross-key rules, each reported with the fix. */
 function resolve(c: Parsed, problems: string[]): Config {
   const production = c.NODE_ENV === 'production';
@@ -216,11 +256,7 @@ function resolve(c: Parsed, problems: string[]): Config {
   if (store === 'memory' && production) {
     problems.push('STORE: the in-memory store is refused with NODE_ENV=production; set REDIS_URL');
   }
-  if (store === 'eventstoredb') {
-    problems.push(
-      'STORE: eventstoredb is not available yet (its adapter is not built); use STORE=redis with REDIS_URL, or leave STORE unset',
-    );
-  }
+  if (store === 'eventstoredb') eventStoreDbProblems(c, redis, problems);
   if (c.AUTH_MODE === 'none' && production) {
     problems.push('AUTH_MODE: "none" is refused with NODE_ENV=production; use AUTH_MODE=jwt');
   }

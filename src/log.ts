@@ -24,7 +24,7 @@ const redact = winston.format((info) => {
 export function redactText(text: string): string {
   return text
     .replace(/(access_token|token|secret|password)=([^&\s"]+)/gi, '$1=[redacted]')
-    .replace(/(redis(?:s)?:\/\/)([^@\s/]*)@/gi, '$1[redacted]@');
+    .replace(/((?:redis(?:s)?|esdb(?:\+discover)?):\/\/)([^@\s/]*)@/gi, '$1[redacted]@');
 }
 
 /** Creates the process logger: JSON lines on stdout, every line stamped with `serverId`. */

@@ -117,7 +117,11 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     ops.metrics,
     logger,
   );
-  projectors = [...projections.start(), ...(archive?.start() ?? [])];
+  projectors = [
+    ...projections.start(),
+    ...(archive?.start() ?? []),
+    ...(backend.notifier ? [backend.notifier()] : []),
+  ];
   // entity streams are trimmed below their newest snapshot (none with SNAPSHOT_EVERY=0)
   const snapshots = config.SNAPSHOT_EVERY > 0 ? backend.snapshots : undefined;
   retention = startRetention(config, backend, logger, snapshots);

@@ -19,6 +19,11 @@ import type { AppendDecision, Decision } from './decision.js';
 /** Namespace of deterministic event ids: uuid v5 of `<idempotency key>/<index>`. */
 const EVENT_ID_NAMESPACE = '6f1c7c52-4a55-4f0e-9d43-1b8f2c5e7a10';
 
+/** The deterministic id of the `index`th event a key's append writes. */
+function eventIdOf(key: string, index: number): string {
+  return uuidv5(`${key}/${index}`, EVENT_ID_NAMESPACE);
+}
+
 /** Where a decision is committed: its idempotency key, the events' metadata, the reply channel. */
 export interface CommitTarget {
   /** The command id, or a process step key (`<deploymentId>/<stage>/<step>`). */
@@ -34,6 +39,11 @@ export interface CommitTarget {
    * an append to another stream is refused.
    */
   readonly streamId?: string;
+  /**
+   * A redelivered command (sent at `since`): with a store that has `findAppended`
+   * (EventStoreDB), its stream's tail is searched for its events before anything is committed.
+   */
+  readonly lookBack?: { readonly since?: string };
 }
 
 /** What committing a decision did. */
@@ -103,6 +113,8 @@ function readyWithin<T>(promises: readonly Promise<T>[], ms: number): Promise<(T
 export interface BatchItem {
   readonly command: CommandEnvelope;
   readonly acknowledge?: string;
+  /** Delivered before (a reclaimed or retried entry): it may have been committed already. */
+  readonly redelivered?: boolean;
 }
 
 /** What became of a command of a batch: its outcome, or the (transient) error that stopped it. */
@@ -111,10 +123,11 @@ export type ItemResult =
   | { readonly error: unknown };
 
 /** The target of a command from the bus. */
-function targetOf({ command, acknowledge }: BatchItem): CommitTarget {
+function targetOf({ command, acknowledge, redelivered }: BatchItem): CommitTarget {
   const { id, metadata } = command;
   return {
     ...(acknowledge ? { acknowledge } : {}),
+    ...(redelivered ? { lookBack: { since: metadata.timestamp } } : {}),
     key: keyOf(command),
     metadata: {
       commandId: id,
@@ -249,10 +262,19 @@ export class CommandRuntime {
       processBatch: (entries) =>
         this.handleBatch(
           (command) => handlers[command.type],
-          entries.map(({ entryId, command }) => ({ command, acknowledge: entryId })),
+          entries.map(({ entryId, command, deliveries }) => ({
+            command,
+            acknowledge: entryId,
+            redelivered: deliveries > 1,
+          })),
         ).map((settled) =>
           settled.then((result) =>
-            'error' in result ? result : { acknowledged: true, duplicate: result.duplicate },
+            'error' in result
+              ? result
+              : {
+                  acknowledged: this.store.acknowledgesEntries !== false,
+                  duplicate: result.duplicate,
+                },
           ),
         ),
     };
@@ -260,6 +282,8 @@ export class CommandRuntime {
 
   /** Commits one decision under `target`'s key: its events and all they carry, or its answer. */
   async commit(decision: Decision, target: CommitTarget): Promise<Committed> {
+    const earlier = await this.foundAppended(target, decision);
+    if (earlier) return { status: 'duplicate', outcome: earlier };
     if (decision.kind === 'reject') return this.answer(decision.error, target);
     if (target.streamId !== undefined && target.streamId !== decision.streamId) {
       // its entry, outcome and reply live in its stream's partition: never commit it elsewhere
@@ -280,11 +304,26 @@ export class CommandRuntime {
     }
   }
 
+  /**
+   * A redelivered command's events already in its stream (EventStoreDB: `findAppended`), so it is
+   * neither appended again on a stream that moved on nor answered with a different decision.
+   */
+  private async foundAppended(
+    target: CommitTarget,
+    decision: Decision,
+  ): Promise<Appended | undefined> {
+    if (!target.lookBack || !this.store.findAppended) return undefined;
+    const streamId =
+      target.streamId ?? (decision.kind === 'append' ? decision.streamId : undefined);
+    if (streamId === undefined) return undefined;
+    return this.store.findAppended(streamId, eventIdOf(target.key, 0), target.lookBack.since);
+  }
+
   private async append(decision: AppendDecision, target: CommitTarget): Promise<Committed> {
     const appended = await this.store.append(
       decision.streamId,
       decision.events.map((e, i) => ({
-        id: uuidv5(`${target.key}/${i}`, EVENT_ID_NAMESPACE),
+        id: eventIdOf(target.key, i),
         type: e.type,
         data: e.data,
       })),

@@ -16,7 +16,7 @@
  */
 import type { Json } from './envelope.js';
 import type { EventStore } from './event-store.js';
-import { decodeOutcome, type Outcome } from './outcome.js';
+import { appendedOf, decodeOutcome, type Outcome } from './outcome.js';
 import { withoutMark } from './unconfirmed.js';
 
 /** The record of a command enqueued and not handled yet. */
@@ -92,14 +92,6 @@ export class CommandRecords {
       data,
       metadata: { timestamp },
     }));
-    return {
-      kind: 'appended',
-      streamId: first.streamId,
-      firstVersion: first.version,
-      lastVersion: events.at(-1)!.version,
-      globalPositions: events.map((e) => e.globalPosition),
-      ...(record.result !== undefined ? { result: record.result } : {}),
-      ...(record.derived ? { recorded } : {}),
-    };
+    return { ...appendedOf(events, record.result), ...(record.derived ? { recorded } : {}) };
   }
 }

@@ -189,4 +189,20 @@ export interface EventStore {
   ): Subscription;
   /** Closes the store's subscriptions; the Redis connection belongs to whoever made it. */
   close(): Promise<void>;
+  /**
+   * False when `append` cannot acknowledge `AppendOptions.acknowledge` in its atomic step
+   * (EventStoreDB): the worker acknowledges the entry once the append returned. Default true.
+   */
+  readonly acknowledgesEntries?: boolean;
+  /**
+   * EventStoreDB only (DESIGN.md §4): the outcome of an append already in `streamId` whose first
+   * event has id `firstEventId`, looked for in the stream's tail back to `since` (an ISO time) —
+   * what the runtime asks before committing a redelivered command again, since EventStoreDB
+   * deduplicates event ids only at the same expected version. Undefined when not there.
+   */
+  findAppended?(
+    streamId: string,
+    firstEventId: string,
+    since?: string,
+  ): Promise<Appended | undefined>;
 }

@@ -21,6 +21,7 @@ import { MemoryNotifications } from './memory-notifications.js';
 import {
   assertIdempotencyKey,
   assertStreamId,
+  fromVersionOf,
   prepareAppend,
   queueFull,
   type StoreSettings,
@@ -122,12 +123,7 @@ export class MemoryEventStore implements EventStore {
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StreamPage> {
     assertStreamId(streamId);
     const limit = pageLimit(options.limit);
-    const from = options.fromVersion;
-    if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) {
-      throw new ValidationError('fromVersion must be an integer >= 0', [
-        { path: 'fromVersion', message: 'must be an integer >= 0' },
-      ]);
-    }
+    const from = fromVersionOf(options);
     const stream = this.streams.get(streamId) ?? [];
     if (options.direction === 'backward') {
       const top = Math.min(from ?? stream.length, stream.length);

@@ -16,7 +16,7 @@ import {
   OverloadedError,
   ValidationError,
 } from '../errors.js';
-import type { Json } from './envelope.js';
+import type { Json, RecordedEvent } from './envelope.js';
 import { withoutMark } from './unconfirmed.js';
 
 const issue = z.object({ path: z.string(), message: z.string() });
@@ -158,4 +158,17 @@ export function decodeOutcome(text: string): Outcome {
 /** The version and global position of an append's last event (what command answers quote). */
 export function landedAt(outcome: Appended): { version: number; globalPosition: string } {
   return { version: outcome.lastVersion, globalPosition: outcome.globalPositions.at(-1) ?? '' };
+}
+
+/** The outcome of an append, from its events (in version order, at least one) and its result. */
+export function appendedOf(events: readonly RecordedEvent[], result?: Json): Appended {
+  const first = events[0]!;
+  return {
+    kind: 'appended',
+    streamId: first.streamId,
+    firstVersion: first.version,
+    lastVersion: events.at(-1)!.version,
+    globalPositions: events.map((e) => e.globalPosition),
+    ...(result !== undefined ? { result } : {}),
+  };
 }

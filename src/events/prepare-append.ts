@@ -180,6 +180,17 @@ export function assertStreamId(streamId: unknown): asserts streamId is string {
   }
 }
 
+/** A stream read's `fromVersion`, checked: an integer >= 0, or undefined. */
+export function fromVersionOf(options: { readonly fromVersion?: number }): number | undefined {
+  const from = options.fromVersion;
+  if (from !== undefined && (!Number.isSafeInteger(from) || from < 0)) {
+    throw new ValidationError('fromVersion must be an integer >= 0', [
+      { path: 'fromVersion', message: 'must be an integer >= 0' },
+    ]);
+  }
+  return from;
+}
+
 /** Checks an idempotency key, throwing `ValidationError`. */
 export function assertIdempotencyKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {

@@ -40,6 +40,7 @@ import { waitingJobs } from '../events/redis-job-count.js';
 import type { ReadinessCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 import { CheckpointFeed } from '../projections/checkpoint-feed.js';
+import type { LeasedFollower } from '../projections/leased-follower.js';
 import { MemoryProjectionStore } from '../projections/memory-projection-store.js';
 import type { ProjectionPartition } from '../projections/projection-store.js';
 import { RedisProjectionStore } from '../projections/redis-projection-store.js';
@@ -49,6 +50,7 @@ import { MemorySessionDirectory } from '../sse/memory-session-directory.js';
 import type { NotificationLog } from '../sse/notification-log.js';
 import { RedisNotificationLog } from '../sse/redis-notification-log.js';
 import { RedisSessionDirectory } from '../sse/redis-session-directory.js';
+import { openEventStoreDb } from './eventstoredb.js';
 import { tierSettingsFor } from './tiers.js';
 
 /** Handlers running at once per instance. */
@@ -56,7 +58,7 @@ const WORKER_CONCURRENCY = 64;
 
 /** An opened backend. */
 export interface Backend {
-  readonly storeName: 'redis' | 'memory';
+  readonly storeName: 'redis' | 'memory' | 'eventstoredb';
   /** PARTITIONS and every partition's keys (one partition in memory). */
   readonly partitioning: Partitioning;
   readonly store: EventStore;
@@ -78,6 +80,10 @@ export interface Backend {
   readonly replicaWait?: ReplicaWait;
   readonly fault: FaultSwitch;
   readonly checks: readonly ReadinessCheck[];
+  /** STORE=eventstoredb: resolves once EventStoreDB answered (start-up waits for it). */
+  storeReachable?(signal: AbortSignal): Promise<void>;
+  /** STORE=eventstoredb: this instance's notifier of `$all` (leased; started with the projectors). */
+  notifier?(): LeasedFollower;
   /** Serves the deployment job queue with at most DEPLOY_MAX_CONCURRENT jobs at once. */
   serveJobs(handlers: JobHandlers): Promise<JobConsumer>;
   /** Commands waiting in the group and dead-lettered ones. */
@@ -222,18 +228,27 @@ function openRedis(
     logger.child({ component: 'replicas' }),
   );
   const waiting = replicaWait ? { replicaWait } : {};
-  const store = openRedisStore(
-    redis,
-    partitioning,
-    { ...storeSettings(config, fault), ...waiting },
-    logger,
-    (partition) => tierSettingsFor(config, archive, partition),
-  );
-  logger.info('using the Redis event store', {
-    component: 'store',
-    store: 'redis',
-    keyPrefix: config.KEY_PREFIX,
-  });
+  // STORE=eventstoredb: the events there, the rest here (config.ts: one partition, no WAIT)
+  const esdb =
+    config.STORE === 'eventstoredb'
+      ? openEventStoreDb(config, redis, keys, storeSettings(config, fault), logger)
+      : undefined;
+  const store =
+    esdb?.store ??
+    openRedisStore(
+      redis,
+      partitioning,
+      { ...storeSettings(config, fault), ...waiting },
+      logger,
+      (partition) => tierSettingsFor(config, archive, partition),
+    );
+  if (!esdb) {
+    logger.info('using the Redis event store', {
+      component: 'store',
+      store: 'redis',
+      keyPrefix: config.KEY_PREFIX,
+    });
+  }
   // each partition's log (the facade's own per-partition stores) and projection store (§8)
   const logs = store instanceof PartitionedEventStore ? store.partitions : [store];
   const bus = openRedisBus(
@@ -272,11 +287,17 @@ function openRedis(
     () => {}, // closed before it subscribed (a short-lived CLI); readiness stays false
   );
   return {
-    storeName: 'redis',
+    storeName: esdb ? 'eventstoredb' : 'redis',
     partitioning,
     store,
     bus,
     projections,
+    ...(esdb
+      ? {
+          storeReachable: (signal: AbortSignal) => esdb.reachable(signal),
+          notifier: () => esdb.notifier(projections[0]!.store),
+        }
+      : {}),
     notifications: partitioning.keys.map(
       (partitionKeys) => new RedisNotificationLog(redis, partitionKeys, sseLogger),
     ),
@@ -290,6 +311,7 @@ function openRedis(
     ...waiting,
     fault,
     checks: [
+      ...(esdb ? [esdb.check] : []),
       {
         name: 'redis',
         check: () =>
@@ -319,7 +341,7 @@ function openRedis(
     backlog: () => bus.backlog(),
     close: async () => {
       await bus.close();
-      await store.close();
+      await (esdb ?? store).close();
       await Promise.all(projections.map((p) => p.store.close()));
       await checkpoints.close();
       await archive?.close();

@@ -111,7 +111,7 @@ export function operationsFor(
         partitioning: backend.partitioning,
         logger: logger.child({ component: 'startup' }),
         signal,
-      });
+      }).then(() => backend.storeReachable?.(signal));
       return passedOrExit(checks, signal, logger);
     },
   };
