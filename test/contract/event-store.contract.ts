@@ -30,6 +30,14 @@ export interface EventStoreFixture {
   readonly partitioned?: boolean;
   /** A reply channel the append of `streamId` may publish on (Redis: in its partition's slot). */
   replyChannel?(streamId: string, name: string): string;
+  /**
+   * EventStoreDB (DESIGN.md §4): outcomes, notifications and jobs are written after the append,
+   * by the notifier following `$all`; resolves once it caught up with every append so far.
+   * Absent where the append writes them itself, atomically.
+   */
+  settle?(): Promise<void>;
+  /** With `settle`: the methods of the notifications written so far, oldest first. */
+  notificationMethods?(): Promise<string[]>;
   cleanup(): Promise<void>;
 }
 
@@ -329,6 +337,7 @@ export function describeEventStoreContract(
           idempotencyKey: key,
           result: { answer: 42 },
         });
+        await fx.settle?.();
         const before = await fx.footprint();
         const again = await store.append('trainer-ash', [ev('B', { n: 2 }), ev('C')], {
           idempotencyKey: key,
@@ -357,6 +366,7 @@ export function describeEventStoreContract(
           idempotencyKey: key,
           expectedVersion: NO_STREAM,
         });
+        await fx.settle?.();
         const again = await store.append(two, [ev('StageStarted')], {
           idempotencyKey: key,
           expectedVersion: 7,
@@ -580,6 +590,16 @@ export function describeEventStoreContract(
           ],
         });
         if (r1.duplicate || r2.duplicate) return expect.fail('not a duplicate');
+        if (fx.settle && fx.notificationMethods) {
+          // written by the notifier, in $all order, after the append returned
+          await fx.settle();
+          expect(await fx.notificationMethods()).to.deep.equal([
+            'position.update',
+            'message.hi',
+            'position.update',
+          ]);
+          return;
+        }
         expect(r1.notifications).to.have.length(2);
         expect(r1.notifications[0]!.prevId).to.equal('0-0');
         expect(r1.notifications[1]!.prevId).to.equal(r1.notifications[0]!.id);
@@ -601,6 +621,7 @@ export function describeEventStoreContract(
         const [a, b, c] = streamsTogether(fx, 'deployment', 3) as [string, string, string];
         await store.append(a, [ev('Started')], { enqueue: job('a') });
         await store.append(b, [ev('Started')], { enqueue: job('b') });
+        await fx.settle?.(); // EventStoreDB: the notifier queues them (README: the bound is approximate)
         expect(await fx.queued('deploy', a)).to.equal(2);
         const refused = await expectRejects(
           store.append(c, [ev('Started')], {
