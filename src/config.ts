@@ -132,7 +132,7 @@ const schema = z
       .string()
       .regex(
         FAULT_SETTING,
-        'must look like exit-before-commit:0.05, stall-before-commit:0.05 or no-dedup (comma list)',
+        'must look like exit-before-commit:0.05, stall-before-commit:0.05, exit-after-append:0.05 or no-dedup (comma list)',
       )
       .optional(),
     COMMAND_WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),

@@ -1,9 +1,9 @@
 import type { Logger } from '../log.js';
 
 /** The test-only fault points of DESIGN.md G1 (the window between deciding and committing). */
-export type FaultPoint = 'exit-before-commit' | 'stall-before-commit';
+export type FaultPoint = 'exit-before-commit' | 'stall-before-commit' | 'exit-after-append';
 
-const ITEM = '((exit|stall)-before-commit:(0(\\.\\d+)?|1(\\.0+)?)|no-dedup)';
+const ITEM = '(((exit|stall)-before-commit|exit-after-append):(0(\\.\\d+)?|1(\\.0+)?)|no-dedup)';
 
 /**
  * The grammar of `STREAMCAST_FAULT`: comma-separated `exit-before-commit:<probability>`,
@@ -22,6 +22,9 @@ export const FAULT_SETTING = new RegExp(`^${ITEM}(,${ITEM})*$`);
  *   committing — it stops renewing the batch's entries, as a paused process would — for three
  *   times COMMAND_CLAIM_IDLE_MS, so another instance reclaims and commits them, then commits too
  *   (a zombie commit: the dedup check must make it a no-op);
+ * - `exit-after-append:0.01` (STORE=eventstoredb, whose append cannot acknowledge the entry):
+ *   with that probability per append, once EventStoreDB holds the events and before anything in
+ *   Redis (acknowledgement, outcome, reply) — the redelivery must find them (`findAppended`);
  * - `no-dedup`: commit without checking idempotency keys, to show that the exactly-once test
  *   fails without that check.
  */
@@ -34,7 +37,11 @@ export class FaultSwitch {
 
   /** Parses `STREAMCAST_FAULT` (undefined: the switch is off). */
   static from(setting: string | undefined, logger: Logger): FaultSwitch {
-    const probabilities = { 'exit-before-commit': 0, 'stall-before-commit': 0 };
+    const probabilities = {
+      'exit-before-commit': 0,
+      'stall-before-commit': 0,
+      'exit-after-append': 0,
+    };
     if (!setting) return new FaultSwitch(probabilities, false);
     if (!FAULT_SETTING.test(setting)) throw new Error(`STREAMCAST_FAULT: cannot parse ${setting}`);
     let noDedup = false;
@@ -42,9 +49,7 @@ export class FaultSwitch {
       if (item === 'no-dedup') noDedup = true;
       else {
         const [point, p] = item.split(':');
-        if (point === 'exit-before-commit' || point === 'stall-before-commit') {
-          probabilities[point] = Number(p);
-        }
+        if (point && point in probabilities) probabilities[point as FaultPoint] = Number(p);
       }
     }
     logger.warn(`test-only fault switch on: ${setting}`);

@@ -122,12 +122,15 @@ export type ItemResult =
   | { readonly outcome: Outcome; readonly duplicate: boolean }
   | { readonly error: unknown };
 
-/** The target of a command from the bus. */
-function targetOf({ command, acknowledge, redelivered }: BatchItem): CommitTarget {
+/**
+ * The target of a command from the bus. A redelivered command, or one decided again after a
+ * conflict (another writer — perhaps another instance with this very command), looks back.
+ */
+function targetOf({ command, acknowledge, redelivered }: BatchItem, round: number): CommitTarget {
   const { id, metadata } = command;
   return {
     ...(acknowledge ? { acknowledge } : {}),
-    ...(redelivered ? { lookBack: { since: metadata.timestamp } } : {}),
+    ...(redelivered || round > 0 ? { lookBack: { since: metadata.timestamp } } : {}),
     key: keyOf(command),
     metadata: {
       commandId: id,
@@ -230,7 +233,9 @@ export class CommandRuntime {
       const committed =
         'error' in decision
           ? Promise.resolve(decision)
-          : this.commit(decision.decision, targetOf(b.item)).catch((error: unknown) => ({ error }));
+          : this.commit(decision.decision, targetOf(b.item, round)).catch((error: unknown) => ({
+              error,
+            }));
       return [committed.then((c) => ({ b, c }))];
     });
     const again: Deciding[] = [];

@@ -57,5 +57,12 @@ export function withFastPath(
     head: () => store.head(),
     subscribeAll: (opts, handler) => store.subscribeAll(opts, handler),
     close: () => store.close(),
+    // what the store can and cannot do (EventStoreDB) passes through unchanged
+    ...(store.acknowledgesEntries === undefined
+      ? {}
+      : { acknowledgesEntries: store.acknowledgesEntries }),
+    ...(store.findAppended
+      ? { findAppended: store.findAppended.bind(store) as typeof store.findAppended }
+      : {}),
   };
 }

@@ -231,7 +231,7 @@ function openRedis(
   // STORE=eventstoredb: the events there, the rest here (config.ts: one partition, no WAIT)
   const esdb =
     config.STORE === 'eventstoredb'
-      ? openEventStoreDb(config, redis, keys, storeSettings(config, fault), logger)
+      ? openEventStoreDb(config, redis, keys, storeSettings(config, fault), fault, logger)
       : undefined;
   const store =
     esdb?.store ??

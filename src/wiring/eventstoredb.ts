@@ -5,6 +5,7 @@
  * never falls back to another store.
  */
 import { BACKWARDS, END, EventStoreDBClient } from '@eventstore/db-client';
+import type { FaultSwitch } from '../commands/fault.js';
 import type { Config } from '../config.js';
 import { EsdbEventStore } from '../events/eventstoredb/esdb-event-store.js';
 import { EsdbNotifier } from '../events/eventstoredb/notifier.js';
@@ -35,6 +36,7 @@ export function openEventStoreDb(
   redis: RedisClient,
   keys: Keys,
   settings: StoreSettings,
+  fault: FaultSwitch,
   logger: Logger,
 ): EventStoreDbParts {
   const log = logger.child({ component: 'eventstoredb' });
@@ -46,6 +48,7 @@ export function openEventStoreDb(
     { redis, keys, outcomes },
     settings,
     config.EVENTSTORE_STREAM_PREFIX,
+    fault,
   );
   const probe = new Probe(client, where, log);
   log.info(`using the EventStoreDB event store at ${where} (commands, outcomes and SSE on Redis)`, {

@@ -26,6 +26,7 @@ import {
   streamNameFilter,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
+import type { FaultSwitch } from '../../commands/fault.js';
 import { ConcurrencyError } from '../../errors.js';
 import { fitting } from '../byte-budget.js';
 import type { NewEvent, RecordedEvent } from '../envelope.js';
@@ -100,6 +101,8 @@ export class EsdbEventStore implements EventStore {
     private readonly side: EsdbRedisSide,
     private readonly settings: StoreSettings,
     private readonly streamPrefix = '',
+    /** The test-only fault switch (`exit-after-append`). */
+    private readonly fault?: FaultSwitch,
   ) {}
 
   async append(
@@ -122,6 +125,9 @@ export class EsdbEventStore implements EventStore {
       if (waiting >= p.job.maxWaiting) throw queueFull(p.job, waiting);
     }
     const written = await this.write(p, options);
+    if (this.fault?.hits('exit-after-append')) {
+      this.fault.exit('exit-after-append', { streamId, key: p.idempotencyKey });
+    }
     const outcome: Appended = {
       kind: 'appended',
       streamId,

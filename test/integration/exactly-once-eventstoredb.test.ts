@@ -1,0 +1,168 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventStoreDBClient, StreamNotFoundError } from '@eventstore/db-client';
+import { expect } from 'chai';
+import { RpcCallError, RpcClient } from '../../src/client/index.js';
+import { keysFor, type RedisClient } from '../../src/index.js';
+import { Cluster } from '../support/cluster.js';
+import { type EventStoreTarget, eventStoreTarget } from '../support/eventstore.js';
+import {
+  clearPrefix,
+  describeWithRedis,
+  testClient,
+  testRedisUrl,
+  uniquePrefix,
+} from '../support/redis.js';
+
+const COMMANDS = Number(process.env.EXACTLY_ONCE_COMMANDS ?? 1500);
+const TRAINERS = 40;
+const IN_FLIGHT = 32;
+
+/**
+ * DESIGN.md §4 under crashes, with STORE=eventstoredb: three instances on EventStoreDB (the test
+ * double, or TEST_EVENTSTORE_URL); one SIGKILLed mid-burst, one killing itself between reading a
+ * batch and committing it and — the window this store adds — once EventStoreDB holds a command's
+ * events but before Redis has its acknowledgement, outcome or reply (exit-after-append), the
+ * third stalling before its commit until others reclaim the batch (a zombie append). Clients
+ * retry with the same commandId. Every command id must end with exactly one event, every stream
+ * gapless, every outcome recorded by the notifier.
+ */
+describeWithRedis('exactly-once commands on EventStoreDB across crashing instances', function () {
+  this.timeout(600_000);
+  let redis: RedisClient;
+  let prefix: string;
+  let cluster: Cluster | undefined;
+  let target: EventStoreTarget | undefined;
+  before(() => {
+    redis = testClient();
+  });
+  after(() => redis.disconnect());
+  afterEach(async () => {
+    await cluster?.stop();
+    await target?.stop();
+    await clearPrefix(redis, prefix);
+  });
+
+  it('applies every command exactly once, with gapless versions, and proves faults happened', async () => {
+    prefix = uniquePrefix('xe');
+    target = await eventStoreTarget();
+    const esdb = target;
+    const secret = randomBytes(32).toString('base64');
+    const faultsOf: Record<string, string | undefined> = {
+      a: undefined,
+      b: 'exit-before-commit:0.02,exit-after-append:0.01',
+      c: 'stall-before-commit:0.02',
+    };
+    cluster = new Cluster((slot, generation) => ({
+      REDIS_URL: testRedisUrl(),
+      STORE: 'eventstoredb',
+      EVENTSTORE_CONNECTION_STRING: esdb.connectionString,
+      EVENTSTORE_STREAM_PREFIX: esdb.streamPrefix,
+      SECRET_KEY: secret,
+      KEY_PREFIX: prefix,
+      SERVER_ID: `${slot}-${generation}`,
+      COMMAND_CLAIM_IDLE_MS: '1000',
+      COMMAND_TIMEOUT_MS: '4000',
+      // b dies per batch and per append: a command can meet it more than the default 3 times
+      COMMAND_MAX_ATTEMPTS: '10',
+      STREAMCAST_FAULT: faultsOf[slot],
+      LOG_LEVEL: 'info',
+    }));
+    await cluster.start(['a', 'b', 'c']);
+    const running = cluster;
+
+    const commands = Array.from({ length: COMMANDS }, (_, i) => ({
+      commandId: randomUUID(),
+      trainerId: `t${i % TRAINERS}`,
+      directionX: Math.cos(i),
+      directionY: Math.sin(i) || 1,
+    }));
+    let next = 0;
+    let done = 0;
+    let retries = 0;
+    let killed = false;
+    const worker = async () => {
+      while (next < commands.length) {
+        const c = commands[next++]!;
+        for (let attempt = 0; ; attempt++) {
+          const urls = running.liveUrls();
+          const url = urls[(attempt + next) % Math.max(urls.length, 1)];
+          try {
+            if (!url) throw new Error('no live instance');
+            const client = new RpcClient({ url, headers: { 'X-User-Id': c.trainerId } });
+            await client.call(
+              'trainer.move',
+              { action: 'start', ...c },
+              AbortSignal.timeout(10_000),
+            );
+            break;
+          } catch (error) {
+            if (error instanceof RpcCallError && error.code !== -32030 && error.code !== -32603)
+              throw error;
+            if (attempt > 60)
+              throw new Error(`command ${c.commandId} failed ${attempt} times: ${String(error)}`);
+            retries += 1;
+            await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+          }
+        }
+        done += 1;
+        if (!killed && done >= commands.length / 3) {
+          killed = true;
+          await running.kill('a');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker)).catch((error) => {
+      const problems = running.lines().filter((l) => /"level":"(warn|error)"/.test(l));
+      process.stdout.write(`${problems.slice(0, 15).join('\n')}\n`);
+      throw error;
+    });
+
+    const client = EventStoreDBClient.connectionString(esdb.connectionString);
+    const seen = new Map<string, number>();
+    try {
+      for (let t = 0; t < TRAINERS; t++) {
+        const versions: number[] = [];
+        try {
+          for await (const { event } of client.readStream(`${esdb.streamPrefix}trainer-t${t}`)) {
+            if (!event) continue;
+            versions.push(Number(event.revision) + 1);
+            const { commandId } = event.metadata as { commandId: string };
+            seen.set(commandId, (seen.get(commandId) ?? 0) + 1);
+          }
+        } catch (error) {
+          if (!(error instanceof StreamNotFoundError)) throw error;
+        }
+        expect(versions, `versions of trainer-t${t}`).to.deep.equal(versions.map((_, i) => i + 1));
+      }
+    } finally {
+      await client.dispose();
+    }
+    // the notifier recorded every outcome (the answers came from it)
+    const keys = keysFor(prefix);
+    // a command's key is its user's and its id (keyOf in src/commands/command-bus.ts)
+    const records = await Promise.all(
+      commands.map((c) => redis.exists(keys.done(`${c.trainerId}:${c.commandId}`))),
+    );
+    const exitsBefore = running.count(/"fault":"exit-before-commit"/);
+    const exitsAfterAppend = running.count(/"fault":"exit-after-append"/);
+    const stalls = running.count(/"fault":"stall-before-commit"/);
+    const reclaims = running.sum('reclaimed');
+    const redeliveries = running.sum('redelivered');
+    const twice = [...seen.values()].filter((n) => n > 1).length;
+    process.stdout.write(
+      `      on ${esdb.label}: commands ${COMMANDS}, client retries ${retries}, exits before commit ${exitsBefore}, exits after the append ${exitsAfterAppend}, stalls ${stalls}, SIGKILLs 1, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}, outcomes recorded ${records.filter(Boolean).length}\n`,
+    );
+    expect(twice, 'command ids with more than one event').to.equal(0);
+    expect(
+      commands.filter((c) => seen.get(c.commandId) !== 1),
+      'command ids without exactly one event',
+    ).to.have.length(0);
+    expect(seen.size).to.equal(COMMANDS);
+    expect(records.filter(Boolean).length, 'outcomes the notifier recorded').to.equal(COMMANDS);
+    expect(exitsBefore, 'exits before commit').to.be.greaterThan(0);
+    expect(exitsAfterAppend, 'exits after the append').to.be.greaterThan(0);
+    expect(stalls, 'stalls before commit').to.be.greaterThan(0);
+    expect(reclaims, 'reclaims').to.be.greaterThan(0);
+    expect(redeliveries, 'redeliveries').to.be.greaterThan(0);
+  });
+});
