@@ -93,6 +93,23 @@ export class CommandGroup {
     return replyStrings(reply.values);
   }
 
+  /**
+   * The entries of `ids` still pending under this consumer (neither acknowledged nor taken over by
+   * another), asked in one pipeline.
+   */
+  async owned(ids: readonly string[]): Promise<Set<string>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.xpending(this.keys.commands, this.group, id, id, 1);
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(
+      ids.filter((_, i) => {
+        const [error, pending] = replies[i] ?? [];
+        const entry = !error && Array.isArray(pending) ? (pending[0] as unknown[]) : undefined;
+        return entry?.[1] === this.consumer;
+      }),
+    );
+  }
+
   /** Counts one more run of an owned entry; its new delivery count, or 0 if it is no longer ours. */
   async retry(entryId: string): Promise<number> {
     const args = [this.group, this.consumer, entryId];

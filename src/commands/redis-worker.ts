@@ -45,6 +45,14 @@ export interface WorkerOptions {
   readonly slots?: SharedSlots;
   /** REDIS_WAIT_REPLICAS > 0: dead letters are answered only once WAIT saw the replicas. */
   readonly replicaWait?: ReplicaWait;
+  /**
+   * STORE=eventstoredb: before a batch is decided, entries another instance took over meanwhile
+   * (this one paused past COMMAND_CLAIM_IDLE_MS) are left to it. The Redis store needs no such
+   * check: its commit script refuses a key already used; EventStoreDB deduplicates only at the
+   * same expected version, and a zombie that decides after the new owner appended would decide
+   * on a stream that already holds its command.
+   */
+  readonly ownedBeforeCommit?: boolean;
 }
 
 /** Counters a worker keeps (logged, and shown by system.status and /metrics). */
@@ -350,14 +358,43 @@ export class RedisCommandWorker implements Worker {
         this.stalling -= 1;
       });
     }
-    const results = this.processBatch(batch);
-    batch.forEach((entry, i) => {
+    const lost = this.options.ownedBeforeCommit ? await this.takenOver(batch) : new Set<string>();
+    for (const entry of batch.filter((e) => lost.has(e.entryId))) {
+      const run = runs[batch.indexOf(entry)]!;
       this.track(
         entry.entryId,
-        runs[i]!,
+        run,
+        Promise.resolve().finally(() => endEntry(entry)),
+      );
+    }
+    const owned = lost.size === 0 ? batch : batch.filter((e) => !lost.has(e.entryId));
+    const ownedRuns = owned.map((e) => runs[batch.indexOf(e)]!);
+    const results = this.processBatch(owned);
+    owned.forEach((entry, i) => {
+      this.track(
+        entry.entryId,
+        ownedRuns[i]!,
         results[i]!.then((r) => this.settle(entry, r)).finally(() => endEntry(entry)),
       );
     });
+  }
+
+  /**
+   * The entries of `batch` this consumer no longer owns — another took them over, or already
+   * finished and acknowledged them — logged and left alone.
+   */
+  private async takenOver(batch: readonly EntryToProcess[]): Promise<Set<string>> {
+    const ids = batch.map((e) => e.entryId);
+    // unanswered (Redis away): decide as before; the commit then fails and is retried
+    const owned = await this.group.owned(ids).catch(() => new Set(ids));
+    const lost = new Set(ids.filter((id) => !owned.has(id)));
+    for (const entry of batch.filter((e) => lost.has(e.entryId))) {
+      this.options.logger.info('command taken over by another instance meanwhile; left to it', {
+        commandId: entry.command.id,
+        takenOver: 1,
+      });
+    }
+    return lost;
   }
 
   private processBatch(batch: readonly EntryToProcess[]): readonly Promise<EntryResult>[] {

@@ -268,6 +268,7 @@ function openRedis(
       fault,
       logger: logger.child({ component: 'commands' }),
       ...waiting,
+      ...(esdb ? { ownedBeforeCommit: true } : {}),
     },
     logs,
   );

@@ -49,7 +49,7 @@ describeWithRedis('exactly-once commands on EventStoreDB across crashing instanc
     const secret = randomBytes(32).toString('base64');
     const faultsOf: Record<string, string | undefined> = {
       a: undefined,
-      b: 'exit-before-commit:0.02,exit-after-append:0.01',
+      b: 'exit-before-commit:0.02,exit-after-append:0.02',
       c: 'stall-before-commit:0.02',
     };
     cluster = new Cluster((slot, generation) => ({
@@ -119,6 +119,7 @@ describeWithRedis('exactly-once commands on EventStoreDB across crashing instanc
 
     const client = EventStoreDBClient.connectionString(esdb.connectionString);
     const seen = new Map<string, number>();
+    const newest = new Map<string, { version: number; position: string }>();
     try {
       for (let t = 0; t < TRAINERS; t++) {
         const versions: number[] = [];
@@ -126,6 +127,12 @@ describeWithRedis('exactly-once commands on EventStoreDB across crashing instanc
           for await (const { event } of client.readStream(`${esdb.streamPrefix}trainer-t${t}`)) {
             if (!event) continue;
             versions.push(Number(event.revision) + 1);
+            const at = event.position;
+            if (at)
+              newest.set(`t${t}`, {
+                version: versions.length,
+                position: `${at.commit}-${at.prepare}`,
+              });
             const { commandId } = event.metadata as { commandId: string };
             seen.set(commandId, (seen.get(commandId) ?? 0) + 1);
           }
@@ -137,6 +144,24 @@ describeWithRedis('exactly-once commands on EventStoreDB across crashing instanc
     } finally {
       await client.dispose();
     }
+    // the projection folds $all through the same port: each trainer's read model, once the
+    // projection reached its newest event, is at that event's version
+    const projected = await Promise.all(
+      [...newest].map(async ([trainerId, { version, position }]) => {
+        const rpc = new RpcClient({
+          url: running.liveUrls()[0]!,
+          headers: { 'X-User-Id': trainerId },
+        });
+        const view = (await rpc.call('trainer.get', { trainerId, minPosition: position })) as {
+          version: number;
+        };
+        return view.version === version;
+      }),
+    );
+    expect(
+      projected.filter(Boolean).length,
+      "read models at their stream's newest version",
+    ).to.equal(newest.size);
     // the notifier recorded every outcome (the answers came from it)
     const keys = keysFor(prefix);
     // a command's key is its user's and its id (keyOf in src/commands/command-bus.ts)
@@ -146,11 +171,12 @@ describeWithRedis('exactly-once commands on EventStoreDB across crashing instanc
     const exitsBefore = running.count(/"fault":"exit-before-commit"/);
     const exitsAfterAppend = running.count(/"fault":"exit-after-append"/);
     const stalls = running.count(/"fault":"stall-before-commit"/);
+    const takenOver = running.sum('takenOver');
     const reclaims = running.sum('reclaimed');
     const redeliveries = running.sum('redelivered');
     const twice = [...seen.values()].filter((n) => n > 1).length;
     process.stdout.write(
-      `      on ${esdb.label}: commands ${COMMANDS}, client retries ${retries}, exits before commit ${exitsBefore}, exits after the append ${exitsAfterAppend}, stalls ${stalls}, SIGKILLs 1, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}, outcomes recorded ${records.filter(Boolean).length}\n`,
+      `      on ${esdb.label}: commands ${COMMANDS}, client retries ${retries}, exits before commit ${exitsBefore}, exits after the append ${exitsAfterAppend}, stalls ${stalls}, SIGKILLs 1, entries a zombie found taken over ${takenOver}, reclaims ${reclaims}, redeliveries ${redeliveries}, applied twice ${twice}, outcomes recorded ${records.filter(Boolean).length}\n`,
     );
     expect(twice, 'command ids with more than one event').to.equal(0);
     expect(

@@ -8,6 +8,7 @@
 import { Cluster } from 'ioredis';
 import { type RedisCluster, startRedisCluster } from '../../scripts/lib/redis-cluster.js';
 import type { RedisClient } from '../../src/events/redis-connection.js';
+import { type EventStoreTarget, eventStoreTarget } from './eventstore.js';
 import { redisMissingReason, testClient, testRedisUrl } from './redis.js';
 import { skipWithoutRedisCluster } from './redis-cluster.js';
 
@@ -19,8 +20,8 @@ const START_TIMEOUT_MS = 60_000;
 
 /** One topology, as a suite sees it. */
 export interface Topology {
-  /** `redis-server` or `cluster`. */
-  readonly name: 'redis-server' | 'cluster';
+  /** `redis-server`, `cluster`, or `eventstoredb` (events there, the rest on one redis-server). */
+  readonly name: 'redis-server' | 'cluster' | 'eventstoredb';
   /** PARTITIONS the data has on it. */
   readonly partitions: number;
   /** A new client of the test's own (disconnect it after). */
@@ -29,6 +30,17 @@ export interface Topology {
   env(): Record<string, string>;
   /** The cluster itself (nodes, masters), on the cluster topology. */
   readonly cluster?: RedisCluster;
+  /** The EventStoreDB the instances use, on the eventstoredb topology. */
+  readonly eventStore?: EventStoreTarget;
+}
+
+/** Which topologies besides the two Redis ones a suite also runs on. */
+export interface TopologyOptions {
+  /**
+   * STORE=eventstoredb (issue 18): the events in EventStoreDB — the test double, started for the
+   * suite, or TEST_EVENTSTORE_URL — and everything else on the test redis-server.
+   */
+  readonly eventStoreDb?: boolean;
 }
 
 let shared: Promise<RedisCluster> | undefined;
@@ -94,6 +106,7 @@ function onCluster(cluster: RedisCluster): Topology {
 export function describeOnTopologies(
   title: string,
   body: (this: Mocha.Suite, topology: () => Topology) => void,
+  options: TopologyOptions = {},
 ): void {
   describe(`${title} [redis-server]`, function () {
     before(function () {
@@ -103,6 +116,7 @@ export function describeOnTopologies(
     });
     body.call(this, () => singleServer);
   });
+  if (options.eventStoreDb) describeOnEventStoreDb(title, body);
   const clusterTitle = `${title} [cluster 3×2, ${CLUSTER_PARTITIONS} partitions]`;
   describe(clusterTitle, function () {
     let topology: Topology | undefined;
@@ -115,6 +129,53 @@ export function describeOnTopologies(
       if (!topology)
         throw new Error(`the shared Redis Cluster of "${clusterTitle}" is not started`);
       return topology;
+    });
+  });
+}
+
+/**
+ * `<title> [eventstoredb]`: the suite with STORE=eventstoredb. Each test gets an EventStoreDB of
+ * its own (a fresh double, or on TEST_EVENTSTORE_URL streams of a fresh prefix): instances of one
+ * KEY_PREFIX must not meet another test's events in `$all`, or their notifier would notify them.
+ */
+function describeOnEventStoreDb(
+  title: string,
+  body: (this: Mocha.Suite, topology: () => Topology) => void,
+): void {
+  describe(`${title} [eventstoredb]`, function () {
+    let eventStore: EventStoreTarget | undefined;
+    const started = () => {
+      if (!eventStore) throw new Error(`no EventStoreDB is started for this test of "${title}"`);
+      return eventStore;
+    };
+    const topology: Topology = {
+      name: 'eventstoredb',
+      partitions: 1,
+      get eventStore() {
+        return eventStore;
+      },
+      client: () => testClient(),
+      env: () => ({
+        REDIS_URL: testRedisUrl() ?? '',
+        PARTITIONS: '1',
+        STORE: 'eventstoredb',
+        EVENTSTORE_CONNECTION_STRING: started().connectionString,
+        EVENTSTORE_STREAM_PREFIX: started().streamPrefix,
+      }),
+    };
+    before(function () {
+      if (testRedisUrl()) return;
+      process.stdout.write(`    skipped "${title} [eventstoredb]": ${redisMissingReason()}\n`);
+      this.skip();
+    });
+    beforeEach(async () => {
+      eventStore = await eventStoreTarget();
+    });
+    body.call(this, () => topology);
+    // after the suite's own afterEach (registered after it): its instances are stopped by then
+    afterEach(async () => {
+      await eventStore?.stop();
+      eventStore = undefined;
     });
   });
 }
