@@ -199,4 +199,34 @@ describe('config', () => {
     const c = loadConfig({ PORT: '', HOME: '/root', PATH: '/bin' });
     expect(c.PORT).to.equal(8080);
   });
+
+  it('STORE=eventstoredb: needs its connection string and Redis, one partition, nothing to trim', () => {
+    const esdb = { STORE: 'eventstoredb', SECRET_KEY: key };
+    const ok = loadConfig({
+      ...esdb,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      EVENTSTORE_CONNECTION_STRING: 'esdb://admin:changeit@127.0.0.1:2113?tls=false',
+      EVENTSTORE_STREAM_PREFIX: 'app1.',
+    });
+    expect(ok).to.include({ STORE: 'eventstoredb', EVENTSTORE_STREAM_PREFIX: 'app1.' });
+    expect(problemsOf(esdb)).to.deep.equal([
+      'EVENTSTORE_CONNECTION_STRING: required with STORE=eventstoredb (e.g. esdb://127.0.0.1:2113?tls=false)',
+      'REDIS_URL: required with STORE=eventstoredb too (commands, outcomes, notifications, read models and SSE stay on Redis), or REDIS_CLUSTER_NODES',
+    ]);
+    expect(
+      problemsOf({
+        ...esdb,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        EVENTSTORE_CONNECTION_STRING: 'http://127.0.0.1:2113',
+        PARTITIONS: '4',
+        LOG_RETENTION_MS: '60000',
+        REDIS_WAIT_REPLICAS: '1',
+      }),
+    ).to.deep.equal([
+      'EVENTSTORE_CONNECTION_STRING: must start with esdb:// or esdb+discover:// (e.g. esdb://127.0.0.1:2113?tls=false)',
+      "PARTITIONS: must be 1 with STORE=eventstoredb (EventStoreDB's $all is one log; got 4)",
+      'ARCHIVE_URL and LOG_RETENTION_MS: not with STORE=eventstoredb (EventStoreDB keeps the whole history; nothing of the log is in Redis to trim or archive); unset them',
+      'REDIS_WAIT_REPLICAS: not with STORE=eventstoredb (its outcomes are written by the notifier, which does not WAIT); set it to 0',
+    ]);
+  });
 });
