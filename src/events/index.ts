@@ -11,6 +11,8 @@ export {
 } from './command-records.js';
 export * from './envelope.js';
 export * from './event-store.js';
+export { EsdbEventStore, type EsdbRedisSide } from './eventstoredb/esdb-event-store.js';
+export { EsdbNotifier, NOTIFIER_LEASE, type NotifierOptions } from './eventstoredb/notifier.js';
 export { type Keys, keysFor, recordDigest } from './keys.js';
 export { LogTiers, type TierItem, type TierSettings } from './log-tiers.js';
 export { MemoryEventStore } from './memory-event-store.js';
