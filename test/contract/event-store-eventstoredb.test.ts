@@ -30,32 +30,36 @@ describeWithRedis('EventStoreDB event store contract', () => {
     subscriber.disconnect();
   });
 
-  describeEventStoreContract('eventstoredb', async () => {
-    const target: EventStoreTarget = await eventStoreTarget();
-    const prefix = uniquePrefix('esdb');
-    const { store, keys, settle, close } = esdbStoreFor(redis, prefix, target);
-    const eventCount = async () => (await store.readAll({ limit: 1000 })).events.length;
-    return {
-      store,
-      settle,
-      notificationMethods: async () =>
-        (await redis.xrange(keys.notify, '-', '+')).map(([, fields]) => fields[1]!),
-      // the notifier's own lease and checkpoint are there from the start: not what an append wrote
-      footprint: async () =>
-        (await keysUnder(redis, prefix)).filter((k) => !k.includes(':proj:notifier')).length +
-        (await eventCount()),
-      queued: async (queue) => redis.xlen(keys.jobs(queue)),
-      nextReply: async (channel) => {
-        await subscriber.ssubscribe(channel);
-        return {
-          message: once(heard, channel).finally(() => subscriber.sunsubscribe(channel)),
-        };
-      },
-      cleanup: async () => {
-        await close();
-        await target.stop();
-        await clearPrefix(redis, prefix);
-      },
-    };
-  });
+  // the client appends through BatchAppend when ServerFeatures lists it (21.10+), else Append
+  for (const batchAppend of [true, false]) {
+    const name = batchAppend ? 'eventstoredb' : 'eventstoredb (Append only)';
+    describeEventStoreContract(name, async () => {
+      const target: EventStoreTarget = await eventStoreTarget({ batchAppend });
+      const prefix = uniquePrefix('esdb');
+      const { store, keys, settle, close } = esdbStoreFor(redis, prefix, target);
+      const eventCount = async () => (await store.readAll({ limit: 1000 })).events.length;
+      return {
+        store,
+        settle,
+        notificationMethods: async () =>
+          (await redis.xrange(keys.notify, '-', '+')).map(([, fields]) => fields[1]!),
+        // the notifier's own lease and checkpoint are there from the start: not what an append wrote
+        footprint: async () =>
+          (await keysUnder(redis, prefix)).filter((k) => !k.includes(':proj:notifier')).length +
+          (await eventCount()),
+        queued: async (queue) => redis.xlen(keys.jobs(queue)),
+        nextReply: async (channel) => {
+          await subscriber.ssubscribe(channel);
+          return {
+            message: once(heard, channel).finally(() => subscriber.sunsubscribe(channel)),
+          };
+        },
+        cleanup: async () => {
+          await close();
+          await target.stop();
+          await clearPrefix(redis, prefix);
+        },
+      };
+    });
+  }
 });

@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import { type RpcCallError, RpcClient } from '../../src/client/index.js';
-import {
-  RESULT_FIELDS,
-  type RedisClient,
-  STAGE_ERROR_CODES,
-} from '../../src/index.js';
+import { RESULT_FIELDS, type RedisClient, STAGE_ERROR_CODES } from '../../src/index.js';
 import { connectBoth, readDeployEvents, untilFinished } from '../support/deployments.js';
 import { readyStatus } from '../support/readiness.js';
 import { clearPrefix, uniquePrefix } from '../support/redis.js';

@@ -26,7 +26,13 @@ export interface EventStoreTarget {
   stop(): Promise<void>;
 }
 
-export async function eventStoreTarget(): Promise<EventStoreTarget> {
+/**
+ * `batchAppend: false`: a double whose ServerFeatures omit BatchAppend, so the client appends
+ * through the plain `Append` call (as with servers before 21.10); ignored on a real server.
+ */
+export async function eventStoreTarget(
+  options: { readonly batchAppend?: boolean } = {},
+): Promise<EventStoreTarget> {
   const url = process.env.TEST_EVENTSTORE_URL;
   if (url) {
     return {
@@ -36,12 +42,12 @@ export async function eventStoreTarget(): Promise<EventStoreTarget> {
       stop: async () => {},
     };
   }
-  const double = await startEventStoreDouble();
+  const double = await startEventStoreDouble(options);
   return {
     connectionString: double.connectionString,
     streamPrefix: '',
     double,
-    label: 'the EventStoreDB test double',
+    label: `the EventStoreDB test double${options.batchAppend === false ? ' (Append only)' : ''}`,
     stop: () => double.stop(),
   };
 }
