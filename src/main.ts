@@ -16,6 +16,7 @@ import { startTracing } from './tracing/sdk.js';
 import { archivePartsFor, openArchive } from './wiring/archive.js';
 import { openBackend } from './wiring/backend.js';
 import { type CommandWork, serveCommands } from './wiring/commands.js';
+import { notifierPartsFor } from './wiring/eventstoredb.js';
 import { serveHttp } from './wiring/http.js';
 import { operationsFor } from './wiring/operations.js';
 import { projectionPartsFor } from './wiring/projections.js';
@@ -46,6 +47,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   const realtime = realtimeFor(config, backend, logger);
   const projections = projectionPartsFor(config, backend, ops.metrics, logger);
   const archive = archivePartsFor(config, backend, ops.metrics, logger);
+  const notifier = notifierPartsFor(backend, ops.metrics);
   let work: CommandWork | undefined;
   let projectors: LeasedFollower[] = [];
   let retention: Retention | undefined;
@@ -57,6 +59,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
     realtime,
     readModels: projections.readModels,
     ...(archive ? { archiveStatus: archive.status } : {}),
+    ...(notifier ? { notifierStatus: notifier.status } : {}),
     readiness: ops.readiness(() => work !== undefined),
     metrics: ops.metrics,
     logger,
@@ -120,7 +123,7 @@ export async function main(commands: readonly AnyCommandDefinition[] = COMMANDS)
   projectors = [
     ...projections.start(),
     ...(archive?.start() ?? []),
-    ...(backend.notifier ? [backend.notifier()] : []),
+    ...(notifier ? [notifier.start()] : []),
   ];
   // entity streams are trimmed below their newest snapshot (none with SNAPSHOT_EVERY=0)
   const snapshots = config.SNAPSHOT_EVERY > 0 ? backend.snapshots : undefined;

@@ -9,13 +9,16 @@ import type { FaultSwitch } from '../commands/fault.js';
 import type { Config } from '../config.js';
 import { EsdbEventStore } from '../events/eventstoredb/esdb-event-store.js';
 import { EsdbNotifier } from '../events/eventstoredb/notifier.js';
+import { notifierStatus, registerNotifierMetrics } from '../events/eventstoredb/notifier-status.js';
 import type { Keys } from '../events/keys.js';
 import type { StoreSettings } from '../events/prepare-append.js';
 import type { RedisClient } from '../events/redis-connection.js';
 import { RedisEventStore } from '../events/redis-event-store.js';
 import type { ReadinessCheck } from '../http/health.js';
 import { type Logger, redactText } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { ProjectionStore } from '../projections/projection-store.js';
+import type { Backend } from './backend.js';
 
 /** How often an unready instance probes EventStoreDB again, and a ready one checks it still is. */
 const RETRY_MS = 2000;
@@ -144,4 +147,17 @@ async function serverVersion(client: EventStoreDBClient): Promise<string> {
     .capabilities;
   const features = capabilities ? await capabilities : undefined;
   return features?.serverVersion ?? 'unknown';
+}
+
+/**
+ * STORE=eventstoredb: the notifier to start with the projectors, and its status for
+ * `system.status` and `/metrics` (undefined with any other store).
+ */
+export function notifierPartsFor(backend: Backend, metrics: Metrics) {
+  const { notifier } = backend;
+  const partition = backend.projections[0];
+  if (!notifier || !partition) return undefined;
+  const status = () => notifierStatus(partition);
+  registerNotifierMetrics(metrics, status);
+  return { status, start: notifier };
 }

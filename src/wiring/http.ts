@@ -50,6 +50,7 @@ export interface HttpParts {
   readonly readModels: ReadModels;
   /** With ARCHIVE_URL: how far each partition is archived (`system.status`). */
   readonly archiveStatus?: RpcServices['archiveStatus'];
+  readonly notifierStatus?: RpcServices['notifierStatus'];
   readonly readiness: readonly ReadinessCheck[];
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -83,6 +84,7 @@ export function serveHttp(parts: HttpParts): HttpServer {
     secretBox,
     catalogue: parts.commands,
     ...(parts.archiveStatus ? { archiveStatus: parts.archiveStatus } : {}),
+    ...(parts.notifierStatus ? { notifierStatus: parts.notifierStatus } : {}),
   };
   const authOptions = {
     mode: config.AUTH_MODE,

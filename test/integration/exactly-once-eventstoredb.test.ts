@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventStoreDBClient, StreamNotFoundError } from '@eventstore/db-client';
 import { expect } from 'chai';
-import { RpcCallError, RpcClient } from '../../src/client/index.js';
+import { RpcClient } from '../../src/client/index.js';
 import { keysFor, type RedisClient } from '../../src/index.js';
 import { Cluster } from '../support/cluster.js';
 import { type EventStoreTarget, eventStoreTarget } from '../support/eventstore.js';
+import { movesFor, sendEachUntilAnswered } from '../support/exactly-once-load.js';
 import {
   clearPrefix,
   describeWithRedis,
@@ -70,48 +71,9 @@ describeWithRedis('exactly-once commands on EventStoreDB across crashing instanc
     await cluster.start(['a', 'b', 'c']);
     const running = cluster;
 
-    const commands = Array.from({ length: COMMANDS }, (_, i) => ({
-      commandId: randomUUID(),
-      trainerId: `t${i % TRAINERS}`,
-      directionX: Math.cos(i),
-      directionY: Math.sin(i) || 1,
-    }));
-    let next = 0;
-    let done = 0;
-    let retries = 0;
-    let killed = false;
-    const worker = async () => {
-      while (next < commands.length) {
-        const c = commands[next++]!;
-        for (let attempt = 0; ; attempt++) {
-          const urls = running.liveUrls();
-          const url = urls[(attempt + next) % Math.max(urls.length, 1)];
-          try {
-            if (!url) throw new Error('no live instance');
-            const client = new RpcClient({ url, headers: { 'X-User-Id': c.trainerId } });
-            await client.call(
-              'trainer.move',
-              { action: 'start', ...c },
-              AbortSignal.timeout(10_000),
-            );
-            break;
-          } catch (error) {
-            if (error instanceof RpcCallError && error.code !== -32030 && error.code !== -32603)
-              throw error;
-            if (attempt > 60)
-              throw new Error(`command ${c.commandId} failed ${attempt} times: ${String(error)}`);
-            retries += 1;
-            await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
-          }
-        }
-        done += 1;
-        if (!killed && done >= commands.length / 3) {
-          killed = true;
-          await running.kill('a');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker)).catch((error) => {
+    const commands = movesFor(COMMANDS, TRAINERS);
+    const { retries } = await sendEachUntilAnswered(commands, running, IN_FLIGHT).catch((error) => {
+      // what the instances said when a command could not be answered
       const problems = running.lines().filter((l) => /"level":"(warn|error)"/.test(l));
       process.stdout.write(`${problems.slice(0, 15).join('\n')}\n`);
       throw error;

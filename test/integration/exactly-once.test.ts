@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { RpcCallError, RpcClient } from '../../src/client/index.js';
 import { partitioningFor, type RedisClient } from '../../src/index.js';
 import { Cluster } from '../support/cluster.js';
+import { movesFor, sendEachUntilAnswered } from '../support/exactly-once-load.js';
 import { clearPrefix, uniquePrefix } from '../support/redis.js';
 import { describeOnTopologies } from '../support/topologies.js';
 
@@ -56,49 +56,8 @@ describeOnTopologies('exactly-once commands across crashing instances', function
     }));
     await cluster.start(['a', 'b', 'c']);
 
-    const commands = Array.from({ length: COMMANDS }, (_, i) => ({
-      commandId: randomUUID(),
-      trainerId: `t${i % TRAINERS}`,
-      directionX: Math.cos(i),
-      directionY: Math.sin(i) || 1,
-    }));
-    let next = 0;
-    let done = 0;
-    let retries = 0;
-    let killed = false;
-    const worker = async () => {
-      while (next < commands.length) {
-        const c = commands[next++]!;
-        for (let attempt = 0; ; attempt++) {
-          const urls = cluster.liveUrls();
-          const url = urls[(attempt + next) % Math.max(urls.length, 1)];
-          try {
-            if (!url) throw new Error('no live instance');
-            const client = new RpcClient({ url, headers: { 'X-User-Id': c.trainerId } });
-            await client.call(
-              'trainer.move',
-              { action: 'start', ...c },
-              AbortSignal.timeout(10_000),
-            );
-            break;
-          } catch (error) {
-            // a domain answer would be a bug here: every call is a valid start
-            if (error instanceof RpcCallError && error.code !== -32030 && error.code !== -32603)
-              throw error;
-            if (attempt > 60)
-              throw new Error(`command ${c.commandId} failed ${attempt} times: ${String(error)}`);
-            retries += 1;
-            await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
-          }
-        }
-        done += 1;
-        if (!killed && done >= commands.length / 3) {
-          killed = true;
-          await cluster.kill('a');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const commands = movesFor(COMMANDS, TRAINERS);
+    const { retries } = await sendEachUntilAnswered(commands, cluster, IN_FLIGHT);
 
     const partitioning = partitioningFor(prefix, topology().partitions);
     const seen = new Map<string, number>();

@@ -67,6 +67,26 @@ describeWithRedis('start-up with STORE=eventstoredb and an unreachable server', 
     expect(moved.version).to.equal(1);
     expect(moved.globalPosition).to.match(/^\d+-\d+$/);
     expect(app.output()).to.not.include('changeit');
+    // the notifier's place in $all, for operators: system.status and /metrics
+    const admin = new RpcClient({
+      url: app.url,
+      headers: { 'X-User-Id': 'ops', 'X-User-Roles': 'admin' },
+    });
+    let status: {
+      store: string;
+      notifier?: { checkpoint: string; lagEvents: number; leader?: string };
+    };
+    for (let waited = 0; ; waited += 100) {
+      status = await admin.call('system.status', {});
+      if (status.notifier?.checkpoint === moved.globalPosition || waited > 10_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status.store).to.equal('eventstoredb');
+    expect(status.notifier).to.deep.include({ checkpoint: moved.globalPosition, lagEvents: 0 });
+    expect(status.notifier?.leader).to.be.a('string');
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).to.match(/^streamcast_eventstoredb_notifier_lag_events(\{[^}]*\})? 0$/m);
+    expect(metrics).to.match(/^streamcast_eventstoredb_up(\{[^}]*\})? 1$/m);
     process.stdout.write(
       `      unready with: ${line.length > 160 ? `${line.slice(0, 160)}…` : line}\n      ready once the server answered; a move answered at ${moved.globalPosition}\n`,
     );

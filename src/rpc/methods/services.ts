@@ -5,6 +5,7 @@ import type { SecretBox } from '../../connections/secret-box.js';
 import { COMMANDS } from '../../domain/catalogue.js';
 import type { AnyCommandDefinition } from '../../domain/command-definition.js';
 import type { EventStore } from '../../events/event-store.js';
+import type { NotifierStatus } from '../../events/eventstoredb/notifier-status.js';
 import type { ReadModels } from '../../projections/read-models.js';
 
 /** A live instance of the registry (`InstanceRegistry.liveEntries`). */
@@ -47,6 +48,8 @@ export interface RpcServices {
   readonly secretBox?: SecretBox;
   /** With ARCHIVE_URL: how far each partition is archived. */
   archiveStatus?(): Promise<ArchiveStatus>;
+  /** With STORE=eventstoredb: how far the notifier is. */
+  notifierStatus?(): Promise<NotifierStatus>;
   /** The commands served (default: the catalogue, `COMMANDS`). */
   readonly catalogue?: readonly AnyCommandDefinition[];
 }

@@ -74,13 +74,27 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
           })
           .optional()
           .describe('with ARCHIVE_URL: how far each partition is archived to PostgreSQL'),
+        notifier: z
+          .object({
+            checkpoint: z
+              .string()
+              .describe('the position in $all of the last event whose effects are written'),
+            lagEvents: z.number().int().describe('events of $all after it, counted up to 1000'),
+            leader: z.string().optional().describe("SERVER_ID holding the notifier's lease"),
+            error: z.string().optional().describe('why it could not be read'),
+          })
+          .optional()
+          .describe(
+            'with STORE=eventstoredb: how far the notifier that writes outcomes, notifications and jobs from $all is',
+          ),
       }),
       handler: async (_params, ctx) => {
-        const [backlog, projections, presence, archive] = await Promise.all([
+        const [backlog, projections, presence, archive, notifier] = await Promise.all([
           services.backlog(),
           services.readModels.status(),
           services.realtime?.presence() ?? [],
           services.archiveStatus?.(),
+          services.notifierStatus?.(),
         ]);
         return {
           serverId: services.serverId,
@@ -104,6 +118,7 @@ export function systemMethods(services: RpcServices): RpcMethod[] {
             ...(partitions ? { partitions: [...partitions] } : {}),
           })),
           ...(archive ? { archive: { ...archive, partitions: [...archive.partitions] } } : {}),
+          ...(notifier ? { notifier } : {}),
         };
       },
     }),
