@@ -5,6 +5,7 @@
  * never falls back to another store.
  */
 import { BACKWARDS, END, EventStoreDBClient } from '@eventstore/db-client';
+import { z } from 'zod';
 import type { FaultSwitch } from '../commands/fault.js';
 import type { Config } from '../config.js';
 import { EsdbEventStore } from '../events/eventstoredb/esdb-event-store.js';
@@ -138,15 +139,17 @@ class Probe {
   }
 }
 
+/** The client's cached ServerFeatures answer, as far as it is read here. */
+const features = z.object({ serverVersion: z.string() });
+
 /**
  * The server's version as its ServerFeatures answer says (`capabilities` is the client's own
- * cached answer; not in its typings, so read defensively: 'unknown' if absent).
+ * cached answer, not in its typings, so decoded defensively: 'unknown' if absent).
  */
 async function serverVersion(client: EventStoreDBClient): Promise<string> {
-  const capabilities = (client as unknown as { capabilities?: Promise<{ serverVersion?: string }> })
-    .capabilities;
-  const features = capabilities ? await capabilities : undefined;
-  return features?.serverVersion ?? 'unknown';
+  const answer: unknown = await Reflect.get(client, 'capabilities');
+  const decoded = features.safeParse(answer);
+  return decoded.success ? decoded.data.serverVersion : 'unknown';
 }
 
 /**

@@ -128,14 +128,10 @@ export class EsdbEventStore implements EventStore {
     if (this.fault?.hits('exit-after-append')) {
       this.fault.exit('exit-after-append', { streamId, key: p.idempotencyKey });
     }
-    const outcome: Appended = {
-      kind: 'appended',
-      streamId,
-      firstVersion: written[0]!.version,
-      lastVersion: written.at(-1)!.version,
-      globalPositions: written.map((e) => e.globalPosition),
-      ...(options.result !== undefined ? { result: JSON.parse(p.resultJson) } : {}),
-    };
+    const outcome = appendedOf(
+      written,
+      options.result !== undefined ? JSON.parse(p.resultJson) : undefined,
+    );
     return { duplicate: false, ...outcome, events: written, notifications: [] };
   }
 

@@ -7,29 +7,65 @@
  * clients: `recordedOf` strips them and hands them out only through `effectsOf`.
  */
 import type { AllStreamResolvedEvent, Position, ResolvedEvent } from '@eventstore/db-client';
+import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
 import type { EventMetadata, Json, RecordedEvent } from '../envelope.js';
 import { START } from '../event-store.js';
-import type { PreparedAppend, PreparedJob, PreparedNotification } from '../prepare-append.js';
+import type { PreparedAppend } from '../prepare-append.js';
 
 /** The metadata field holding an append's effects. */
 const EFFECTS = '$streamcast';
 
-/** What the notifier writes to Redis for one append (on the append's last event). */
-export interface AppendEffects {
+const note = z.object({
+  method: z.string(),
+  params: z.string(),
+  target: z.enum(['user', 'group', 'broadcast']),
+  targetIds: z.string(),
+  topic: z.string(),
+  trace: z.string(),
+});
+
+/** What the notifier writes to Redis for one append (on the append's last event), as stored. */
+const appendEffectsSchema = z.object({
   /** The idempotency key ('' for none). */
-  readonly key: string;
+  key: z.string(),
   /** Events in the append (the notifier finds the first from the last). */
-  readonly count: number;
+  count: z.number().int().min(1),
   /** The result JSON ('' for none). */
-  readonly result: string;
+  result: z.string(),
   /** Reply channel ('' for none). */
-  readonly reply: string;
-  readonly notes: readonly PreparedNotification[];
-  readonly job?: Omit<PreparedJob, 'maxWaiting' | 'label'>;
+  reply: z.string(),
+  notes: z.array(note).readonly(),
+  job: z
+    .object({
+      queue: z.string(),
+      group: z.string(),
+      id: z.string(),
+      type: z.string(),
+      data: z.string(),
+      meta: z.string(),
+    })
+    .optional(),
   /** The writer's SERVER_ID (notifications name it, as with the Redis store). */
-  readonly serverId: string;
-}
+  serverId: z.string(),
+});
+
+export type AppendEffects = z.output<typeof appendEffectsSchema>;
+
+/** Our metadata as stored, read back from any event (other tools' events may lack fields). */
+const storedMetadataSchema = z
+  .object({
+    commandId: z.string().optional(),
+    correlationId: z.string().default(''),
+    causationId: z.string().optional(),
+    userId: z.string().optional(),
+    serverId: z.string().default(''),
+    timestamp: z.string().optional(),
+    traceparent: z.string().optional(),
+    schemaVersion: z.number().int().default(1),
+    [EFFECTS]: z.unknown().optional(),
+  })
+  .catch({ correlationId: '', serverId: '', schemaVersion: 1 });
 
 /** The effects of `p`, or undefined when it has none (no key, notification, job or reply). */
 export function effectsOf(p: PreparedAppend, serverId: string): AppendEffects | undefined {
@@ -60,12 +96,8 @@ export function storedMetadata(
   metadata: EventMetadata,
   schemaVersion: number,
   effects: AppendEffects | undefined,
-): Record<string, Json> {
-  return {
-    ...(metadata as unknown as Record<string, Json>),
-    schemaVersion,
-    ...(effects ? { [EFFECTS]: effects as unknown as Json } : {}),
-  };
+): Record<string, unknown> {
+  return { ...metadata, schemaVersion, ...(effects ? { [EFFECTS]: effects } : {}) };
 }
 
 /**
@@ -129,29 +161,43 @@ export function recordedOf(
 ): RecordedEvent {
   const event = resolved.event;
   if (!event) throw new Error('an EventStoreDB read returned a link without its event');
-  const stored = (isObject(event.metadata) ? event.metadata : {}) as Record<string, unknown>;
-  const { schemaVersion, [EFFECTS]: effects, ...rest } = stored;
-  const metadata = {
-    correlationId: '',
-    serverId: '',
-    timestamp: event.created instanceof Date ? event.created.toISOString() : '',
-    ...rest,
-  } as unknown as EventMetadata;
+  const stored = storedMetadataSchema.parse(isObject(event.metadata) ? event.metadata : {});
+  const { schemaVersion, [EFFECTS]: effects, timestamp, ...rest } = stored;
+  const metadata: EventMetadata = {
+    ...withoutUndefined(rest),
+    timestamp: timestamp ?? (event.created instanceof Date ? event.created.toISOString() : ''),
+  };
   const position = event.position;
   const recorded: RecordedEvent = {
     id: event.id,
     type: event.type,
-    schemaVersion: typeof schemaVersion === 'number' ? schemaVersion : 1,
+    schemaVersion,
     streamId: event.streamId.slice(streamPrefix.length),
     version: Number(event.revision) + 1,
     globalPosition: position ? positionText(position) : '',
     data: event.isJson
-      ? (event.data as Json)
+      ? jsonOf(event.data)
       : Buffer.from(event.data as Uint8Array).toString('base64'),
     metadata,
   };
-  if (isObject(effects)) effectsByEvent.set(recorded, effects as unknown as AppendEffects);
+  const decoded = effects === undefined ? undefined : appendEffectsSchema.safeParse(effects);
+  if (decoded?.success) effectsByEvent.set(recorded, decoded.data);
   return recorded;
+}
+
+/** The parsed JSON data of an event as our `Json` (what JSON.parse gave the client). */
+const jsonSchema: z.ZodType<Json> = z.json();
+function jsonOf(data: unknown): Json {
+  const parsed = jsonSchema.safeParse(data);
+  return parsed.success ? parsed.data : null;
+}
+
+function withoutUndefined<T extends object>(
+  value: T,
+): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
 
 function isObject(value: unknown): value is object {
