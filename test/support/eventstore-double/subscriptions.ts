@@ -39,12 +39,21 @@ export class SubscriptionRegistry {
   }
 }
 
+/** How a subscription reads history: in pages, with a pause between them. */
+export interface CatchUpPaging {
+  /** Events per page. */
+  readonly pageSize: number;
+  /** Awaited between two pages (writes made meanwhile must still arrive exactly once). */
+  readonly betweenPages: () => Promise<void> | void;
+}
+
 /** Serves one subscription until the client cancels it or the server stops. */
 export function serveSubscription(
   call: ReadCall,
   options: StreamsPb.ReadReq.Options,
   store: EventStoreMemory,
   registry: SubscriptionRegistry,
+  paging: CatchUpPaging,
 ): void {
   const structured = options.getUuidOption()?.hasStructured() ?? false;
   const start = startOf(options, store);
@@ -55,6 +64,7 @@ export function serveSubscription(
   const id = randomUUID();
   let cursor = start.cursor;
   let scanned = 0;
+  let inPage = 0;
   let pumping = false;
   let live = false;
   let closed = false;
@@ -81,6 +91,12 @@ export function serveSubscription(
           await write(call, checkpoint(event));
         }
         if (closed) return;
+        // Like the server's paged reads of history: other work (appends) runs between pages.
+        if (!live && ++inPage >= paging.pageSize) {
+          inPage = 0;
+          await paging.betweenPages();
+          if (closed) return;
+        }
       }
       if (!live) {
         live = true;
