@@ -319,14 +319,21 @@ describe('EventStoreDB double: subscriptions to $all', () => {
     });
     for (let n = 1; n <= 50; n += 1) await client.appendToStream('s', [event(n)]);
     const fifth = double.memory.all()[4]!;
+    const checkpoints: bigint[] = [];
     const subscription = client.subscribeToAll({
       fromPosition: { commit: fifth.position, prepare: fifth.position },
-      filter: excludeSystemEvents(),
+      filter: excludeSystemEvents({
+        checkpointReached: (_subscription, position) => {
+          checkpoints.push(position.commit);
+        },
+      }),
     });
     const received: ResolvedEvent[] = [];
     let caughtUpAfter = -1;
+    let checkpointsAtCaughtUp = -1;
     subscription.on('caughtUp', () => {
       caughtUpAfter = received.length;
+      checkpointsAtCaughtUp = checkpoints.length;
     });
     subscription.on('data', (resolved: ResolvedEvent) => received.push(resolved));
     await eventually(() => caughtUpAfter >= 0);
@@ -337,6 +344,10 @@ describe('EventStoreDB double: subscriptions to $all', () => {
     await eventually(() => received.length >= 65);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ids(received)).to.deep.equal(Array.from({ length: 65 }, (_, i) => uuid(i + 6)));
+    // Every 32 scanned (the default window), plus one when catch-up reached the head of $all.
+    const all = double.memory.all();
+    expect(checkpointsAtCaughtUp).to.equal(2);
+    expect(checkpoints).to.deep.equal([36, 53, 68].map((i) => all[i]!.position));
     await subscription.unsubscribe();
   });
 
