@@ -173,7 +173,19 @@ for (const path of ['BatchAppend', 'Append'] as const) {
       const retriedAny = await client.appendToStream('s', [event(3)], { expectedRevision: ANY });
       expect(retriedAny.nextExpectedRevision).to.equal(2n);
       expect(double.memory.stream('s')).to.have.length(3);
-      // …while new ids at a stale revision are still a conflict.
+      // …so does a repeat of an older append, while a partial repeat (a known first id followed
+      // by a new one) is a conflict, as the server answers "corrupted idempotency".
+      const retriedOlder = await client.appendToStream('s', [event(1), event(2)], {
+        expectedRevision: ANY,
+      });
+      expect(retriedOlder.nextExpectedRevision).to.equal(1n);
+      const partial = await rejection(
+        client.appendToStream('s', [event(3), event(8)], { expectedRevision: ANY }),
+      );
+      expect(partial).to.be.instanceOf(WrongExpectedVersionError);
+      expect((partial as WrongExpectedVersionError).actualVersion).to.equal(2n);
+      expect(double.memory.stream('s')).to.have.length(3);
+      // New ids at a stale revision are still a conflict.
       const error = await rejection(
         client.appendToStream('s', [event(9)], { expectedRevision: 1n }),
       );
