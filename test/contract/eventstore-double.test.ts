@@ -412,6 +412,31 @@ describe('EventStoreDB double: subscriptions to $all', () => {
   });
 });
 
+describe('EventStoreDB double: subscriptions to a stream', () => {
+  beforeEach(() => fresh());
+
+  it('starts after a revision (exclusive), then delivers only that stream live', async () => {
+    await client.appendToStream('s', [event(1), event(2), event(3)]);
+    await client.appendToStream('other', [event(4)]);
+    const subscription = client.subscribeToStream('s', { fromRevision: 0n });
+    const received: ResolvedEvent[] = [];
+    let caughtUp = false;
+    subscription.on('caughtUp', () => {
+      caughtUp = true;
+    });
+    subscription.on('data', (resolved: ResolvedEvent) => received.push(resolved));
+    await eventually(() => caughtUp);
+    expect(revisions(received)).to.deep.equal([1n, 2n]);
+    await client.appendToStream('other', [event(5)]);
+    await client.appendToStream('s', [event(6)]);
+    await eventually(() => received.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ids(received)).to.deep.equal([uuid(2), uuid(3), uuid(6)]);
+    expect(revisions(received)).to.deep.equal([1n, 2n, 3n]);
+    await subscription.unsubscribe();
+  });
+});
+
 describe('EventStoreDB double: unreachable and back, errors', () => {
   it('stop() makes it unreachable, start() brings it back on the same port with its data', async () => {
     await fresh();
@@ -444,6 +469,25 @@ describe('EventStoreDB double: unreachable and back, errors', () => {
     }
     expect(result?.nextExpectedRevision).to.equal(1n);
     expect(ids(await collect(client.readStream('s')))).to.deep.equal([uuid(1), uuid(2)]);
+  });
+
+  it('stop() ends open subscriptions with an error the subscriber sees', async () => {
+    await fresh();
+    await client.appendToStream('s', [event(1)]);
+    const subscription = client.subscribeToAll({ fromPosition: START });
+    let caughtUp = false;
+    subscription.on('caughtUp', () => {
+      caughtUp = true;
+    });
+    subscription.on('data', () => {});
+    const failed = new Promise<{ code?: number }>((resolve) => {
+      subscription.on('error', (error: Error) => resolve(error as { code?: number }));
+    });
+    await eventually(() => caughtUp && double.openSubscriptions() === 1);
+    await double.stop();
+    const error = await failed;
+    expect([1, 14]).to.include(error.code);
+    expect(double.openSubscriptions()).to.equal(0);
   });
 
   it('a BatchAppend whose deadline has passed is DeadlineExceededError and writes nothing', async () => {
