@@ -34,7 +34,10 @@ export function compileFilter(options: StreamsPb.ReadReq.Options.FilterOptions):
  * interval multiplier times the search window, the window being `max` (the client's
  * `maxSearchWindow`) or 32 when the client sends `count` — "The checkpoint interval parameter
  * configures the database to notify the client after n * 32 number of events"
- * (docs/clients/grpc/subscriptions.md, "Configuring the checkpoint interval").
+ * (docs/clients/grpc/subscriptions.md, "Configuring the checkpoint interval"); in the server,
+ * `_maxSearchWindow = maxSearchWindow ?? ReadBatchSize` (32) and
+ * `_checkpointInterval = checkpointIntervalMultiplier * _maxSearchWindow`
+ * (Enumerators.AllSubscriptionFiltered).
  */
 export function checkpointInterval(options: StreamsPb.ReadReq.Options.FilterOptions): number {
   const window = options.hasMax() ? options.getMax() : 32;

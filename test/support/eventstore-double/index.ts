@@ -3,6 +3,6 @@
  * `@eventstore/db-client` 6.2.1 (ServerFeatures, Streams.Append/BatchAppend/Read, catch-up
  * subscriptions to `$all` with server-side filters), all in memory. Test code, never shipped.
  */
-export type { EventStoreDouble, EventStoreDoubleOptions } from './server.js';
+export type { EventStoreDouble, EventStoreDoubleOptions, ServedMethod } from './server.js';
 export { startEventStoreDouble } from './server.js';
-export type { StoredEvent } from './store.js';
+export type { ProposedEvent, StoredEvent } from './store.js';

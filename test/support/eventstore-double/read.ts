@@ -2,11 +2,14 @@
  * `Streams.Read` without subscription options: one page of a stream or of `$all`, forwards or
  * backwards, at most `count` events. Reads with subscription options go to `subscriptions.ts`.
  *
- * Bounds follow docs/clients/grpc/reading-events.md (EventStore/documentation) and the server's
- * transaction-file reader: a stream read starts at the given revision inclusive in both
- * directions; a `$all` read forwards starts at the given position inclusive, backwards returns
- * only events before it (a position marks a point in the log; reading back from the position of
- * event E yields the events before E). `START`/`END` are the ends of the log or stream.
+ * Bounds: a stream read starts at the given revision, inclusive, in both directions
+ * (docs/clients/grpc/reading-events.md, EventStore/documentation). A `$all` read forwards starts
+ * at the given position inclusive — the client's own test reads one event from the position of
+ * the third and gets the third (EventStore-Client-NodeJS packages/test/src/streams/readAll.test.ts,
+ * "from position"); backwards it returns only the events before it, because the server takes
+ * backward positions "as post-positions (pointer after the end of record)" against forward
+ * "pre-positions (pointer at the beginning of the record)" (EventStore server, IAllReader).
+ * `START`/`END` are the ends of the log or stream.
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { eventResponse, streamIdentifier, streamNameOf } from './messages.js';

@@ -30,6 +30,13 @@ export interface EventStoreDoubleOptions {
   readonly serverVersion?: string;
   /** Clock for `created` and BatchAppend deadlines. Default the system clock. */
   readonly now?: () => Date;
+  /** Events a catching-up subscription reads per page. Default 32. */
+  readonly catchUpPageSize?: number;
+  /**
+   * Awaited between two catch-up pages; tests use it to write while a subscription catches up.
+   * Default: yield to the event loop once.
+   */
+  readonly betweenCatchUpPages?: () => Promise<void> | void;
 }
 
 /** A running double. */
@@ -40,6 +47,8 @@ export interface EventStoreDouble {
   readonly port: number;
   /** The in-memory streams and `$all`, for assertions. */
   readonly memory: EventStoreMemory;
+  /** How many calls each served method received since start, e.g. `{ batchAppend: 2 }`. */
+  callCounts(): Readonly<Record<ServedMethod, number>>;
   /** How many subscriptions are open on the server now. */
   openSubscriptions(): number;
   /** Whether the server is listening. */
@@ -49,6 +58,9 @@ export interface EventStoreDouble {
   /** Listens again on the same port. Idempotent. */
   start(): Promise<void>;
 }
+
+/** The methods the double serves (and counts). */
+export type ServedMethod = 'getSupportedMethods' | 'read' | 'subscribe' | 'append' | 'batchAppend';
 
 const STREAMS_SERVICE = 'event_store.client.streams.Streams';
 
@@ -64,11 +76,28 @@ export async function startEventStoreDouble(
     options.batchAppend ?? true,
   );
 
+  const paging = {
+    pageSize: options.catchUpPageSize ?? 32,
+    betweenPages:
+      options.betweenCatchUpPages ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
+  };
+  const counts: Record<ServedMethod, number> = {
+    getSupportedMethods: 0,
+    read: 0,
+    subscribe: 0,
+    append: 0,
+    batchAppend: 0,
+  };
+  const append = appendHandler(memory);
+  const batchAppend = batchAppendHandler(memory, now);
+
   const build = (): Server => {
     const server = new Server();
     server.addService(serverFeaturesGrpc.ServerFeaturesService, {
-      getSupportedMethods: ((_call, callback) =>
-        callback(null, features)) satisfies handleUnaryCall<unknown, unknown>,
+      getSupportedMethods: ((_call, callback) => {
+        counts.getSupportedMethods += 1;
+        callback(null, features);
+      }) satisfies handleUnaryCall<unknown, unknown>,
     });
     const read: handleServerStreamingCall<StreamsPb.ReadReq, StreamsPb.ReadResp> = (call) => {
       const readOptions = call.request.getOptions();
@@ -77,15 +106,23 @@ export async function startEventStoreDouble(
         return;
       }
       if (readOptions.hasSubscription()) {
-        serveSubscription(call, readOptions, memory, subscriptions);
+        counts.subscribe += 1;
+        serveSubscription(call, readOptions, memory, subscriptions, paging);
         return;
       }
+      counts.read += 1;
       void serveRead(call, readOptions, memory);
     };
     server.addService(streamsGrpc.StreamsService, {
       read,
-      append: appendHandler(memory),
-      batchAppend: batchAppendHandler(memory, now),
+      append: ((call, callback) => {
+        counts.append += 1;
+        append(call, callback);
+      }) satisfies typeof append,
+      batchAppend: ((call) => {
+        counts.batchAppend += 1;
+        batchAppend(call);
+      }) satisfies typeof batchAppend,
       delete: refuse('Streams.Delete'),
       tombstone: refuse('Streams.Tombstone'),
     });
@@ -109,6 +146,7 @@ export async function startEventStoreDouble(
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
     port,
     memory,
+    callCounts: () => ({ ...counts }),
     openSubscriptions: () => subscriptions.size,
     isRunning: () => server !== undefined,
     async stop() {

@@ -98,8 +98,8 @@ export class EventStoreMemory {
    * and "Working with EventData / eventId" in docs/clients/grpc/appending-events.md of
    * EventStore/documentation): with an exact revision or `no_stream`, re-sending the same event ids
    * at the same expected revision succeeds without writing and returns the original result; with
-   * `any` (and `stream_exists`, which the server treats alike) idempotence is best effort — here:
-   * when the ids are exactly the stream's last events, nothing is written.
+   * `any` (and `stream_exists`, which the server treats alike) idempotence is best effort — the
+   * server looks the ids up in a cache of recent writes; the double finds them in the stream.
    */
   append(
     streamName: string,
@@ -148,34 +148,54 @@ export class EventStoreMemory {
     };
   }
 
-  /** The original result when `events` repeats an append already stored, else undefined. */
+  /**
+   * The server's idempotency check (EventStore server, IndexWriter.CheckCommit): the original
+   * result when `events` repeats an append already stored, a conflict when it repeats only part
+   * of one ("corrupted idempotency … WrongExpectedVersion is ok answer"), else undefined.
+   */
   #idempotentRetry(
     stream: readonly StoredEvent[] | undefined,
     expected: ExpectedRevision,
     events: readonly ProposedEvent[],
   ): AppendOutcome | undefined {
     if (!stream || events.length === 0) return undefined;
-    let first: number;
+    const currentRevision = BigInt(stream.length - 1);
+    let matched: StoredEvent[];
     switch (expected.kind) {
       case 'no_stream':
-        first = 0;
+      case 'exact': {
+        // Only a stream that moved past the expected revision can hold the retried events, at
+        // the revisions right after it.
+        const first = expected.kind === 'exact' ? Number(expected.revision) + 1 : 0;
+        if (first >= stream.length) return undefined;
+        const same = events.every((event, index) => stream[first + index]?.id === event.id);
+        if (!same) return undefined;
+        matched = stream.slice(first, first + events.length);
         break;
-      case 'exact':
-        first = Number(expected.revision) + 1;
-        break;
+      }
       case 'any':
-      case 'stream_exists':
-        first = stream.length - events.length;
+      case 'stream_exists': {
+        // Any id already in the stream counts; an unknown first id is a new append, an unknown
+        // later one a partial repeat. The server looks ids up in a bounded cache of recent
+        // writes ("best effort"); the double remembers them all.
+        matched = [];
+        for (const event of events) {
+          const stored = stream.find((candidate) => candidate.id === event.id);
+          if (!stored) {
+            return matched.length === 0
+              ? undefined
+              : { kind: 'wrong_expected_version', currentRevision, expected };
+          }
+          matched.push(stored);
+        }
         break;
+      }
       default: {
         const unreachable: never = expected;
         return unreachable;
       }
     }
-    if (first < 0 || first + events.length > stream.length) return undefined;
-    const same = events.every((event, index) => stream[first + index]?.id === event.id);
-    if (!same) return undefined;
-    const last = stream[first + events.length - 1]!;
+    const last = matched.at(-1)!;
     return {
       kind: 'success',
       currentRevision: last.revision,

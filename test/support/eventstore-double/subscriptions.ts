@@ -39,12 +39,21 @@ export class SubscriptionRegistry {
   }
 }
 
+/** How a subscription reads history: in pages, with a pause between them. */
+export interface CatchUpPaging {
+  /** Events per page. */
+  readonly pageSize: number;
+  /** Awaited between two pages (writes made meanwhile must still arrive exactly once). */
+  readonly betweenPages: () => Promise<void> | void;
+}
+
 /** Serves one subscription until the client cancels it or the server stops. */
 export function serveSubscription(
   call: ReadCall,
   options: StreamsPb.ReadReq.Options,
   store: EventStoreMemory,
   registry: SubscriptionRegistry,
+  paging: CatchUpPaging,
 ): void {
   const structured = options.getUuidOption()?.hasStructured() ?? false;
   const start = startOf(options, store);
@@ -55,6 +64,8 @@ export function serveSubscription(
   const id = randomUUID();
   let cursor = start.cursor;
   let scanned = 0;
+  let inPage = 0;
+  let lastCheckpoint: bigint | undefined;
   let pumping = false;
   let live = false;
   let closed = false;
@@ -78,12 +89,29 @@ export function serveSubscription(
         scanned += 1;
         if (filter(event)) await write(call, eventResponse(event, structured));
         if (interval !== undefined && scanned % interval === 0) {
-          await write(call, checkpoint(event));
+          lastCheckpoint = event.position;
+          await write(call, checkpoint(event.position));
         }
         if (closed) return;
+        // Like the server's paged reads of history: other work (appends) runs between pages.
+        if (!live && ++inPage >= paging.pageSize) {
+          inPage = 0;
+          await paging.betweenPages();
+          if (closed) return;
+        }
       }
       if (!live) {
         live = true;
+        // The server checkpoints when catch-up reaches the end of $all, "to make sure that at
+        // least one checkpoint is issued within the checkpoint interval", and never sends the
+        // same checkpoint twice (EventStore server, Enumerators.AllSubscriptionFiltered, CatchUp).
+        const head = start.source()[cursor - 1]?.position;
+        if (interval !== undefined && !start.fromEnd && head !== undefined) {
+          if (lastCheckpoint === undefined || head > lastCheckpoint) {
+            lastCheckpoint = head;
+            await write(call, checkpoint(head));
+          }
+        }
         const caughtUp = new streamsPb.ReadResp();
         caughtUp.setCaughtUp(new streamsPb.ReadResp.CaughtUp());
         await write(call, caughtUp);
@@ -110,31 +138,37 @@ export function serveSubscription(
 interface Start {
   readonly source: () => readonly StoredEvent[];
   readonly cursor: number;
+  /** Subscribed from END: no catch-up, so no checkpoint on going live. */
+  readonly fromEnd: boolean;
 }
 
 function startOf(options: StreamsPb.ReadReq.Options, store: EventStoreMemory): Start {
   const all = options.getAll();
   if (all) {
     const source = () => store.all();
-    if (all.hasStart()) return { source, cursor: 0 };
-    if (all.hasEnd()) return { source, cursor: source().length };
+    if (all.hasStart()) return { source, cursor: 0, fromEnd: false };
+    if (all.hasEnd()) return { source, cursor: source().length, fromEnd: true };
     const position = BigInt(all.getPosition()?.getCommitPosition() ?? '0');
     const after = source().findIndex((event) => event.position > position);
-    return { source, cursor: after === -1 ? source().length : after };
+    return { source, cursor: after === -1 ? source().length : after, fromEnd: false };
   }
   const streamOptions = options.getStream();
   const name = streamNameOf(streamOptions?.getStreamIdentifier());
   const source = () => store.stream(name) ?? [];
-  if (!streamOptions || streamOptions.hasStart()) return { source, cursor: 0 };
-  if (streamOptions.hasEnd()) return { source, cursor: source().length };
-  return { source, cursor: Number(BigInt(streamOptions.getRevision())) + 1 };
+  if (!streamOptions || streamOptions.hasStart()) return { source, cursor: 0, fromEnd: false };
+  if (streamOptions.hasEnd()) return { source, cursor: source().length, fromEnd: true };
+  return { source, cursor: Number(BigInt(streamOptions.getRevision())) + 1, fromEnd: false };
 }
 
-/** A checkpoint at `event`: resuming from it (exclusive) continues after the event. */
-function checkpoint(event: StoredEvent): StreamsPb.ReadResp {
+/**
+ * A checkpoint at the position of the last event scanned: resuming from it (exclusive) continues
+ * after that event. The server's catch-up checkpoints are page-granular (the position its read
+ * stopped at); the double's fall on the event that completed the interval.
+ */
+function checkpoint(position: bigint): StreamsPb.ReadResp {
   const message = new streamsPb.ReadResp.Checkpoint();
-  message.setCommitPosition(event.position.toString());
-  message.setPreparePosition(event.position.toString());
+  message.setCommitPosition(position.toString());
+  message.setPreparePosition(position.toString());
   const response = new streamsPb.ReadResp();
   response.setCheckpoint(message);
   return response;
