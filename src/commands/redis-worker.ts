@@ -358,7 +358,9 @@ export class RedisCommandWorker implements Worker {
         this.stalling -= 1;
       });
     }
-    const lost = this.options.ownedBeforeCommit ? await this.takenOver(batch) : new Set<string>();
+    const lost = this.options.ownedBeforeCommit
+      ? await this.takenOver(batch, runs)
+      : new Set<string>();
     for (const entry of batch.filter((e) => lost.has(e.entryId))) {
       const run = runs[batch.indexOf(entry)]!;
       this.track(
@@ -380,14 +382,19 @@ export class RedisCommandWorker implements Worker {
   }
 
   /**
-   * The entries of `batch` this consumer no longer owns — another took them over, or already
-   * finished and acknowledged them — logged and left alone.
+   * The entries of `batch` this run no longer owns — another consumer took them over, or already
+   * finished and acknowledged them, or this instance reclaimed its own stalled run of them (a new
+   * run has them now) — logged and left alone.
    */
-  private async takenOver(batch: readonly EntryToProcess[]): Promise<Set<string>> {
+  private async takenOver(
+    batch: readonly EntryToProcess[],
+    runs: readonly InFlight[],
+  ): Promise<Set<string>> {
     const ids = batch.map((e) => e.entryId);
     // unanswered (Redis away): decide as before; the commit then fails and is retried
     const owned = await this.group.owned(ids).catch(() => new Set(ids));
-    const lost = new Set(ids.filter((id) => !owned.has(id)));
+    const current = (id: string, i: number) => this.inFlight.get(id) === runs[i];
+    const lost = new Set(ids.filter((id, i) => !owned.has(id) || !current(id, i)));
     for (const entry of batch.filter((e) => lost.has(e.entryId))) {
       this.options.logger.info('command taken over by another instance meanwhile; left to it', {
         commandId: entry.command.id,

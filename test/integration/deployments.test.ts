@@ -264,8 +264,14 @@ describeOnTopologies(
 
     it('runs ten at once on one instance while the eleventh waits QUEUED; past DEPLOY_MAX_QUEUED the queue is full', async function () {
       this.timeout(300_000);
-      // steps long enough that none of the ten finishes before the eleventh is started (~40 s each)
-      const app = await start({ DEPLOY_SIM_STEP_MS: '1500', DEPLOY_MAX_QUEUED: '1' });
+      // steps long enough that none of the ten finishes before the eleventh is started: ~40 s
+      // each on the cluster (ten starts one by one once took ~19 s there), ~27 s on EventStoreDB
+      // (8 s there: each start waits for the notifier to queue its job), ~14 s on one redis-server
+      const step = { cluster: '1500', eventstoredb: '1000', 'redis-server': '500' }[
+        topology().name
+      ];
+      const app = await start({ DEPLOY_SIM_STEP_MS: step, DEPLOY_MAX_QUEUED: '1' });
+      const startedAt = Date.now();
       const started = [];
       // each of the first ten is taken by a runner before the next start (with PARTITIONS > 1 a
       // job can wait a moment for its partition's reader, and would count against the queue bound)
@@ -274,6 +280,9 @@ describeOnTopologies(
         await untilStatus(app, started[i]!, 'RUNNING');
       }
       started.push(await deploy(app, 'r10'));
+      process.stdout.write(
+        `      ten started and RUNNING, the eleventh sent, in ${Date.now() - startedAt} ms\n`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 500));
       const statuses = await Promise.all(
         started.map((s) => rpc(app).call<{ status: string }>('deploy.get', s)),
