@@ -396,10 +396,13 @@ export class RedisCommandWorker implements Worker {
     const current = (id: string, i: number) => this.inFlight.get(id) === runs[i];
     const lost = new Set(ids.filter((id, i) => !owned.has(id) || !current(id, i)));
     for (const entry of batch.filter((e) => lost.has(e.entryId))) {
-      this.options.logger.info('command taken over by another instance meanwhile; left to it', {
-        commandId: entry.command.id,
-        takenOver: 1,
-      });
+      this.options.logger.info(
+        'command taken over meanwhile (by another instance, or by a newer run on this one); left to it',
+        {
+          commandId: entry.command.id,
+          takenOver: 1,
+        },
+      );
     }
     return lost;
   }
