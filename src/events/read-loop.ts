@@ -10,6 +10,12 @@ import { closeOnce } from './close-once.js';
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
+/**
+ * How long `close` waits for a read its interrupt did not end before leaving it behind: ioredis's
+ * Cluster client, disconnected during a failover, keeps a command it was about to retry queued for
+ * good, neither answered nor failed.
+ */
+const ABANDON_READ_MS = 1000;
 
 /** What a loop does. */
 export interface ReadLoopOptions<T> {
@@ -32,21 +38,31 @@ export interface ReadLoop {
   readonly done: Promise<void>;
   /** True once closing began. */
   readonly closing: boolean;
-  /** Stops reading and waits for the handler to return; every call waits for the same close. */
+  /**
+   * Stops reading and waits for the handler to return (for a blocked read, at most
+   * `ABANDON_READ_MS`); every call waits for the same close.
+   */
   close(): Promise<void>;
+}
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
 }
 
 /** Starts `options`' loop. */
 export function readLoop<T>(options: ReadLoopOptions<T>): ReadLoop {
   let closing = false;
+  let reading = false;
   const run = async () => {
     let backoff = FIRST_BACKOFF_MS;
     while (!closing) {
       let batch: readonly T[];
+      reading = true;
       try {
         batch = await options.read();
         backoff = FIRST_BACKOFF_MS;
       } catch (error) {
+        reading = false;
         if (closing) break;
         options.onReadError?.(error);
         options.logger.warn(`${options.what} failed; retrying`, {
@@ -57,6 +73,7 @@ export function readLoop<T>(options: ReadLoopOptions<T>): ReadLoop {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
+      reading = false;
       if (batch.length > 0 && !closing) await options.handle(batch);
     }
   };
@@ -65,6 +82,10 @@ export function readLoop<T>(options: ReadLoopOptions<T>): ReadLoop {
     options.interrupt();
   });
   done.catch(() => {}); // the owner observes `done`; never an unhandled rejection
+  const ended = done.then(
+    () => true,
+    () => true,
+  );
   return {
     done,
     get closing() {
@@ -73,7 +94,14 @@ export function readLoop<T>(options: ReadLoopOptions<T>): ReadLoop {
     close: closeOnce(async () => {
       closing = true;
       options.interrupt();
-      await done.catch(() => {});
+      // a read that ends later is dropped: the loop handles nothing once closing
+      if (!reading || (await Promise.race([ended, delay(ABANDON_READ_MS, false)]))) {
+        await ended;
+        return;
+      }
+      options.logger.warn(
+        `${options.what}: closed without its read, which a disconnect did not end`,
+      );
     }),
   };
 }

@@ -128,3 +128,14 @@ export function dedicated(redis: RedisClient, options: { blocking?: boolean } = 
     redisOptions: { ...redis.options.redisOptions, ...retries },
   });
 }
+
+/**
+ * Calls `lost` whenever `conn` loses a Redis connection its commands may wait on: the connection
+ * closing for one server; for a cluster, a node leaving the client's pool — the Cluster client
+ * itself stays up across a failover and emits no `close`, while its command waits for the
+ * promoted replica.
+ */
+export function onConnectionLost(conn: RedisClient, lost: () => void): void {
+  if (isCluster(conn)) conn.on('-node', lost);
+  else conn.on('close', lost);
+}

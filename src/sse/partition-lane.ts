@@ -24,10 +24,11 @@ export class PartitionLane {
   private tail?: Tail;
   private checking = false;
   /**
-   * What was delivered when the tail last lost Redis: checked before anything else, since entries
-   * the tail delivers once Redis is back move `delivered` past a loss (G5).
+   * What was delivered each time the tail lost a connection since the last check: each is checked,
+   * since entries the tail delivers once Redis is back move `delivered` past a loss (G5), and a
+   * later interruption does not vouch for an earlier one.
    */
-  private mustHold?: string;
+  private held: string[] = [];
 
   constructor(
     readonly partition: number,
@@ -50,7 +51,7 @@ export class PartitionLane {
       this.delivered,
       (entries) => this.onEntries(this, entries),
       () => {
-        this.mustHold ??= this.delivered;
+        if (!this.held.includes(this.delivered)) this.held.push(this.delivered);
       },
     );
   }
@@ -70,19 +71,25 @@ export class PartitionLane {
     try {
       const { log } = this;
       // before reading: the fast path may deliver meanwhile
-      const seen = this.mustHold ?? this.delivered;
+      const points = [...new Set([...this.held, this.delivered])];
       const { newest, oldest } = await log.retention();
-      const holdsSeen =
-        seen === '0-0' || (await log.range(positionBefore(seen), seen, 1))[0]?.id === seen;
-      const lost = wentBack(seen, { newest, holdsSeen, ...(oldest ? { oldest } : {}) });
-      const current = lost ? await log.renewEpoch(this.epoch) : await log.epoch();
-      if (this.mustHold === seen) this.mustHold = undefined;
+      let seen: string | undefined;
+      for (const point of points) {
+        const holdsSeen =
+          point === '0-0' || (await log.range(positionBefore(point), point, 1))[0]?.id === point;
+        if (wentBack(point, { newest, holdsSeen, ...(oldest ? { oldest } : {}) })) {
+          seen = point;
+          break;
+        }
+      }
+      const current = seen ? await log.renewEpoch(this.epoch) : await log.epoch();
+      this.held = this.held.filter((point) => !points.includes(point));
       if (current === this.epoch) return { lost: false };
       const oldEpoch = this.epoch;
       await this.tail?.close();
       this.epoch = current;
       this.delivered = newest;
-      return { lost: true, oldEpoch, seen, newest };
+      return { lost: true, oldEpoch, seen: seen ?? points.at(-1)!, newest };
     } finally {
       this.checking = false;
     }

@@ -4,7 +4,7 @@ import { isJsonObject } from '../events/json.js';
 import type { Keys } from '../events/keys.js';
 import { LuaScript, replyString } from '../events/lua-script.js';
 import { readLoop } from '../events/read-loop.js';
-import { dedicated, type RedisClient } from '../events/redis-connection.js';
+import { dedicated, onConnectionLost, type RedisClient } from '../events/redis-connection.js';
 import { fieldMap, readAfter, type StreamEntry } from '../events/redis-entries.js';
 import type { Logger } from '../log.js';
 import type { NotificationEntry, NotificationLog, Retention, Tail } from './notification-log.js';
@@ -129,8 +129,8 @@ export class RedisNotificationLog implements NotificationLog {
       },
       interrupt: () => conn.disconnect(),
     });
-    // its reads wait for a reconnect (they do not fail): the connection closing is the sign
-    conn.on('close', () => {
+    // its reads wait for a reconnect or a failover (they do not fail): losing a connection is the sign
+    onConnectionLost(conn, () => {
       if (!loop.closing) onInterrupted?.();
     });
     return { close: loop.close };

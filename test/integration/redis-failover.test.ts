@@ -11,7 +11,6 @@
  * gone: the test reports how many, and that every instance detected the loss (G5).
  */
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { type AppProcess, startApp } from '../../scripts/lib/app-process.js';
 import type { RedisCluster } from '../../scripts/lib/redis-cluster.js';
 import { type Partitioning, partitioningFor } from '../../src/events/partitions.js';
@@ -20,7 +19,7 @@ import { eventsByCommand } from '../support/global-log.js';
 import { startMoves } from '../support/moves.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
 import { readyStatus } from '../support/readiness.js';
-import { describeWithRedisCluster } from '../support/redis-cluster.js';
+import { cutReplication, describeWithRedisCluster, replicaOf } from '../support/redis-cluster.js';
 import { readinessOf, StreamFollower } from '../support/restart.js';
 import { CLUSTER_PARTITIONS, clusterTestClient } from '../support/topologies.js';
 
@@ -32,8 +31,6 @@ const CUT_MS = 1500;
 /** A detected loss keeps /readyz failing for a minute (LogWatch); then it must be 200 again. */
 const READY_AGAIN_MS = 90_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
 
 async function startInstances(cluster: RedisCluster, prefix: string, waitReplicas: number) {
   const env = {
@@ -52,25 +49,6 @@ async function startInstances(cluster: RedisCluster, prefix: string, waitReplica
   );
   for (const app of apps) expect(await readyStatus(app.url, 30_000), app.url).to.equal(200);
   return apps;
-}
-
-/**
- * Cuts `master` off from its replica: the replica is given a password the master does not know,
- * and its link is dropped, so it cannot resynchronise until `heal`. The master goes on taking
- * writes (min-replicas-to-write is 0) that reach no replica.
- */
-async function cutReplication(master: string, replica: string) {
-  const toReplica = new Redis(port(replica));
-  const toMaster = new Redis(port(master));
-  await toReplica.config('SET', 'masterauth', 'not-the-masters-password');
-  await toMaster.call('CLIENT', 'KILL', 'TYPE', 'replica');
-  toMaster.disconnect();
-  return {
-    heal: async () => {
-      await toReplica.config('SET', 'masterauth', '');
-      toReplica.disconnect();
-    },
-  };
 }
 
 /** Per trainer stream: its versions are 1..n, and the log holds exactly those versions. */
@@ -158,9 +136,7 @@ async function failover(
 
     // the master holding trainer t0's partition (with PARTITIONS=6, it holds another one too)
     const master = await cluster.masterOf(streamKeys('trainer-t0').all);
-    const view = await cluster.view();
-    const masterId = view.find((v) => v.address === master)!.id;
-    const replica = view.find((v) => v.role === 'replica' && v.masterId === masterId)!.address;
+    const replica = await replicaOf(cluster, master);
     const cut = await cutReplication(master, replica);
     const answeredBeforeCut = load.answers.length;
     await sleep(CUT_MS);

@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import {
   type RedisCluster,
   type RedisClusterOptions,
@@ -70,4 +70,34 @@ export function clusterClient(cluster: RedisCluster): Cluster {
   );
   client.on('error', () => {}); // a node being killed; commands see their own errors
   return client;
+}
+
+const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+
+/** The replica of `master` (the first, as the cluster sees it now). */
+export async function replicaOf(cluster: RedisCluster, master: string): Promise<string> {
+  const view = await cluster.view();
+  const masterId = view.find((v) => v.address === master)?.id;
+  const replica = view.find((v) => v.role === 'replica' && v.masterId === masterId);
+  if (!replica) throw new Error(`${master} has no replica`);
+  return replica.address;
+}
+
+/**
+ * Cuts `master` off from its replica: the replica is given a password the master does not know,
+ * and its link is dropped, so it cannot resynchronise until `heal`. The master goes on taking
+ * writes (min-replicas-to-write is 0) that reach no replica.
+ */
+export async function cutReplication(master: string, replica: string) {
+  const toReplica = new Redis(port(replica));
+  const toMaster = new Redis(port(master));
+  await toReplica.config('SET', 'masterauth', 'not-the-masters-password');
+  await toMaster.call('CLIENT', 'KILL', 'TYPE', 'replica');
+  toMaster.disconnect();
+  return {
+    heal: async () => {
+      await toReplica.config('SET', 'masterauth', '');
+      toReplica.disconnect();
+    },
+  };
 }
