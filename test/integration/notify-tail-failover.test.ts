@@ -10,12 +10,14 @@
  * checking and never followed that partition again.
  */
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { partitioningFor } from '../../src/events/partitions.js';
 import { connectRedis, type RedisClient } from '../../src/events/redis-connection.js';
 import { RedisNotificationLog, silentLogger } from '../../src/index.js';
 import { Hub } from '../../src/sse/hub.js';
 import type { NotificationLog } from '../../src/sse/notification-log.js';
 import { cutReplication, describeWithRedisCluster, replicaOf } from '../support/redis-cluster.js';
+import { until } from '../support/rpc-load.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +28,7 @@ function counting(log: NotificationLog): NotificationLog & { interrupted: number
     epoch: () => log.epoch(),
     renewEpoch: (old: string) => log.renewEpoch(old),
     retention: () => log.retention(),
-    range: (after: string, until: string, count: number) => log.range(after, until, count),
+    range: (after: string, upTo: string, count: number) => log.range(after, upTo, count),
     follow: (...[after, handler, onInterrupted]: Parameters<NotificationLog['follow']>) =>
       log.follow(after, handler, () => {
         counted.interrupted += 1;
@@ -34,14 +36,6 @@ function counting(log: NotificationLog): NotificationLog & { interrupted: number
       }),
   };
   return counted;
-}
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describeWithRedisCluster(
@@ -82,12 +76,14 @@ describeWithRedisCluster(
         const before = epoch();
         for (let n = 1; n <= 3; n += 1) await notify(n);
         const master = await cluster().masterOf(keys.notify);
+        const toMaster = new Redis(Number(master.slice(master.lastIndexOf(':') + 1)));
+        const replicated = await toMaster.wait(1, 10_000); // entries 0-3 are on the replica
+        toMaster.disconnect();
+        expect(replicated, 'replicas that took entries 0-3').to.equal(1);
         const cut = await cutReplication(master, await replicaOf(cluster(), master));
         let lastLost = '';
         for (let n = 4; n <= 6; n += 1) lastLost = (await notify(n))!;
-        await until('the hub to deliver the entries its replica lacks', () =>
-          hub.position.endsWith(`:${lastLost}`),
-        );
+        await until(() => hub.position.endsWith(`:${lastLost}`), 20_000); // delivered, not replicated
         const interruptedBefore = log.interrupted;
         // a second tail, closed while the failover runs (as a hub closes a lane's tail when its
         // check finds the loss): ioredis keeps its read queued, so close must not wait for it
@@ -101,7 +97,7 @@ describeWithRedisCluster(
         const { promoted, ms } = await cluster().waitForFailover(master);
         expect(await closing, 'a tail closed during the failover').to.equal('closed');
         const after = (await notify(7))!;
-        await until('a new epoch', () => epoch() !== before);
+        await until(() => epoch() !== before, 20_000); // the loss found
         await cut.heal();
         const kept = (await redis.xrange(keys.notify, '-', '+')).length;
         process.stdout.write(
@@ -109,7 +105,7 @@ describeWithRedisCluster(
         );
         expect(kept, 'the failover lost the entries written while cut off').to.equal(5);
         expect(log.interrupted - interruptedBefore).to.be.greaterThan(0);
-        await until('the hub to follow the new epoch', () => hub.position.endsWith(`:${after}`));
+        await until(() => hub.position.endsWith(`:${after}`), 20_000); // following the new epoch
       } finally {
         await hub.close();
       }
