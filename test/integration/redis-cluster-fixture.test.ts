@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { type Cluster, Redis } from 'ioredis';
-import { freePort } from '../../scripts/lib/redis-server.js';
+import { freePortRun } from '../support/cluster-process.js';
 import {
   clusterClient,
   describeWithRedisCluster,
@@ -168,7 +168,7 @@ describe('npm run cluster -- --redis-cluster 3 (scripts/cluster.ts, real Redis C
 
   it('starts a Redis Cluster and instances on it that answer a move; Ctrl-C stops them all', async function () {
     this.timeout(90_000);
-    const basePort = await freePort();
+    const basePort = await freePortRun(2);
     const child = spawn(
       process.execPath,
       [

@@ -3,6 +3,7 @@
  * ports, its output kept, its instances read from its progress lines. Stopped as Ctrl-C does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** One instance the cluster reported ready. */
@@ -95,10 +96,29 @@ export async function startCluster(
   return { ...cluster, members };
 }
 
+/**
+ * The ports a run may choose from: below the kernel's ephemeral range, which outgoing connections
+ * take from (a Redis Cluster forming opens dozens), so a port found free stays free until the
+ * instance listens on it.
+ */
+function listenRange(): readonly [number, number] {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && low > 12_000) return [10_000, low];
+  } catch {
+    // not Linux: any range
+  }
+  return [20_000, 60_000];
+}
+
 /** The first of `count` consecutive ports on which nothing listens now. */
-async function freePortRun(count: number): Promise<number> {
+export async function freePortRun(count: number): Promise<number> {
+  const [low, high] = listenRange();
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = low + Math.floor(Math.random() * (high - low - count));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
