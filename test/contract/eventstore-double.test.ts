@@ -60,6 +60,19 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** Waits until `check` holds, polling; fails after `ms`. */
+/** What a subscription delivers, and how many had arrived when it caught up (-1 until then). */
+function following(subscription: {
+  on(event: 'caughtUp', listener: () => void): unknown;
+  on(event: 'data', listener: (resolved: ResolvedEvent) => void): unknown;
+}) {
+  const state = { received: [] as ResolvedEvent[], caughtUpAfter: -1 };
+  subscription.on('caughtUp', () => {
+    state.caughtUpAfter = state.received.length;
+  });
+  subscription.on('data', (resolved: ResolvedEvent) => state.received.push(resolved));
+  return state;
+}
+
 async function eventually(check: () => boolean, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
@@ -293,14 +306,10 @@ describe('EventStoreDB double (protocol-level test server)', () => {
           },
         }),
       });
-      let caughtUpAfter = -1;
-      const received: ResolvedEvent[] = [];
-      subscription.on('caughtUp', () => {
-        caughtUpAfter = received.length;
-      });
-      subscription.on('data', (resolved: ResolvedEvent) => received.push(resolved));
-      await eventually(() => caughtUpAfter >= 0);
-      expect(caughtUpAfter).to.equal(8);
+      const followed = following(subscription);
+      const { received } = followed;
+      await eventually(() => followed.caughtUpAfter >= 0);
+      expect(followed.caughtUpAfter).to.equal(8);
       // Live: 6 more, written back to back, half of them while the subscription is mid-catch-up of
       // nothing (already live) — every matching one must arrive once, in order.
       for (let n = 13; n <= 18; n += 1) {
@@ -378,16 +387,11 @@ describe('EventStoreDB double (protocol-level test server)', () => {
       await client.appendToStream('order-2', [event(4)]);
       const firstN = async (filter: Parameters<typeof client.subscribeToAll>[0], n: number) => {
         const subscription = client.subscribeToAll(filter);
-        const received: ResolvedEvent[] = [];
-        let caughtUp = false;
-        subscription.on('caughtUp', () => {
-          caughtUp = true;
-        });
-        subscription.on('data', (resolved: ResolvedEvent) => received.push(resolved));
-        await eventually(() => caughtUp);
+        const followed = following(subscription);
+        await eventually(() => followed.caughtUpAfter >= 0);
         await subscription.unsubscribe();
-        expect(received).to.have.length(n);
-        return ids(received);
+        expect(followed.received).to.have.length(n);
+        return ids(followed.received);
       };
       expect(await firstN({ filter: excludeSystemEvents() }, 3)).to.deep.equal([2, 3, 4].map(uuid));
       expect(await firstN({ filter: streamNameFilter({ prefixes: ['order-'] }) }, 2)).to.deep.equal(
@@ -427,13 +431,9 @@ describe('EventStoreDB double (protocol-level test server)', () => {
       await client.appendToStream('s', [event(1), event(2), event(3)]);
       await client.appendToStream('other', [event(4)]);
       const subscription = client.subscribeToStream('s', { fromRevision: 0n });
-      const received: ResolvedEvent[] = [];
-      let caughtUp = false;
-      subscription.on('caughtUp', () => {
-        caughtUp = true;
-      });
-      subscription.on('data', (resolved: ResolvedEvent) => received.push(resolved));
-      await eventually(() => caughtUp);
+      const followed = following(subscription);
+      const { received } = followed;
+      await eventually(() => followed.caughtUpAfter >= 0);
       expect(revisions(received)).to.deep.equal([1n, 2n]);
       await client.appendToStream('other', [event(5)]);
       await client.appendToStream('s', [event(6)]);
